@@ -1,0 +1,42 @@
+using StableDiffusion.Core.Imaging;
+
+namespace StableDiffusion.Core.Pipelines;
+
+/// <summary>
+/// One validated generation request as Core sees it. Validation (limits, sizes, formats) happens at the edge
+/// (CLI, HTTP); the pipeline trusts these values.
+/// </summary>
+public sealed record GenerationSettings
+{
+    public GenerationTask Task { get; init; } = GenerationTask.TextToImage;
+    public string Prompt { get; init; } = "";
+    public string NegativePrompt { get; init; } = "";
+    /// <summary>Output width in pixels (multiple of 8); null = the model's native size.</summary>
+    public int? Width { get; init; }
+    /// <summary>Output height in pixels (multiple of 8); null = the model's native size.</summary>
+    public int? Height { get; init; }
+    public int Steps { get; init; } = 25;
+    /// <summary>Classifier-free guidance scale; at or below 1 the unconditional half is skipped.</summary>
+    public double GuidanceScale { get; init; } = 7.5;
+    /// <summary>Scheduler name (Replicate or diffusers class name); null = the model's configured scheduler.</summary>
+    public string? Scheduler { get; init; }
+    /// <summary>Seed of image 0; image k of the batch uses Seed + k.</summary>
+    public long Seed { get; init; }
+    public int NumOutputs { get; init; } = 1;
+    /// <summary>Caller-supplied initial latents [NumOutputs, 4, h, w] (diffusers' <c>latents=</c>: multiplied by init_noise_sigma).</summary>
+    public float[]? Latents { get; init; }
+    /// <summary>Invisible watermark payload (UTF-8); null = no watermark.</summary>
+    public string? WatermarkPayload { get; init; } = InvisibleWatermark.DefaultPayload;
+    /// <summary>Name written into the PNG's parameters chunk.</summary>
+    public string? ModelName { get; init; }
+
+    // img2img, inpainting, upscaling, depth-to-image.
+    public RgbImage? Image { get; init; }
+    /// <summary>Inpainting mask (white = repaint), same size as <see cref="Image"/>.</summary>
+    public RgbImage? Mask { get; init; }
+    /// <summary>img2img/inpaint strength in [0, 1]: 1 = ignore the input image.</summary>
+    public double PromptStrength { get; init; } = 0.8;
+    /// <summary>x4 upscaler noise level (class_labels).</summary>
+    public int NoiseLevel { get; init; } = 20;
+    public RgbImage? DepthImage { get; init; }
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+
+namespace StableDiffusion.Core.Schedulers;
+
+/// <summary>The fields of diffusers' <c>scheduler/scheduler_config.json</c> that the schedulers read.</summary>
+/// <remarks>
+/// Defaults are diffusers' defaults for a key that is absent from the file (the SD 2.1-base file, for example,
+/// has no <c>timestep_spacing</c>, which means "leading").
+/// </remarks>
+public sealed record SchedulerConfig
+{
+    public string ClassName { get; init; } = "PNDMScheduler";
+    public int NumTrainTimesteps { get; init; } = 1000;
+    public double BetaStart { get; init; } = 0.00085;
+    public double BetaEnd { get; init; } = 0.012;
+    /// <summary><c>scaled_linear</c> or <c>linear</c>.</summary>
+    public string BetaSchedule { get; init; } = "scaled_linear";
+    /// <summary><c>epsilon</c> or <c>v_prediction</c>.</summary>
+    public string PredictionType { get; init; } = "epsilon";
+    public int StepsOffset { get; init; }
+    public bool SetAlphaToOne { get; init; }
+    public bool SkipPrkSteps { get; init; } = true;
+    public bool ClipSample { get; init; }
+    public double ClipSampleRange { get; init; } = 1.0;
+    /// <summary><c>leading</c>, <c>linspace</c> or <c>trailing</c>.</summary>
+    public string TimestepSpacing { get; init; } = "leading";
+    public bool UseKarrasSigmas { get; init; }
+
+    /// <summary>The scheduler config of stabilityai/stable-diffusion-2-1-base (the reference config of the tests).</summary>
+    public static SchedulerConfig StableDiffusion21Base { get; } = new()
+    {
+        ClassName = "PNDMScheduler",
+        NumTrainTimesteps = 1000,
+        BetaStart = 0.00085,
+        BetaEnd = 0.012,
+        BetaSchedule = "scaled_linear",
+        PredictionType = "epsilon",
+        StepsOffset = 1,
+        SetAlphaToOne = false,
+        SkipPrkSteps = true,
+        ClipSample = false,
+    };
+
+    public bool IsVPrediction => PredictionType == "v_prediction";
+
+    public static SchedulerConfig Load(string path) => Parse(File.ReadAllText(path));
+
+    public static SchedulerConfig Parse(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var root = doc.RootElement;
+        var config = new SchedulerConfig();
+        return config with
+        {
+            ClassName = String(root, "_class_name") ?? config.ClassName,
+            NumTrainTimesteps = Int(root, "num_train_timesteps") ?? config.NumTrainTimesteps,
+            BetaStart = Double(root, "beta_start") ?? config.BetaStart,
+            BetaEnd = Double(root, "beta_end") ?? config.BetaEnd,
+            BetaSchedule = String(root, "beta_schedule") ?? config.BetaSchedule,
+            PredictionType = String(root, "prediction_type") ?? config.PredictionType,
+            StepsOffset = Int(root, "steps_offset") ?? config.StepsOffset,
+            SetAlphaToOne = Bool(root, "set_alpha_to_one") ?? config.SetAlphaToOne,
+            SkipPrkSteps = Bool(root, "skip_prk_steps") ?? config.SkipPrkSteps,
+            ClipSample = Bool(root, "clip_sample") ?? config.ClipSample,
+            ClipSampleRange = Double(root, "clip_sample_range") ?? config.ClipSampleRange,
+            TimestepSpacing = String(root, "timestep_spacing") ?? config.TimestepSpacing,
+            UseKarrasSigmas = Bool(root, "use_karras_sigmas") ?? config.UseKarrasSigmas,
+        };
+    }
+
+    private static string? String(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static int? Int(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+
+    private static double? Double(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+
+    private static bool? Bool(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
+}
