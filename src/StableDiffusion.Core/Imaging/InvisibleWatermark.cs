@@ -35,6 +35,9 @@ public sealed class InvisibleWatermark
     /// <summary>The <c>dwtDct</c> quantisation step for the U channel (EmbedMaxDct's default scales [0, 36, 36]).</summary>
     internal const double Scale = 36.0;
 
+    /// <summary>Upper bound for <see cref="Decode"/>'s bit count, which sizes its buffers (it may come from a user).</summary>
+    public const int MaxDecodeBits = 1 << 16;
+
     private const int Block = 4;
 
     private readonly byte[] _bits;
@@ -127,6 +130,7 @@ public sealed class InvisibleWatermark
     {
         CheckImage(rgb.Length, width, height);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bitLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(bitLength, MaxDecodeBits);
 
         int cropWidth = width / 4 * 4, cropHeight = height / 4 * 4;
         int blockRows = cropHeight / 2 / Block, blockColumns = cropWidth / 2 / Block;

@@ -121,6 +121,14 @@ public class InvisibleWatermarkTests
     }
 
     [Fact]
+    public void Decoding_more_bits_than_the_limit_is_rejected()
+    {
+        byte[] image = WatermarkTestImages.Flat(256, 256, 128);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => InvisibleWatermark.Decode(image, 256, 256, InvisibleWatermark.MaxDecodeBits + 1));
+    }
+
+    [Fact]
     public void Buffer_of_the_wrong_size_is_rejected()
     {
         var image = new byte[100 * 100 * 3 - 1];
