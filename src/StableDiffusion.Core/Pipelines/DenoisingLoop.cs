@@ -49,6 +49,9 @@ public sealed class DenoisingLoop
     /// <summary>Called after each scheduler step with the call index and the latents (legacy inpainting blends here).</summary>
     public Action<int, Span<float>>? AfterStep { get; init; }
 
+    /// <summary>Called with the call index once the UNet's inputs are written, before it runs (tests inspect the layout).</summary>
+    internal Action<int, UNetRun>? BeforeUNet { get; init; }
+
     /// <summary>Runs model calls <paramref name="startIndex"/> … end of the schedule on <paramref name="latents"/> in place.</summary>
     public int Run(Span<float> latents, int startIndex, NoiseFill? noise, GenerationObserver? observer, CancellationToken cancellationToken)
     {
@@ -77,6 +80,7 @@ public sealed class DenoisingLoop
             }
 
             _run.SetTimestep(timesteps[i]);
+            BeforeUNet?.Invoke(i, _run);
             _run.Run();
             _run.Output.Read(_prediction);
 
