@@ -46,6 +46,11 @@ public sealed class DdimScheduler : IScheduler
 
     public void Step(ReadOnlySpan<float> modelOutput, int stepIndex, Span<float> sample, NoiseFill? noise)
     {
+        if (_steps == 0)
+        {
+            throw new InvalidOperationException("Call SetTimesteps before Step.");
+        }
+
         var timestep = (int)_timesteps[stepIndex];
 
         // diffusers steps back by num_train_timesteps // steps whatever the spacing, and uses set_alpha_to_one's value

@@ -99,12 +99,9 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         var lowerOrderFinal = stepIndex == steps - 1 && (Config.EulerAtFinal || shortRun || Config.FinalSigmasType == "zero");
 
         var (alphaS0, sigmaS0) = NoiseSchedule.AlphaSigma(_sigmas[stepIndex]);
+        EnsureHistory(sample.Length);
         _newest ^= 1;
         var x0 = _outputs[_newest];
-        if (x0 is null || x0.Length != sample.Length)
-        {
-            x0 = _outputs[_newest] = new float[sample.Length];
-        }
 
         var vPrediction = Config.IsVPrediction;
         for (var k = 0; k < sample.Length; k++)
@@ -156,6 +153,15 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         for (var k = 0; k < destination.Length; k++)
         {
             destination[k] = alpha * original[k] + sigma * noise[k];
+        }
+    }
+
+    private void EnsureHistory(int length)
+    {
+        if (_outputs[0]?.Length != length)
+        {
+            _outputs[0] = new float[length];
+            _outputs[1] = new float[length];
         }
     }
 }

@@ -48,12 +48,16 @@ public sealed class LmsDiscreteScheduler : IScheduler
         var sigma = _schedule.Sigmas[stepIndex];
         var (vOut, vIn) = SigmaSchedule.VScalings(sigma);
 
+        if (_derivatives[0]?.Length != sample.Length)
+        {
+            for (var i = 0; i < Order; i++)
+            {
+                _derivatives[i] = new float[sample.Length];
+            }
+        }
+
         _newest = (_newest + 1) % Order;
         var derivative = _derivatives[_newest];
-        if (derivative is null || derivative.Length != sample.Length)
-        {
-            derivative = _derivatives[_newest] = new float[sample.Length];
-        }
 
         for (var k = 0; k < sample.Length; k++)
         {

@@ -63,19 +63,19 @@ public sealed class PndmScheduler : IScheduler
 
     public void Step(ReadOnlySpan<float> modelOutput, int stepIndex, Span<float> sample, NoiseFill? noise)
     {
+        if (_steps == 0)
+        {
+            throw new InvalidOperationException("Call SetTimesteps before Step.");
+        }
+
         var ratio = Config.NumTrainTimesteps / _steps;
         var timestep = (int)_timesteps[stepIndex];
         var prevTimestep = timestep - ratio;
+        EnsureHistory(sample.Length);
         if (_counter != 1)
         {
             _newest = (_newest + 1) % MaxHistory;
-            var slot = _ets[_newest];
-            if (slot is null || slot.Length != sample.Length)
-            {
-                slot = _ets[_newest] = new float[sample.Length];
-            }
-
-            modelOutput.CopyTo(slot);
+            modelOutput.CopyTo(_ets[_newest]);
             _etsCount = Math.Min(_etsCount + 1, MaxHistory);
         }
         else
@@ -99,11 +99,6 @@ public sealed class PndmScheduler : IScheduler
 
         if (_etsCount == 1 && _counter == 0)
         {
-            if (_currentSample.Length != sample.Length)
-            {
-                _currentSample = new float[sample.Length];
-            }
-
             sample.CopyTo(_currentSample);
         }
 
@@ -148,4 +143,16 @@ public sealed class PndmScheduler : IScheduler
 
     public void AddNoise(ReadOnlySpan<float> original, ReadOnlySpan<float> noise, int stepIndex, Span<float> destination) =>
         DdpmNoise.Add(_noise, (int)_timesteps[stepIndex], original, noise, destination);
+
+    private void EnsureHistory(int length)
+    {
+        if (_currentSample.Length != length)
+        {
+            _currentSample = new float[length];
+            for (var i = 0; i < MaxHistory; i++)
+            {
+                _ets[i] = new float[length];
+            }
+        }
+    }
 }
