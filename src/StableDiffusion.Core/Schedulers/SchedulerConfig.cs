@@ -5,7 +5,8 @@ namespace StableDiffusion.Core.Schedulers;
 /// <summary>The fields of diffusers' <c>scheduler/scheduler_config.json</c> that the schedulers read.</summary>
 /// <remarks>
 /// Defaults are diffusers' defaults for a key that is absent from the file (the SD 2.1-base file, for example,
-/// has no <c>timestep_spacing</c>, which means "leading").
+/// has no <c>timestep_spacing</c>, which means "leading"). For <c>timestep_spacing</c>, <c>clip_sample</c> and
+/// <c>set_alpha_to_one</c> that default is the one of the class the file names (<see cref="Parse"/>).
 /// </remarks>
 public sealed record SchedulerConfig
 {
