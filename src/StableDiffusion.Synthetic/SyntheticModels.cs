@@ -1,3 +1,5 @@
+using StableDiffusion.Synthetic.Networks;
+
 namespace StableDiffusion.Synthetic;
 
 /// <summary>Options for a synthetic model folder.</summary>
@@ -8,8 +10,35 @@ public sealed record SyntheticModelOptions(bool Fp16 = false, int Seed = 0);
 /// <summary>Writes complete model folders (optimum layout, real I/O contract, random weights).</summary>
 public static class SyntheticModels
 {
-    public static IReadOnlyList<string> Presets => throw new NotImplementedException();
+    public static IReadOnlyList<string> Presets { get; } = [.. SyntheticPreset.All.Select(p => p.Name)];
 
     /// <summary>Builds <paramref name="preset"/> into <paramref name="outputDirectory"/> (created; existing files overwritten).</summary>
-    public static void Build(string preset, string outputDirectory, SyntheticModelOptions? options = null) => throw new NotImplementedException();
+    public static void Build(string preset, string outputDirectory, SyntheticModelOptions? options = null)
+    {
+        options ??= new SyntheticModelOptions();
+        SyntheticPreset spec = SyntheticPreset.Find(preset)
+            ?? throw new ArgumentException($"Unknown synthetic preset '{preset}'. Known: {string.Join(", ", Presets)}.", nameof(preset));
+        Directory.CreateDirectory(outputDirectory);
+
+        int vocabSize = SyntheticTokenizer.Write(Path.Combine(outputDirectory, "tokenizer"), spec.Tokenizer);
+        TextEncoderSpec text = spec.TextEncoder with { VocabSize = Math.Max(spec.TextEncoder.VocabSize, vocabSize) };
+
+        BuildComponent(outputDirectory, "text_encoder", spec.ExternalData, options, b => TextEncoderGraph.Build(b, text));
+        BuildComponent(outputDirectory, "unet", spec.ExternalData, options, b => UNetGraph.Build(b, spec.UNet));
+        BuildComponent(outputDirectory, "vae_decoder", external: false, options, b => VaeDecoderGraph.Build(b, spec.Vae));
+        BuildComponent(outputDirectory, "vae_encoder", external: false, options, b => VaeEncoderGraph.Build(b, spec.Vae));
+        ModelFolderConfigs.WriteAll(outputDirectory, spec with { TextEncoder = text }, text.VocabSize, options);
+    }
+
+    private static void BuildComponent(string root, string component, bool external, SyntheticModelOptions options, Action<GraphBuilder> build)
+    {
+        string directory = Path.Combine(root, component);
+        Directory.CreateDirectory(directory);
+        string dataPath = Path.Combine(directory, "model.onnx_data");
+        File.Delete(dataPath);
+        using ExternalDataFile? data = external ? new ExternalDataFile(dataPath) : null;
+        var builder = new GraphBuilder(component, options.Seed, options.Fp16, data);
+        build(builder);
+        builder.Save(Path.Combine(directory, "model.onnx"));
+    }
 }
