@@ -23,6 +23,7 @@ internal static class ModelFolderConfigs
             ["preset"] = preset.Name,
             ["seed"] = options.Seed,
             ["fp16"] = options.Fp16,
+            ["external_data"] = preset.ExternalData || options.ExternalData,
             ["note"] = "Random weights: images generated with this model are noise.",
         });
     }

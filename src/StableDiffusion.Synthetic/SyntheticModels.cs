@@ -5,7 +5,11 @@ namespace StableDiffusion.Synthetic;
 /// <summary>Options for a synthetic model folder.</summary>
 /// <param name="Fp16">Store weights and tensor I/O in float16, as GPU exports are.</param>
 /// <param name="Seed">Seed of the random weights.</param>
-public sealed record SyntheticModelOptions(bool Fp16 = false, int Seed = 0);
+/// <param name="ExternalData">
+/// Write the text encoder's and UNet's weights to <c>model.onnx_data</c> even when they would fit in the protobuf, as exports over
+/// 2 GB must (the full-size presets always do): lets a tiny model exercise a loader's external-data path.
+/// </param>
+public sealed record SyntheticModelOptions(bool Fp16 = false, int Seed = 0, bool ExternalData = false);
 
 /// <summary>Writes complete model folders (optimum layout, real I/O contract, random weights).</summary>
 public static class SyntheticModels
@@ -23,8 +27,9 @@ public static class SyntheticModels
         int vocabSize = SyntheticTokenizer.Write(Path.Combine(outputDirectory, "tokenizer"), spec.Tokenizer);
         TextEncoderSpec text = spec.TextEncoder with { VocabSize = Math.Max(spec.TextEncoder.VocabSize, vocabSize) };
 
-        BuildComponent(outputDirectory, "text_encoder", spec.ExternalData, options, b => TextEncoderGraph.Build(b, text));
-        BuildComponent(outputDirectory, "unet", spec.ExternalData, options, b => UNetGraph.Build(b, spec.UNet));
+        bool external = spec.ExternalData || options.ExternalData;
+        BuildComponent(outputDirectory, "text_encoder", external, options, b => TextEncoderGraph.Build(b, text));
+        BuildComponent(outputDirectory, "unet", external, options, b => UNetGraph.Build(b, spec.UNet));
         BuildComponent(outputDirectory, "vae_decoder", external: false, options, b => VaeDecoderGraph.Build(b, spec.Vae));
         BuildComponent(outputDirectory, "vae_encoder", external: false, options, b => VaeEncoderGraph.Build(b, spec.Vae));
         ModelFolderConfigs.WriteAll(outputDirectory, spec with { TextEncoder = text }, text.VocabSize, options);
