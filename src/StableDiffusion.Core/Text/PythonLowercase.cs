@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace StableDiffusion.Core.Text;
@@ -71,14 +70,31 @@ internal static class PythonLowercase
         return true;
     }
 
-    // Approximations of the derived properties from their main ingredients (general categories, the apostrophes
-    // and dots of Word_Break MidLetter/MidNumLet/Single_Quote); only the Σ context depends on them.
-    private static bool IsCased(Rune rune) =>
-        Rune.GetUnicodeCategory(rune) is UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter
-            or UnicodeCategory.TitlecaseLetter;
+    // The derived properties CPython reads from its own tables; generated into CaseTables from Python.
+    private static bool IsCased(Rune rune) => InRanges(CaseTables.CasedRanges, rune.Value);
 
-    private static bool IsCaseIgnorable(Rune rune) =>
-        rune.Value is '\'' or '.' or ':' or '^' or '`' or 0x00B7 or 0x2018 or 0x2019 or 0x2024 or 0x2027
-        || Rune.GetUnicodeCategory(rune) is UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark
-            or UnicodeCategory.Format or UnicodeCategory.ModifierLetter or UnicodeCategory.ModifierSymbol;
+    private static bool IsCaseIgnorable(Rune rune) => InRanges(CaseTables.CaseIgnorableRanges, rune.Value);
+
+    private static bool InRanges(ReadOnlySpan<int> ranges, int cp)
+    {
+        int lo = 0, hi = ranges.Length / 2 - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (cp < ranges[2 * mid])
+            {
+                hi = mid - 1;
+            }
+            else if (cp > ranges[2 * mid + 1])
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
