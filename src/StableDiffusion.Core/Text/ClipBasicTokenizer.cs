@@ -10,6 +10,8 @@ namespace StableDiffusion.Core.Text;
 /// (category C*, except tab/newline/CR), map whitespace to spaces, put spaces around CJK ideographs, NFC,
 /// split on Python's str.split() whitespace, lowercase each word as Python's str.lower() does. Accents are kept and
 /// punctuation is not split. The result holds words separated by single spaces.
+/// General categories come from the .NET runtime's Unicode tables, so a character assigned after Unicode 14 (say a
+/// Unicode 15 emoji) is kept, as Python 3.12+ keeps it, where Python 3.11 (Unicode 14) drops it as unassigned.
 /// </remarks>
 internal static class ClipBasicTokenizer
 {
@@ -31,11 +33,11 @@ internal static class ClipBasicTokenizer
             }
             else if (IsCjkIdeograph(cp))
             {
-                cleaned.Append(' ').Append(rune.ToString()).Append(' ');
+                cleaned.Append(' ').Append(rune).Append(' ');
             }
             else
             {
-                cleaned.Append(rune.ToString());
+                cleaned.Append(rune);
             }
         }
 

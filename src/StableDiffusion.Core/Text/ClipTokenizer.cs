@@ -12,16 +12,18 @@ public sealed record TokenizedPrompt(int[] Ids, int TokenCount, int DroppedToken
 
 /// <summary>CLIP's BPE tokenizer, id for id as Hugging Face's slow <c>CLIPTokenizer</c> without ftfy.</summary>
 /// <remarks>
-/// Written by hand rather than on Microsoft.ML.Tokenizers 2.0.1: its BPE model covers vocab/merges with an
-/// end-of-word suffix, but not the rest of what decides the ids here. (1) transformers' PreTrainedTokenizer.tokenize
-/// first splits the raw prompt on added tokens, and SD 2.x registers its pad token "!" as one, so every "!" becomes
-/// id 0 while "!!" stays "!!&lt;/w&gt;" under SD 1.x; (2) without ftfy, CLIPTokenizer runs BERT's BasicTokenizer:
-/// control and format characters dropped, spaces around CJK ideographs, NFC (which .NET's string.Normalize does not
-/// do under InvariantGlobalization), Python's str.lower() (İ, final sigma); (3) CLIP's regex over code points
-/// (digits one by one, contractions, punctuation runs) and the byte-to-unicode mapping; (4) the merges.txt cap of
-/// 48 894 merges and transformers' truncation keeping EOS last. Reproducing those around the library would leave it
-/// only the merge loop, so the whole pipeline lives here, each step mirroring tokenization_clip.py
-/// (see <see cref="ClipBasicTokenizer"/> and <see cref="ClipPreTokenizer"/>).
+/// Written by hand rather than on Microsoft.ML.Tokenizers 2.0.1. Tried: its BpeTokenizer with ByteLevel = true,
+/// EndOfWordSuffix "&lt;/w&gt;", CLIP's regex as a RegexPreTokenizer, LowerCaseNormalizer and "!"/BOS/EOS as special
+/// tokens gives transformers' ids for only 8 of the 12 reference prompts (CJK, control characters, mojibake with
+/// U+009D differ), and also differs on decomposed accents, compatibility ideographs, final sigma and letters outside
+/// the BMP. What it lacks is the part of transformers that is not BPE: (1) PreTrainedTokenizer.tokenize first splits the
+/// raw prompt on added tokens, and SD 2.x registers its pad token "!" as one, so every "!" becomes id 0 while "!!"
+/// stays "!!&lt;/w&gt;" under SD 1.x; (2) without ftfy, CLIPTokenizer runs BERT's BasicTokenizer: control and format
+/// characters dropped, spaces around CJK ideographs, NFC (which string.Normalize does not do under
+/// InvariantGlobalization), Python's str.lower() (İ, final sigma); (3) CLIP's regex over code points, not UTF-16
+/// units; (4) the 48 894-merge cap and truncation keeping EOS last. With all that around it the library would only
+/// run the merge loop, so the pipeline lives here, each step mirroring tokenization_clip.py
+/// (<see cref="ClipBasicTokenizer"/>, <see cref="ClipPreTokenizer"/>, the BPE below).
 /// Thread-safe: one instance serves concurrent requests; BPE results are cached per word, bounded.
 /// </remarks>
 public sealed class ClipTokenizer

@@ -3,6 +3,10 @@ using System.Text.Json;
 namespace StableDiffusion.Core.Text;
 
 /// <summary>What a tokenizer folder's special_tokens_map.json and tokenizer_config.json say about special tokens.</summary>
+/// <remarks>
+/// An added token's lstrip/rstrip flags are not modelled: they only eat whitespace next to the token, which CLIP's
+/// clean-up drops anyway, so the ids are the same. single_word (false in every SD tokenizer) is not supported.
+/// </remarks>
 /// <param name="BosToken">Beginning of sequence (<c>&lt;|startoftext|&gt;</c> for CLIP).</param>
 /// <param name="EosToken">End of sequence (<c>&lt;|endoftext|&gt;</c>).</param>
 /// <param name="UnkToken">Stands for tokens missing from the vocabulary (<c>&lt;|endoftext|&gt;</c>).</param>

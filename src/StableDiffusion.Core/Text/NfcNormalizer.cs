@@ -34,7 +34,7 @@ internal static class NfcNormalizer
         var builder = new StringBuilder(codePoints.Count);
         foreach (int cp in codePoints)
         {
-            builder.Append(new Rune(cp).ToString());
+            builder.Append(new Rune(cp));
         }
 
         return builder.ToString();

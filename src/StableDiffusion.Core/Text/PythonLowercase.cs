@@ -28,7 +28,7 @@ internal static class PythonLowercase
             }
             else
             {
-                output.Append(Rune.ToLowerInvariant(rune).ToString());
+                output.Append(Rune.ToLowerInvariant(rune));
             }
 
             index += consumed;
