@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
@@ -39,6 +40,7 @@ public sealed class ClipTokenizer
     private readonly Dictionary<(string First, string Second), int> _mergeRanks;
     private readonly Dictionary<string, int> _addedTokenIds;
     private readonly string[] _addedTokensLongestFirst;
+    private readonly SearchValues<char> _addedTokenFirstChars;
     private readonly int _unkId;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
 
@@ -63,6 +65,7 @@ public sealed class ClipTokenizer
         }
 
         _addedTokensLongestFirst = [.. _addedTokenIds.Keys.OrderByDescending(t => t.Length).ThenBy(t => t, StringComparer.Ordinal)];
+        _addedTokenFirstChars = SearchValues.Create([.. _addedTokenIds.Keys.Select(t => t[0]).Distinct()]);
 
         // CLIPTokenizer._convert_token_to_id falls back to encoder[unk_token]: the vocabulary, not the added tokens.
         _unkId = vocab.TryGetValue(config.UnkToken, out int unk) ? unk
@@ -121,6 +124,13 @@ public sealed class ClipTokenizer
         int i = 0;
         while (i < text.Length)
         {
+            int candidate = text.AsSpan(i).IndexOfAny(_addedTokenFirstChars);
+            if (candidate < 0)
+            {
+                break;
+            }
+
+            i += candidate;
             string? added = AddedTokenAt(text, i);
             if (added is null)
             {
