@@ -6,28 +6,21 @@ namespace StableDiffusion.Core.Pipelines;
 /// The x4 upscaler's <c>low_res_scheduler</c> (a DDPMScheduler used only for <c>add_noise</c>): noises the low-res
 /// conditioning image at <c>noise_level</c>: √ᾱ_t·x + √(1 − ᾱ_t)·ε with t = noise_level.
 /// </summary>
-/// <remarks>ᾱ is computed as diffusers does, in float32: betas = linspace(√β₀, √β₁, T)² for <c>scaled_linear</c>
-/// (linspace(β₀, β₁, T) for <c>linear</c>), ᾱ = cumprod(1 − β).</remarks>
+/// <remarks>ᾱ comes from the same torch-faithful <see cref="NoiseSchedule"/> as the schedulers' (float32 betas from
+/// <c>torch.linspace</c>, squared for <c>scaled_linear</c>; cumprod).</remarks>
 public sealed class LowResNoise
 {
     private readonly float[] _alphasCumprod;
 
     public LowResNoise(SchedulerConfig config)
     {
-        int n = config.NumTrainTimesteps;
-        _alphasCumprod = new float[n];
-        float product = 1f;
-        for (int i = 0; i < n; i++)
+        try
         {
-            double fraction = n == 1 ? 0 : (double)i / (n - 1);
-            float beta = config.BetaSchedule switch
-            {
-                "linear" => (float)(config.BetaStart + fraction * (config.BetaEnd - config.BetaStart)),
-                "scaled_linear" => Squared((float)(Math.Sqrt(config.BetaStart) + fraction * (Math.Sqrt(config.BetaEnd) - Math.Sqrt(config.BetaStart)))),
-                _ => throw new NotSupportedException($"low_res_scheduler: beta_schedule '{config.BetaSchedule}' is not supported (linear, scaled_linear)."),
-            };
-            product *= 1f - beta;
-            _alphasCumprod[i] = product;
+            _alphasCumprod = new NoiseSchedule(config).AlphasCumprod;
+        }
+        catch (NotSupportedException ex)
+        {
+            throw new Models.ModelLoadException($"low_res_scheduler: {ex.Message}", ex);
         }
     }
 
@@ -44,6 +37,4 @@ public sealed class LowResNoise
             destination[i] = sqrtAlpha * original[i] + sqrtOneMinus * noise[i];
         }
     }
-
-    private static float Squared(float x) => x * x;
 }
