@@ -49,6 +49,15 @@ public sealed class SafetyChecker
         return outputs[0].GetTensorDataAsSpan<bool>()[0];
     }
 
-    /// <summary>Replaces the image with black, as diffusers' checker does for flagged images.</summary>
-    public static void BlackOut(RgbImage image) => Array.Clear(image.Pixels);
+    /// <summary>Checks the image and, when flagged, replaces it with black in place (as diffusers' checker does).</summary>
+    public bool CheckAndBlackOut(RgbImage image)
+    {
+        bool flagged = IsFlagged(image);
+        if (flagged)
+        {
+            Array.Clear(image.Pixels);
+        }
+
+        return flagged;
+    }
 }

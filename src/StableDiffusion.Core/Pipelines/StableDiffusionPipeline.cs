@@ -382,11 +382,10 @@ public sealed partial class StableDiffusionPipeline : IDisposable
             bool nsfw = false;
             if (_pipeline._safetyChecker is { } checker && _settings.SafetyChecker != false)
             {
-                nsfw = Stage("safety_checker", () => checker.IsFlagged(image));
+                nsfw = Stage("safety_checker", () => checker.CheckAndBlackOut(image));
                 if (nsfw)
                 {
                     // A black image carries no watermark: dwtDct on a saturated image wraps around (DESIGN §4).
-                    SafetyChecker.BlackOut(image);
                     Log($"image {k}: potential NSFW content detected; replaced by a black image");
                 }
             }
