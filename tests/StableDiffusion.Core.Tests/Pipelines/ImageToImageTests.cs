@@ -149,6 +149,18 @@ public sealed class ImageToImageTests
     }
 
     [Fact]
+    public void Float16_model_runs_img2img_and_inpainting()
+    {
+        using var pipeline = StableDiffusionPipeline.Load(SyntheticModelCache.Get("tiny", fp16: true), new Core.Models.ModelLoadOptions { ExecutionProvider = "cpu" });
+
+        var img = pipeline.Generate(Img2Img);
+        var inpaint = pipeline.Generate(Img2Img with { Task = GenerationTask.Inpaint, Mask = InpaintTests.HalfMask(64, 64) });
+
+        Assert.Equal(6, img.StepsRun);   // PNDM, 10 steps, strength 0.5
+        Assert.Equal(6, inpaint.StepsRun);
+    }
+
+    [Fact]
     public void Missing_image_is_an_argument_error_naming_the_field()
     {
         using var pipeline = TestImages.Load("tiny");
