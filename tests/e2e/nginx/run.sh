@@ -2,7 +2,7 @@
 # End-to-end: StableDiffusion.Server behind the real deploy/nginx configuration (prefix /sd/), on loopback.
 #
 # apt packages needed (CI installs them before calling this script; it installs nothing):
-#   nginx curl nodejs python3        and for the real server: the .NET 10 runtime (dotnet)
+#   nginx curl nodejs python3 prometheus (promtool, optional)   and for the real server: the .NET 10 runtime (dotnet)
 #
 # Usage (from anywhere):
 #   tests/e2e/nginx/run.sh                 real server, already built:
@@ -19,6 +19,7 @@
 #   SD_MAKE_MODEL_CMD  command that writes a model folder to the path appended as last argument (default
 #                      `dotnet src/StableDiffusion.Cli/bin/Release/net10.0/sd.dll make-model tiny`)
 #   SD_SSE_INPUT, SD_SSE_MIN_RUN   see check-proxy.mjs
+#   SD_E2E_CHECK_METRICS=0  skip tests/e2e/deploy/check-metrics.sh on the server's /metrics
 #   SD_E2E_KEEP=1      keep the work folder (logs, rendered nginx config) after the run
 set -euo pipefail
 
@@ -111,4 +112,16 @@ sd_nginx_start "$WORK/nginx"
 sd_wait_http "http://127.0.0.1:$PROXY_PORT/nginx-health" 20 "$SD_NGINX_PID" || die "nginx did not start"
 echo "nginx on 127.0.0.1:$PROXY_PORT -> upstream 127.0.0.1:$SERVER_PORT ($MODE)"
 
-PROXY_URL="http://127.0.0.1:$PROXY_PORT/sd" DIRECT_URL="http://127.0.0.1:$SERVER_PORT" node "$HERE/check-proxy.mjs"
+status=0
+PROXY_URL="http://127.0.0.1:$PROXY_PORT/sd" DIRECT_URL="http://127.0.0.1:$SERVER_PORT" node "$HERE/check-proxy.mjs" \
+    || status=1
+
+# The server's own /metrics must be a valid Prometheus page (promtool parse + lint); SD_E2E_CHECK_METRICS=0 skips.
+if [ "${SD_E2E_CHECK_METRICS:-1}" = "1" ]; then
+    if command -v promtool > /dev/null; then
+        "$SD_REPO_ROOT/tests/e2e/deploy/check-metrics.sh" "http://127.0.0.1:$SERVER_PORT/metrics" || status=1
+    else
+        echo "SKIP promtool check metrics: promtool not installed (apt-get install -y prometheus)"
+    fi
+fi
+exit "$status"
