@@ -3,7 +3,7 @@
 #
 # apt packages needed (CI installs them before calling this script; it installs nothing but its own
 # `npm ci` in tests/e2e/deploy):
-#   nodejs npm nginx prometheus (for promtool) python3 curl
+#   nodejs npm nginx prometheus (for promtool) python3 curl gettext-base (envsubst)
 #   docker-compose (Debian's v1) or Docker's compose plugin: optional, `docker compose config` is skipped without
 #   either unless SD_REQUIRE_COMPOSE=1
 #
@@ -100,6 +100,21 @@ if sd_nginx_bin > /dev/null 2>&1; then
     sd_nginx_render "$WORK/nginx-metrics" 18080 127.0.0.1:15000 "allow 10.0.0.0/8; deny all;" > "$WORK/out.log" 2>&1 \
         && run "nginx -t: deploy/nginx template, metrics allowed from 10.0.0.0/8" sd_nginx_test "$WORK/nginx-metrics" \
         || { bad "rendering the nginx template (metrics allowed):"; sed 's/^/    /' "$WORK/out.log"; }
+    # Compose renders the template with the nginx image's envsubst step (only variables matching
+    # NGINX_ENVSUBST_FILTER=^SD_); it must give exactly what loopback.sh's sed gives, which is what nginx -t and
+    # tests/e2e/nginx run.
+    if command -v envsubst > /dev/null; then
+        vars="$(printf '${%s} ' SD_LISTEN SD_UPSTREAM SD_RESOLVER SD_METRICS_ACCESS)"
+        SD_LISTEN=127.0.0.1:18080 SD_UPSTREAM=127.0.0.1:15000 SD_RESOLVER=127.0.0.1 SD_METRICS_ACCESS='deny all;' \
+            envsubst "$vars" < deploy/nginx/templates/default.conf.template > "$WORK/envsubst.conf"
+        if cmp -s "$WORK/envsubst.conf" "$WORK/nginx-default/conf/sd.conf"; then
+            ok "nginx template: envsubst (compose) and sed (loopback) render it identically"
+        else
+            bad "nginx template: envsubst and sed renderings differ:"; diff "$WORK/envsubst.conf" "$WORK/nginx-default/conf/sd.conf" | sed 's/^/    /'
+        fi
+    else
+        skip "envsubst not installed (apt-get install -y gettext-base): compose rendering not compared"
+    fi
 else
     bad "nginx not found (apt-get install -y nginx, or set NGINX_BIN)"
 fi
