@@ -47,6 +47,7 @@ FROM mcr.microsoft.com/dotnet/aspnet:${ASPNET_VERSION}-noble AS aspnet
 
 # ---------------------------------------------------------------------------------------------------------------
 FROM ${CUDA_IMAGE} AS runtime-cuda
+# No libicu: every project sets InvariantGlobalization (Directory.Build.props). Add libicu74 if that ever changes.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl libssl3t64 tzdata \
  && rm -rf /var/lib/apt/lists/*
