@@ -49,7 +49,7 @@ FROM mcr.microsoft.com/dotnet/aspnet:${ASPNET_VERSION}-noble AS aspnet
 FROM ${CUDA_IMAGE} AS runtime-cuda
 # No libicu: every project sets InvariantGlobalization (Directory.Build.props). Add libicu74 if that ever changes.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl libssl3t64 tzdata \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl libssl3t64 tzdata \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=aspnet /usr/share/dotnet /usr/share/dotnet
 RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
@@ -60,7 +60,7 @@ ENV DOTNET_ROOT=/usr/share/dotnet \
 # ---------------------------------------------------------------------------------------------------------------
 FROM mcr.microsoft.com/dotnet/aspnet:${ASPNET_VERSION}-noble AS runtime-cpu
 RUN apt-get update \
- && apt-get install -y --no-install-recommends curl \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl \
  && rm -rf /var/lib/apt/lists/*
 ENV Inference__ExecutionProvider=cpu
 
