@@ -17,7 +17,7 @@
 #   SD_SERVER_CMD      or a whole command line instead (run with bash -c from the repository root)
 #   SD_MODEL_DIR       an existing model folder; otherwise the tiny demo model is made with SD_MAKE_MODEL_CMD
 #   SD_MAKE_MODEL_CMD  command that writes a model folder to the path appended as last argument (default
-#                      `dotnet src/StableDiffusion.Cli/bin/Release/net10.0/sd.dll make-model tiny`)
+#                      `dotnet src/StableDiffusion.Cli/bin/Release/net10.0/sd.dll make-model --preset tiny --out`)
 #   SD_SSE_INPUT, SD_SSE_MIN_RUN   see check-proxy.mjs
 #   SD_E2E_CHECK_METRICS=0  skip tests/e2e/deploy/check-metrics.sh on the server's /metrics
 #   SD_E2E_KEEP=1      keep the work folder (logs, rendered nginx config) after the run
@@ -65,7 +65,7 @@ server)
     MODEL_DIR="${SD_MODEL_DIR:-}"
     if [ -z "$MODEL_DIR" ]; then
         MODEL_DIR="$WORK/models/demo-tiny"
-        MAKE="${SD_MAKE_MODEL_CMD:-dotnet src/StableDiffusion.Cli/bin/Release/net10.0/sd.dll make-model tiny}"
+        MAKE="${SD_MAKE_MODEL_CMD:-dotnet src/StableDiffusion.Cli/bin/Release/net10.0/sd.dll make-model --preset tiny --out}"
         echo "making the tiny demo model: $MAKE $MODEL_DIR"
         (cd "$SD_REPO_ROOT" && bash -c "$MAKE \"\$1\"" make-model "$MODEL_DIR") > "$WORK/make-model.log" 2>&1 \
             || { cat "$WORK/make-model.log"; die "could not make the demo model"; }
