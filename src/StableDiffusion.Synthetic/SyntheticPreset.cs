@@ -2,15 +2,18 @@ using StableDiffusion.Synthetic.Networks;
 
 namespace StableDiffusion.Synthetic;
 
-/// <summary>A scheduler_config.json: which diffusers class and the SD training schedule it carries.</summary>
-/// <param name="ClassName">e.g. <c>PNDMScheduler</c>, <c>EulerDiscreteScheduler</c>, <c>DDIMScheduler</c>.</param>
+/// <summary>A scheduler_config.json: which diffusers class and the training schedule it carries (scaled_linear betas).</summary>
+/// <param name="ClassName">e.g. <c>PNDMScheduler</c>, <c>EulerDiscreteScheduler</c>, <c>DDIMScheduler</c>, <c>DDPMScheduler</c>.</param>
 /// <param name="PredictionType"><c>epsilon</c> or <c>v_prediction</c>.</param>
-internal sealed record SchedulerSpec(string ClassName, string PredictionType);
+internal sealed record SchedulerSpec(string ClassName, string PredictionType, double BetaStart = 0.00085, double BetaEnd = 0.012);
 
 /// <summary>Everything that distinguishes one synthetic model folder from another.</summary>
 /// <param name="PipelineClass">model_index.json's <c>_class_name</c>.</param>
 /// <param name="NativeSize">Training resolution in pixels; written as unet/config.json <c>sample_size</c> = NativeSize / latent factor.</param>
 /// <param name="ExternalData">Components too big for one protobuf are written with <c>model.onnx_data</c>.</param>
+/// <param name="LowResScheduler">The x4 upscaler's <c>low_res_scheduler</c> (noise added to the low-resolution image).</param>
+/// <param name="MaxNoiseLevel">The x4 upscaler's <c>max_noise_level</c> (model_index.json).</param>
+/// <param name="DepthEstimator">Ships <c>depth_estimator/</c> and its DPT feature extractor (depth-to-image).</param>
 internal sealed record SyntheticPreset(
     string Name,
     string PipelineClass,
@@ -20,7 +23,10 @@ internal sealed record SyntheticPreset(
     UNetSpec UNet,
     VaeSpec Vae,
     int NativeSize,
-    bool ExternalData = false)
+    bool ExternalData = false,
+    SchedulerSpec? LowResScheduler = null,
+    int? MaxNoiseLevel = null,
+    bool DepthEstimator = false)
 {
     // SD 2.1-base's schedule (stabilityai/stable-diffusion-2-1-base scheduler/scheduler_config.json); SD 1.x uses the same betas.
     private static readonly SchedulerSpec Pndm = new("PNDMScheduler", "epsilon");
@@ -55,6 +61,23 @@ internal sealed record SyntheticPreset(
             TinyText with { Hidden = 48, Int64Ids = true, Intermediate = 96 },
             TinyUNet with { CrossAttentionDim = 48, LinearProjection = false, TimestepShape = TimestepShape.Scalar },
             TinyVae with { EncoderOutputsParameters = false }, NativeSize: 512),
+
+        // SD 2-inpainting-like: 9 input channels (latents, mask, masked-image latents).
+        new("tiny-inpaint", "StableDiffusionInpaintPipeline", Pndm, new TokenizerSpec(PadWithEos: false), TinyText,
+            TinyUNet with { InChannels = 9 }, TinyVae, NativeSize: 512),
+
+        // stabilityai/stable-diffusion-x4-upscaler-like: 7 input channels (latents + low-res RGB), class_labels = noise level,
+        // a factor-4 VAE scaled by 0.08333, DDIM v-prediction and a DDPM low-res scheduler over betas 0.0001 → 0.02.
+        new("tiny-upscale", "StableDiffusionUpscalePipeline",
+            new SchedulerSpec("DDIMScheduler", "v_prediction", BetaStart: 0.0001, BetaEnd: 0.02),
+            new TokenizerSpec(PadWithEos: false), TinyText,
+            TinyUNet with { InChannels = 7, ClassLabels = true },
+            TinyVae with { BlockOutChannels = [8, 16, 16], ScalingFactor = 0.08333f }, NativeSize: 512,
+            LowResScheduler: new SchedulerSpec("DDPMScheduler", "epsilon", BetaStart: 0.0001, BetaEnd: 0.02), MaxNoiseLevel: 350),
+
+        // stabilityai/stable-diffusion-2-depth-like: 5 input channels (latents + depth) and a DPT depth estimator.
+        new("tiny-depth", "StableDiffusionDepth2ImgPipeline", Pndm, new TokenizerSpec(PadWithEos: false), TinyText,
+            TinyUNet with { InChannels = 5 }, TinyVae, NativeSize: 512, DepthEstimator: true),
 
         // The real stabilityai/stable-diffusion-2-1-base shapes (UNet 865M, text encoder 340M, VAE 84M parameters).
         new("sd21-base", "StableDiffusionPipeline", Pndm, new TokenizerSpec(PadWithEos: false, StartOfTextId: 49406),

@@ -22,16 +22,18 @@ internal static class SyntheticFolders
         };
     }
 
-    public static string Get(string preset, bool fp16 = false, int seed = 0)
+    public static string Get(string preset, bool fp16 = false, int seed = 0, bool safetyChecker = false)
     {
-        string key = $"{preset}-{(fp16 ? "fp16" : "fp32")}-{seed}";
+        string key = $"{preset}-{(fp16 ? "fp16" : "fp32")}-{seed}{(safetyChecker ? "-safety" : "")}";
         return Built.GetOrAdd(key, k => new Lazy<string>(() =>
         {
             string directory = Path.Combine(Root, k);
-            SyntheticModels.Build(preset, directory, new SyntheticModelOptions(fp16, seed));
+            SyntheticModels.Build(preset, directory, new SyntheticModelOptions(fp16, seed, SafetyChecker: safetyChecker));
             return directory;
         })).Value;
     }
+
+    public static string Get(ModelCase model) => Get(model.Preset, model.Fp16, safetyChecker: model.SafetyChecker);
 
     /// <summary>A fresh folder the caller owns (for tests that compare separate builds).</summary>
     public static string NewDirectory(string name) => Path.Combine(Root, "own-" + name + "-" + Guid.NewGuid().ToString("N"));
