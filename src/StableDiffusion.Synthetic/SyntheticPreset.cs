@@ -90,6 +90,18 @@ internal sealed record SyntheticPreset(
                 BlockOutChannels: [128, 256, 512, 512], ResnetsPerDownBlock: 2, ResnetsPerUpBlock: 3, MidAttention: true,
                 NormGroups: 32, ScalingFactor: 0.18215f, EncoderOutputsParameters: true),
             NativeSize: 512, ExternalData: true),
+
+        // The real runwayml/stable-diffusion-v1-5 shapes (UNet 860M, CLIP ViT-L text encoder 123M), exported as tiny-sd1 is.
+        new("sd15", "StableDiffusionPipeline", Pndm, new TokenizerSpec(PadWithEos: true, StartOfTextId: 49406),
+            new TextEncoderSpec(VocabSize: 49408, Hidden: 768, Layers: 12, Heads: 12, Intermediate: 3072, Int64Ids: true, QuickGelu: true),
+            new UNetSpec(
+                InChannels: 4, BlockOutChannels: [320, 640, 1280, 1280], DownAttention: [true, true, true, false],
+                AttentionHeads: [8, 8, 8, 8], LayersPerBlock: 2, CrossAttentionDim: 768, NormGroups: 32,
+                LinearProjection: false, TimestepShape: TimestepShape.Scalar, Int64Timestep: false),
+            new VaeSpec(
+                BlockOutChannels: [128, 256, 512, 512], ResnetsPerDownBlock: 2, ResnetsPerUpBlock: 3, MidAttention: true,
+                NormGroups: 32, ScalingFactor: 0.18215f, EncoderOutputsParameters: false),
+            NativeSize: 512, ExternalData: true),
     ];
 
     public static SyntheticPreset? Find(string name) => All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));

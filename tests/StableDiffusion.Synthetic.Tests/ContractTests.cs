@@ -21,7 +21,7 @@ public class ContractTests
     [Fact]
     public void Presets_lists_the_buildable_presets_in_order()
     {
-        Assert.Equal(["tiny", "tiny-v", "tiny-sd1", "tiny-inpaint", "tiny-upscale", "tiny-depth", "sd21-base"], SyntheticModels.Presets);
+        Assert.Equal(["tiny", "tiny-v", "tiny-sd1", "tiny-inpaint", "tiny-upscale", "tiny-depth", "sd21-base", "sd15"], SyntheticModels.Presets);
     }
 
     [Fact]
