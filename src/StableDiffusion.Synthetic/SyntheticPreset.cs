@@ -31,7 +31,7 @@ internal sealed record SyntheticPreset(
     // SD 2.1-base's schedule (stabilityai/stable-diffusion-2-1-base scheduler/scheduler_config.json); SD 1.x uses the same betas.
     private static readonly SchedulerSpec Pndm = new("PNDMScheduler", "epsilon");
 
-    // Tiny networks: a few hundred KB, milliseconds per UNet call at 64×64 latents. Three UNet levels (64², 32², 16² for a
+    // Tiny networks: about 1.5 MB a folder, milliseconds per UNet call at 64×64 latents. Three UNet levels (64², 32², 16² for a
     // 512-pixel image) with attention only at the lowest, a VAE whose resampling convs change the width (no resnets in the
     // up/down blocks) so the 512² layers stay 8 channels wide.
     private static readonly TextEncoderSpec TinyText = new(VocabSize: 0, Hidden: 32, Layers: 2, Heads: 2, Intermediate: 64, Int64Ids: false, QuickGelu: true);
