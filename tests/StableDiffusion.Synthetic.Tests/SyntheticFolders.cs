@@ -10,16 +10,34 @@ internal static class SyntheticFolders
 
     static SyntheticFolders()
     {
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        // The test host is often killed rather than exiting, so ProcessExit cannot be trusted to clean up: remove the
+        // folders of earlier runs whose process is gone instead.
+        foreach (string stale in Directory.GetDirectories(Path.GetTempPath(), "sd-synthetic-tests-*"))
         {
-            try
+            if (int.TryParse(Path.GetFileName(stale)["sd-synthetic-tests-".Length..], out int pid) && !IsRunning(pid))
             {
-                if (Environment.GetEnvironmentVariable("SD_KEEP_SYNTHETIC") != "1") Directory.Delete(Root, recursive: true);
+                try
+                {
+                    Directory.Delete(stale, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
             }
-            catch (IOException)
-            {
-            }
-        };
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     public static string Get(string preset, bool fp16 = false, int seed = 0, bool safetyChecker = false)
