@@ -62,10 +62,11 @@ public static class ImageTaskCommand
         command.Options.Add(output);
         command.SetAction(parse =>
         {
+            // Every argument is checked before the model loads (bad input fails fast, exit 2).
             string outDir = parse.GetRequiredValue(output);
-            var input = ReadImage(parse.GetRequiredValue(image), "--image");
-            var maskImage = task == GenerationTask.Inpaint ? ReadImage(parse.GetRequiredValue(mask), "--mask") : null;
-            var depth = task == GenerationTask.DepthToImage && parse.GetValue(depthImage) is { } depthPath ? ReadImage(depthPath, "--depth-image") : null;
+            var settings = shared.Settings(parse);
+            string modelDirectory = shared.ModelDirectory(parse);
+            var load = shared.LoadOptions(parse) with { SafetyChecker = parse.GetValue(safety) };
             double promptStrength = parse.GetValue(strength);
             if (!double.IsFinite(promptStrength) || promptStrength is < 0 or > 1)
             {
@@ -78,15 +79,18 @@ public static class ImageTaskCommand
                 throw new UsageException($"--noise-level must be between 0 and 1000, got {level}");
             }
 
+            var input = ReadImage(parse.GetRequiredValue(image), "--image");
+            var maskImage = task == GenerationTask.Inpaint ? ReadImage(parse.GetRequiredValue(mask), "--mask") : null;
+            var depth = task == GenerationTask.DepthToImage && parse.GetValue(depthImage) is { } depthPath ? ReadImage(depthPath, "--depth-image") : null;
+
             using var logging = ConsoleLogging.Create(verbose: false);
-            var load = shared.LoadOptions(parse) with { SafetyChecker = parse.GetValue(safety) };
-            using var pipeline = StableDiffusionPipeline.Load(shared.ModelDirectory(parse), load, logging.CreateLogger("sd"));
+            using var pipeline = StableDiffusionPipeline.Load(modelDirectory, load, logging.CreateLogger("sd"));
             if (!pipeline.Info.Tasks.Contains(task))
             {
                 throw new UsageException(ModelTasks.Unsupported(pipeline.Info, task));
             }
 
-            var settings = shared.Settings(parse, pipeline) with
+            settings = GenerationOptions.ForModel(settings, pipeline) with
             {
                 Task = task,
                 Image = input,
