@@ -211,6 +211,13 @@ public static class ImageDecoder
                     throw new ImageInputException(field, $"the WebP is truncated ({bytes.Length} bytes of the {riffSize + 8L} its header announces).");
                 }
 
+                // VP8X extended header, flags byte: bit 1 = animation. Every frame would be decoded at canvas size, so a
+                // small file could still expand to gigabytes; we take still images only.
+                if (bytes.Length >= 21 && bytes[12..16].SequenceEqual("VP8X"u8) && (bytes[20] & 0x02) != 0)
+                {
+                    throw new ImageInputException(field, "animated WebP images are not accepted.");
+                }
+
                 return;
         }
     }

@@ -120,6 +120,22 @@ public sealed class ImageDecoderTests
     }
 
     [Fact]
+    public void Animated_webp_is_refused_from_its_header()
+    {
+        // RIFF/WEBP with a VP8X chunk whose flags byte has the animation bit (0x02) set.
+        var webp = new byte[30];
+        "RIFF"u8.CopyTo(webp);
+        BinaryPrimitives.WriteUInt32LittleEndian(webp.AsSpan(4), (uint)(webp.Length - 8));
+        "WEBPVP8X"u8.CopyTo(webp.AsSpan(8));
+        BinaryPrimitives.WriteUInt32LittleEndian(webp.AsSpan(16), 10);
+        webp[20] = 0x02;
+
+        var ex = Assert.Throws<ImageInputException>(() => ImageDecoder.Decode(webp, "image"));
+
+        Assert.Contains("animated WebP", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Payload_over_the_byte_limit_is_413()
     {
         var limits = new ImageLimits { MaxBytes = 1000 };
