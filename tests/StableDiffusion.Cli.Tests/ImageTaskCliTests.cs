@@ -119,6 +119,18 @@ public sealed class ImageTaskCliTests(TinyModelFixture tiny) : IClassFixture<Tin
     }
 
     [Fact]
+    public void Safety_checker_flag_on_a_model_without_one_fails_naming_the_file()
+    {
+        string dir = CliRunner.TempDir();
+        string input = WriteImage(dir, "in.png", 16, 16, new PngEncoder());
+
+        var result = CliRunner.Run("img2img", "--model", tiny.Directory, "--image", input, "--safety-checker", "--out", dir);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("safety_checker/model.onnx", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Bench_measures_an_image_task()
     {
         var result = CliRunner.Run("bench", "--model", tiny.Directory, "--task", "img2img", "--steps", "4", "--width", "64", "--height", "64", "--runs", "1");

@@ -70,6 +70,35 @@ public sealed class SafetyCheckerTests
     }
 
     [Fact]
+    public void Flagged_images_come_back_black_marked_nsfw_and_unwatermarked()
+    {
+        // Lower the synthetic checker's threshold (the float 1.5 stored once in its graph) so that every image is
+        // flagged, then run the whole pipeline: flagged images must be replaced by black ones.
+        string dir = SyntheticModelCache.Copy("tiny");
+        string source = FolderWithChecker();
+        Directory.CreateDirectory(Path.Combine(dir, "safety_checker"));
+        Directory.CreateDirectory(Path.Combine(dir, "feature_extractor"));
+        File.Copy(Path.Combine(source, "feature_extractor", "preprocessor_config.json"), Path.Combine(dir, "feature_extractor", "preprocessor_config.json"));
+        byte[] model = File.ReadAllBytes(Path.Combine(source, "safety_checker", "model.onnx"));
+        byte[] threshold = BitConverter.GetBytes(1.5f);
+        int at = model.AsSpan().IndexOf(threshold);
+        Assert.True(at >= 0 && model.AsSpan(at + 4).IndexOf(threshold) < 0, "the synthetic checker's threshold 1.5 must appear exactly once");
+        BitConverter.GetBytes(-1e9f).CopyTo(model, at);
+        File.WriteAllBytes(Path.Combine(dir, "safety_checker", "model.onnx"), model);
+        using var pipeline = StableDiffusionPipeline.Load(dir, new ModelLoadOptions { ExecutionProvider = "cpu", SafetyChecker = true });
+
+        var result = pipeline.Generate(Small with { Width = 256, Height = 256, WatermarkPayload = "SDV2", NumOutputs = 2 });
+
+        Assert.All(result.Images, image =>
+        {
+            Assert.True(image.NsfwDetected);
+            Assert.False(image.Watermarked);
+            Assert.All(TestImages.Pixels(image), p => Assert.Equal(0, p));
+        });
+        Assert.Contains(result.Logs, l => l.Contains("replaced by a black image", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Checker_is_off_unless_enabled_at_load_and_can_be_skipped_per_request()
     {
         using var off = StableDiffusionPipeline.Load(FolderWithChecker(), new ModelLoadOptions { ExecutionProvider = "cpu" });
