@@ -161,6 +161,12 @@ public sealed partial class StableDiffusionPipeline : IDisposable
 
         if (tasks.Contains(GenerationTask.Upscale))
         {
+            if (_options.MaxUpscaleLatentPixels < 64 || _options.UpscaleTileOverlap < 0)
+            {
+                throw new ArgumentException(
+                    $"MaxUpscaleLatentPixels must be at least 64 (an 8x8 tile) and UpscaleTileOverlap at least 0; got {_options.MaxUpscaleLatentPixels} and {_options.UpscaleTileOverlap}.");
+            }
+
             _lowResNoise = new LowResNoise(_folder.LowResScheduler!);
         }
     }
