@@ -45,6 +45,18 @@ public sealed record FeatureExtractor
             return fallback;
         }
 
+        try
+        {
+            return Parse(path, fallback);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or KeyNotFoundException)
+        {
+            throw new Models.ModelLoadException($"feature_extractor/preprocessor_config.json is not a valid image processor config: {ex.Message}", ex);
+        }
+    }
+
+    private static FeatureExtractor Parse(string path, FeatureExtractor fallback)
+    {
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
         var root = doc.RootElement;
         var result = fallback;

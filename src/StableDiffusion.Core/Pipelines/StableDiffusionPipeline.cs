@@ -149,7 +149,8 @@ public sealed partial class StableDiffusionPipeline : IDisposable
 
         if (_options.SafetyChecker)
         {
-            var features = FeatureExtractor.Load(_folder.FeatureExtractorConfigPath, FeatureExtractor.Clip);
+            // A depth model's feature_extractor/ is DPT's (for its estimator); the checker then uses CLIP's defaults.
+            var features = Info.UnetInChannels == 5 ? FeatureExtractor.Clip : FeatureExtractor.Load(_folder.FeatureExtractorConfigPath, FeatureExtractor.Clip);
             _safetyChecker = new SafetyChecker(Open(_components, "safety_checker", _folder.SafetyCheckerPath, _sessionOptions), features);
         }
 
