@@ -54,6 +54,20 @@ public sealed class NineChannelInpaintTests
     }
 
     [Fact]
+    public void Conditioning_channels_are_the_same_at_every_call()
+    {
+        using var pipeline = TestImages.Load("tiny-inpaint");
+        var samples = new List<float[]>();
+
+        pipeline.Generate(Inpaint with { Steps = 3 }, new GenerationObserver { OnUNetSample = (_, s) => samples.Add(s) });
+
+        const int plane = 8 * 8;
+        Assert.Equal(4, samples.Count);
+        Assert.All(samples, s => Assert.Equal(samples[0].AsSpan(4 * plane, 5 * plane).ToArray(), s.AsSpan(4 * plane, 5 * plane).ToArray()));
+        Assert.NotEqual(samples[0].AsSpan(0, 4 * plane).ToArray(), samples[^1].AsSpan(0, 4 * plane).ToArray());
+    }
+
+    [Fact]
     public void Masked_image_ignores_the_pixels_under_the_white_mask()
     {
         // masked_image = image · (mask < 0.5): changing the image only where the mask is white leaves channels 5–8
