@@ -161,6 +161,22 @@ public sealed class InpaintTests
     }
 
     [Theory]
+    [InlineData("PNDM")]
+    [InlineData("K_EULER")]
+    public void Strength_one_starts_exactly_where_txt2img_starts(string scheduler)
+    {
+        // diffusers' is_strength_max: latents = ε·init_noise_sigma, the txt2img start. With a latent_sample encoder
+        // (tiny-sd1: no posterior draw before ε) the first UNet input is bit-identical to txt2img's for the same seed.
+        using var pipeline = TestImages.Load("tiny-sd1");
+        var settings = Inpaint with { Scheduler = scheduler };
+
+        float[] inpaint = ImageToImageTests.FirstSample(pipeline, settings);
+        float[] txt2img = ImageToImageTests.FirstSample(pipeline, settings with { Task = GenerationTask.TextToImage, Image = null, Mask = null, Width = 64, Height = 64 });
+
+        Assert.Equal(txt2img, inpaint);
+    }
+
+    [Theory]
     [InlineData(1.0, 7)]
     [InlineData(0.5, 4)]
     public void Legacy_inpainting_honours_strength(double strength, int calls)
