@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Options;
+using StableDiffusion.Server.Configuration;
+
+namespace StableDiffusion.Server.Jobs;
+
+/// <summary>Runs the <see cref="JobStore"/>'s retention sweep periodically.</summary>
+public sealed class ResultRetentionService(JobStore store, IOptions<ResultsOptions> options, ILogger<ResultRetentionService> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.SweepIntervalSeconds));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                var removed = store.Sweep();
+                if (removed > 0)
+                {
+                    logger.LogInformation("Expired {Count} predictions past retention", removed);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+}
