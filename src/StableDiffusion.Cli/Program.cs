@@ -1,1 +1,10 @@
-return 0;
+using System.CommandLine;
+using StableDiffusion.Cli;
+
+var root = new RootCommand("sd: Stable Diffusion on ONNX Runtime, the command line of StableDiffusion.Server");
+root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(TokenizeCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(MakeModelCommand.Create());
+root.Subcommands.Add(WatermarkCommand.Create());
+return CommandRunner.Run(root, args);

@@ -1,20 +1,309 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+using StableDiffusion.Core.Imaging;
 using StableDiffusion.Core.Models;
+using StableDiffusion.Core.Randomness;
+using StableDiffusion.Core.Schedulers;
+using StableDiffusion.Core.Text;
 
 namespace StableDiffusion.Core.Pipelines;
 
 /// <summary>A loaded model folder and the generation tasks it can run. Not thread-safe: one generation at a time.</summary>
 public sealed class StableDiffusionPipeline : IDisposable
 {
-    public static StableDiffusionPipeline Load(string modelDirectory, ModelLoadOptions? options = null, ILogger? logger = null)
-        => throw new NotImplementedException();
+    private readonly ModelFolder _folder;
+    private readonly SessionOptions _sessionOptions;
+    private readonly List<OnnxComponent> _components;
+    private readonly PromptEncoder _prompts;
+    private readonly UNetModel _unet;
+    private readonly VaeDecoder _vaeDecoder;
 
-    public ModelInfo Info => throw new NotImplementedException();
+    private StableDiffusionPipeline(ModelFolder folder, SessionOptions sessionOptions, List<OnnxComponent> components,
+        PromptEncoder prompts, UNetModel unet, VaeDecoder vaeDecoder, ModelInfo info)
+    {
+        _folder = folder;
+        _sessionOptions = sessionOptions;
+        _components = components;
+        _prompts = prompts;
+        _unet = unet;
+        _vaeDecoder = vaeDecoder;
+        Info = info;
+    }
+
+    public ModelInfo Info { get; }
+
+    public ModelFolder Folder => _folder;
+
+    /// <summary>The loaded ONNX models (for metrics: time spent inside ONNX Runtime per component).</summary>
+    public IReadOnlyList<OnnxComponent> Components => _components;
+
+    public static StableDiffusionPipeline Load(string modelDirectory, ModelLoadOptions? options = null, ILogger? logger = null)
+    {
+        options ??= new ModelLoadOptions();
+        logger ??= NullLogger.Instance;
+        var folder = ModelFolder.Read(modelDirectory);
+        var tokenizer = ClipTokenizer.FromDirectory(folder.TokenizerDirectory);
+        var (sessionOptions, provider) = ExecutionProviderSelector.Create(options, logger);
+        var components = new List<OnnxComponent>();
+        try
+        {
+            var textEncoder = Open(components, "text_encoder", folder.TextEncoderPath, sessionOptions);
+            var unetComponent = Open(components, "unet", folder.UnetPath, sessionOptions);
+            var decoderComponent = Open(components, "vae_decoder", folder.VaeDecoderPath, sessionOptions);
+
+            var prompts = new PromptEncoder(tokenizer, textEncoder);
+            var unet = new UNetModel(unetComponent, configuredInChannels: null);
+            if (prompts.HiddenSize > 0 && unet.Hidden.FixedDimension(2) is long unetWidth && unetWidth != prompts.HiddenSize)
+            {
+                throw new ModelLoadException(
+                    $"unet: input '{UNetModel.HiddenInput}' expects width {unetWidth} but text_encoder produces {prompts.HiddenSize}.");
+            }
+
+            var decoder = new VaeDecoder(decoderComponent, folder.ScalingFactor, folder.LatentFactor);
+            int native = NativeSize(folder, unet);
+            string name = options.Name ?? Path.GetFileName(folder.Directory.TrimEnd(Path.DirectorySeparatorChar));
+            var info = new ModelInfo(
+                name,
+                folder.Directory,
+                folder.PipelineClass,
+                [GenerationTask.TextToImage],
+                native,
+                native,
+                SchedulerFactory.DefaultFor(folder.Scheduler),
+                folder.Scheduler.PredictionType,
+                folder.LatentFactor,
+                provider);
+            if (folder.IsSynthetic)
+            {
+                logger.LogWarning("Model {Model} at {Directory} is SYNTHETIC: random weights, its images are noise", name, folder.Directory);
+            }
+
+            logger.LogInformation("Loaded model {Model} ({PipelineClass}, {Provider}, native {Size}px, scheduler {Scheduler}, {Prediction})",
+                name, folder.PipelineClass, provider, native, info.DefaultScheduler, info.PredictionType);
+            return new StableDiffusionPipeline(folder, sessionOptions, components, prompts, unet, decoder, info);
+        }
+        catch
+        {
+            foreach (var component in components)
+            {
+                component.Dispose();
+            }
+
+            sessionOptions.Dispose();
+            throw;
+        }
+    }
 
     public GenerationResult Generate(GenerationSettings settings, GenerationObserver? observer = null, CancellationToken cancellationToken = default)
-        => throw new NotImplementedException();
+    {
+        if (!Info.Tasks.Contains(settings.Task))
+        {
+            throw new NotSupportedException($"Model '{Info.Name}' ({Info.PipelineClass}) cannot do {settings.Task}.");
+        }
+
+        return settings.Task switch
+        {
+            GenerationTask.TextToImage => TextToImage(settings, observer, cancellationToken),
+            _ => throw new NotSupportedException($"{settings.Task} is not available for '{Info.Name}'."),
+        };
+    }
+
+    private GenerationResult TextToImage(GenerationSettings settings, GenerationObserver? observer, CancellationToken cancellationToken)
+    {
+        var run = new GenerationRun(this, settings, observer);
+        using var activity = CoreTelemetry.ActivitySource.StartActivity("generate");
+        activity?.SetTag("sd.model", Info.Name);
+        activity?.SetTag("sd.steps", settings.Steps);
+
+        var scheduler = SchedulerFactory.Create(settings.Scheduler, _folder.Scheduler);
+        scheduler.SetTimesteps(settings.Steps);
+        int images = settings.NumOutputs;
+        bool guided = settings.GuidanceScale > 1.0;
+
+        float[] hidden = run.Stage("text_encoder", () => EncodePrompts(settings, images, guided, run.Log));
+
+        var latents = new float[images * 4 * run.LatentHeight * run.LatentWidth];
+        var noise = run.CreateNoise();
+        if (settings.Latents is { } given)
+        {
+            if (given.Length != latents.Length)
+            {
+                throw new ArgumentException($"latents must have {latents.Length} values ([{images}, 4, {run.LatentHeight}, {run.LatentWidth}]), found {given.Length}.");
+            }
+
+            given.CopyTo(latents, 0);
+        }
+        else
+        {
+            noise.Fill(latents);
+        }
+
+        // diffusers' prepare_latents: both drawn and caller-supplied latents are multiplied by init_noise_sigma.
+        TensorPrimitives.Multiply(latents, (float)scheduler.InitNoiseSigma, latents);
+
+        int stepsRun = run.Stage("denoise", () =>
+        {
+            using var unetRun = _unet.CreateRun((guided ? 2 : 1) * images, run.LatentHeight, run.LatentWidth, hidden, _prompts.HiddenSize);
+            var loop = new DenoisingLoop(unetRun, scheduler, images, run.LatentHeight, run.LatentWidth, settings.GuidanceScale);
+            return loop.Run(latents, 0, noise.Fill, observer, cancellationToken);
+        });
+
+        return run.Finish(latents, scheduler.Name, stepsRun, cancellationToken);
+    }
+
+    /// <summary>[uncond × N, cond × N] hidden states (cond × N only without guidance), each prompt encoded once.</summary>
+    private float[] EncodePrompts(GenerationSettings settings, int images, bool guided, Action<string> log)
+    {
+        float[] cond = _prompts.Encode(settings.Prompt, "prompt", log);
+        float[]? uncond = guided ? _prompts.Encode(settings.NegativePrompt, "negative prompt", log) : null;
+        var hidden = new float[(guided ? 2 : 1) * images * cond.Length];
+        int offset = 0;
+        if (uncond is not null)
+        {
+            for (int n = 0; n < images; n++, offset += uncond.Length)
+            {
+                uncond.CopyTo(hidden, offset);
+            }
+        }
+
+        for (int n = 0; n < images; n++, offset += cond.Length)
+        {
+            cond.CopyTo(hidden, offset);
+        }
+
+        return hidden;
+    }
+
+    private double OnnxSeconds()
+    {
+        double total = 0;
+        foreach (var component in _components)
+        {
+            total += component.RunSeconds;
+        }
+
+        return total;
+    }
+
+    private static OnnxComponent Open(List<OnnxComponent> components, string name, string path, SessionOptions options)
+    {
+        var component = OnnxComponent.Open(name, path, options);
+        components.Add(component);
+        return component;
+    }
+
+    /// <summary>Native output size: unet/config.json sample_size × latent factor, else a fixed sample shape, else
+    /// 768 for v-prediction models (SD 2.x 768) and 512 otherwise.</summary>
+    private static int NativeSize(ModelFolder folder, UNetModel unet)
+    {
+        if (folder.UnetSampleSize is int size && size > 0)
+        {
+            return size * folder.LatentFactor;
+        }
+
+        if (unet.Sample.FixedDimension(2) is long fixedHeight)
+        {
+            return (int)fixedHeight * folder.LatentFactor;
+        }
+
+        return folder.Scheduler.IsVPrediction ? 768 : 512;
+    }
 
     public void Dispose()
     {
+        foreach (var component in _components)
+        {
+            component.Dispose();
+        }
+
+        _sessionOptions.Dispose();
+    }
+
+    /// <summary>The bookkeeping of one generation: sizes, per-image noise, logs, stage timings, and the shared ending
+    /// (decode, watermark, PNG).</summary>
+    private sealed class GenerationRun
+    {
+        private readonly StableDiffusionPipeline _pipeline;
+        private readonly GenerationSettings _settings;
+        private readonly GenerationObserver? _observer;
+        private readonly Dictionary<string, double> _stages = [];
+        private readonly List<string> _logs = [];
+        private readonly double _onnxStart;
+
+        public GenerationRun(StableDiffusionPipeline pipeline, GenerationSettings settings, GenerationObserver? observer)
+        {
+            _pipeline = pipeline;
+            _settings = settings;
+            _observer = observer;
+            _onnxStart = pipeline.OnnxSeconds();
+            Width = settings.Width ?? pipeline.Info.NativeWidth;
+            Height = settings.Height ?? pipeline.Info.NativeHeight;
+            int factor = pipeline._folder.LatentFactor;
+            if (Width % factor != 0 || Height % factor != 0)
+            {
+                throw new ArgumentException($"width and height must be multiples of {factor}, got {Width}x{Height}.");
+            }
+
+            LatentWidth = Width / factor;
+            LatentHeight = Height / factor;
+            if (pipeline._folder.IsSynthetic)
+            {
+                Log($"model '{pipeline.Info.Name}' has random weights (synthetic): the images are noise");
+            }
+        }
+
+        public int Width { get; }
+        public int Height { get; }
+        public int LatentWidth { get; }
+        public int LatentHeight { get; }
+
+        public void Log(string line)
+        {
+            _logs.Add(line);
+            _observer?.OnLog?.Invoke(line);
+        }
+
+        public T Stage<T>(string name, Func<T> body)
+        {
+            using var activity = CoreTelemetry.ActivitySource.StartActivity(name);
+            long start = Stopwatch.GetTimestamp();
+            try
+            {
+                return body();
+            }
+            finally
+            {
+                double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                _stages[name] = _stages.GetValueOrDefault(name) + seconds;
+            }
+        }
+
+        /// <summary>Noise per image: image k draws from its own generator seeded with seed + k, first its initial latents,
+        /// then any noise its scheduler asks for — so a batch member can be reproduced alone.</summary>
+        public BatchNoise CreateNoise() => new(_settings.Seed, _settings.NumOutputs);
+
+        public GenerationResult Finish(float[] latents, string scheduler, int stepsRun, CancellationToken cancellationToken)
+        {
+            int images = _settings.NumOutputs;
+            int perImage = latents.Length / images;
+            var watermark = _settings.WatermarkPayload is { Length: > 0 } payload ? InvisibleWatermark.FromText(payload) : null;
+            var results = new GeneratedImage[images];
+            for (int k = 0; k < images; k++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var image = Stage("vae_decode", () => _pipeline._vaeDecoder.Decode(latents.AsSpan(k * perImage, perImage), LatentHeight, LatentWidth));
+                bool marked = watermark is not null && Stage("watermark", () => watermark.Embed(image.Pixels, image.Width, image.Height));
+                long seed = _settings.Seed + k;
+                string parameters = GenerationParameters.Format(_settings, scheduler, seed, image.Width, image.Height,
+                    _settings.ModelName ?? _pipeline.Info.Name);
+                byte[] png = Stage("png", () => PngWriter.Encode(image, parameters));
+                results[k] = new GeneratedImage(k, seed, png, image.Width, image.Height, marked, NsfwDetected: false);
+            }
+
+            return new GenerationResult(results, _stages, _pipeline.OnnxSeconds() - _onnxStart, stepsRun, _logs);
+        }
     }
 }

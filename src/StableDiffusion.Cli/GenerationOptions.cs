@@ -1,0 +1,126 @@
+using System.CommandLine;
+using StableDiffusion.Core.Models;
+using StableDiffusion.Core.Pipelines;
+using StableDiffusion.Core.Schedulers;
+
+namespace StableDiffusion.Cli;
+
+/// <summary>The options every generating verb shares (generate, img2img, inpaint, upscale, depth, bench), and their
+/// validation into one <see cref="GenerationSettings"/>.</summary>
+public sealed class GenerationOptions
+{
+    public const int MaxSteps = 500;
+    public const int MaxOutputs = 16;
+    public const int MaxSide = 2048;
+
+    public Option<string> Model { get; } = new("--model") { Description = "Model folder (optimum ONNX layout)", Required = true };
+    public Option<string> Prompt { get; } = new("--prompt") { Description = "Prompt", DefaultValueFactory = _ => "" };
+    public Option<string> NegativePrompt { get; } = new("--negative-prompt") { Description = "Negative prompt", DefaultValueFactory = _ => "" };
+    public Option<int> Steps { get; } = new("--steps") { Description = "Denoising steps", DefaultValueFactory = _ => 25 };
+    public Option<double> Guidance { get; } = new("--guidance") { Description = "Classifier-free guidance scale", DefaultValueFactory = _ => 7.5 };
+    public Option<string?> Scheduler { get; } = new("--scheduler") { Description = "PNDM, DDIM, K_EULER, K_EULER_ANCESTRAL, DPMSolverMultistep, KarrasDPM, LMS (or a diffusers class name); default: the model's" };
+    public Option<long?> Seed { get; } = new("--seed") { Description = "Seed of image 0 (image k uses seed+k); default: random" };
+    public Option<int?> Width { get; } = new("--width") { Description = "Width in pixels (multiple of 8); default: the model's native size" };
+    public Option<int?> Height { get; } = new("--height") { Description = "Height in pixels (multiple of 8); default: the model's native size" };
+    public Option<int> NumOutputs { get; } = new("--num-outputs") { Description = "Images to generate", DefaultValueFactory = _ => 1 };
+    public Option<bool> NoWatermark { get; } = new("--no-watermark") { Description = "Do not embed the invisible watermark" };
+    public Option<string> Provider { get; } = new("--provider") { Description = "Execution provider: auto, cuda or cpu", DefaultValueFactory = _ => "auto" };
+    public Option<int> Threads { get; } = new("--threads") { Description = "ONNX Runtime intra-op threads (0 = default)", DefaultValueFactory = _ => 0 };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Model, Prompt, NegativePrompt, Steps, Guidance, Scheduler, Seed, Width, Height, NumOutputs, NoWatermark, Provider, Threads })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    public ModelLoadOptions LoadOptions(ParseResult parse)
+    {
+        string provider = parse.GetValue(Provider) ?? "auto";
+        if (provider is not ("auto" or "cuda" or "cpu"))
+        {
+            throw new UsageException($"--provider must be auto, cuda or cpu, not '{provider}'");
+        }
+
+        int threads = parse.GetValue(Threads);
+        if (threads < 0)
+        {
+            throw new UsageException("--threads must be 0 or more");
+        }
+
+        return new ModelLoadOptions { ExecutionProvider = provider, IntraOpThreads = threads };
+    }
+
+    public string ModelDirectory(ParseResult parse)
+    {
+        string dir = parse.GetRequiredValue(Model);
+        if (!Directory.Exists(dir))
+        {
+            throw new UsageException($"--model: folder '{dir}' does not exist");
+        }
+
+        return dir;
+    }
+
+    /// <summary>Validates the shared options into settings for <paramref name="pipeline"/>'s model.</summary>
+    public GenerationSettings Settings(ParseResult parse, StableDiffusionPipeline pipeline)
+    {
+        int steps = parse.GetValue(Steps);
+        if (steps is < 1 or > MaxSteps)
+        {
+            throw new UsageException($"--steps must be between 1 and {MaxSteps}, got {steps}");
+        }
+
+        double guidance = parse.GetValue(Guidance);
+        if (!double.IsFinite(guidance) || guidance is < 0 or > 50)
+        {
+            throw new UsageException($"--guidance must be between 0 and 50, got {guidance}");
+        }
+
+        int outputs = parse.GetValue(NumOutputs);
+        if (outputs is < 1 or > MaxOutputs)
+        {
+            throw new UsageException($"--num-outputs must be between 1 and {MaxOutputs}, got {outputs}");
+        }
+
+        string? scheduler = parse.GetValue(Scheduler);
+        if (scheduler is not null && SchedulerFactory.Canonicalize(scheduler) is null)
+        {
+            throw new UsageException($"--scheduler '{scheduler}' is unknown; use one of {string.Join(", ", SchedulerFactory.Names)}");
+        }
+
+        int factor = pipeline.Info.LatentFactor;
+        int? width = Side(parse.GetValue(Width), "--width", factor);
+        int? height = Side(parse.GetValue(Height), "--height", factor);
+        long seed = parse.GetValue(Seed) ?? Random.Shared.NextInt64(0, uint.MaxValue);
+        return new GenerationSettings
+        {
+            Prompt = parse.GetValue(Prompt) ?? "",
+            NegativePrompt = parse.GetValue(NegativePrompt) ?? "",
+            Steps = steps,
+            GuidanceScale = guidance,
+            Scheduler = scheduler is null ? null : SchedulerFactory.Canonicalize(scheduler),
+            Seed = seed,
+            NumOutputs = outputs,
+            Width = width,
+            Height = height,
+            WatermarkPayload = parse.GetValue(NoWatermark) ? null : Core.Imaging.InvisibleWatermark.DefaultPayload,
+        };
+    }
+
+    private static int? Side(int? value, string name, int factor)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value < factor || value > MaxSide || value % factor != 0)
+        {
+            throw new UsageException($"{name} must be a multiple of {factor} between {factor} and {MaxSide}, got {value}");
+        }
+
+        return value;
+    }
+}

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
+
+namespace StableDiffusion.Core.Models;
+
+/// <summary>Builds ONNX Runtime session options for the configured execution provider.</summary>
+internal static class ExecutionProviderSelector
+{
+    /// <summary>
+    /// Returns session options and the provider actually used. <c>auto</c> tries CUDA and falls back to the CPU
+    /// provider with one log line; <c>cuda</c> fails loudly when CUDA cannot be initialised.
+    /// </summary>
+    public static (SessionOptions Options, string Provider) Create(ModelLoadOptions load, ILogger logger)
+    {
+        string wanted = load.ExecutionProvider.Trim().ToLowerInvariant();
+        if (wanted is not ("auto" or "cuda" or "cpu"))
+        {
+            throw new ArgumentException($"ExecutionProvider must be auto, cuda or cpu, not '{load.ExecutionProvider}'.");
+        }
+
+        if (wanted != "cpu")
+        {
+            var options = NewOptions(load);
+            try
+            {
+                // The GPU build of ONNX Runtime lists CUDA even where libcudart/cuDNN are missing; appending the
+                // provider is what actually loads them, so that is the test.
+                options.AppendExecutionProvider_CUDA(load.DeviceId);
+                return (options, "cuda");
+            }
+            catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+            {
+                options.Dispose();
+                if (wanted == "cuda")
+                {
+                    throw new InvalidOperationException($"The CUDA execution provider could not be initialised on device {load.DeviceId}: {ex.Message}", ex);
+                }
+
+                logger.LogWarning("CUDA is not available ({Reason}); running on the CPU execution provider", FirstLine(ex.Message));
+            }
+        }
+
+        return (NewOptions(load), "cpu");
+    }
+
+    private static SessionOptions NewOptions(ModelLoadOptions load)
+    {
+        var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
+        if (load.IntraOpThreads > 0)
+        {
+            options.IntraOpNumThreads = load.IntraOpThreads;
+        }
+
+        return options;
+    }
+
+    private static string FirstLine(string message)
+    {
+        int newline = message.IndexOf('\n');
+        return newline < 0 ? message : message[..newline].TrimEnd();
+    }
+}

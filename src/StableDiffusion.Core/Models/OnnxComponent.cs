@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+
+namespace StableDiffusion.Core.Models;
+
+/// <summary>
+/// One ONNX model of a folder (text encoder, UNet, VAE …): the session, its input/output metadata read once at
+/// load time, and a running total of the time spent inside ONNX Runtime.
+/// </summary>
+public sealed class OnnxComponent : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private long _runTicks;
+
+    private OnnxComponent(string name, string path, InferenceSession session)
+    {
+        Name = name;
+        Path = path;
+        _session = session;
+        Inputs = session.InputMetadata.ToDictionary(p => p.Key, p => TensorSpec.From(p.Key, p.Value));
+        Outputs = session.OutputMetadata.ToDictionary(p => p.Key, p => TensorSpec.From(p.Key, p.Value));
+        InputNames = [.. session.InputNames];
+        OutputNames = [.. session.OutputNames];
+    }
+
+    public string Name { get; }
+    public string Path { get; }
+    public IReadOnlyDictionary<string, TensorSpec> Inputs { get; }
+    public IReadOnlyDictionary<string, TensorSpec> Outputs { get; }
+    public IReadOnlyList<string> InputNames { get; }
+    public IReadOnlyList<string> OutputNames { get; }
+
+    /// <summary>Seconds spent in <c>Run</c> since load.</summary>
+    public double RunSeconds => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _runTicks)).TotalSeconds;
+
+    /// <summary>Opens <paramref name="path"/>; ONNX Runtime resolves external data (<c>model.onnx_data</c>) relative to it.</summary>
+    public static OnnxComponent Open(string name, string path, SessionOptions options)
+    {
+        try
+        {
+            return new OnnxComponent(name, path, new InferenceSession(path, options));
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new ModelLoadException($"{name}: ONNX Runtime could not load '{path}': {ex.Message}", ex);
+        }
+    }
+
+    public TensorSpec Input(string name) =>
+        Inputs.TryGetValue(name, out var spec)
+            ? spec
+            : throw new ModelLoadException($"{Name}: '{Path}' has no input '{name}' (inputs: {string.Join(", ", InputNames)}).");
+
+    public TensorSpec Output(string name) =>
+        Outputs.TryGetValue(name, out var spec)
+            ? spec
+            : throw new ModelLoadException($"{Name}: '{Path}' has no output '{name}' (outputs: {string.Join(", ", OutputNames)}).");
+
+    public bool HasInput(string name) => Inputs.ContainsKey(name);
+
+    public bool HasOutput(string name) => Outputs.ContainsKey(name);
+
+    /// <summary>Runs with caller-owned input and output values (no allocation by ONNX Runtime for outputs).</summary>
+    public void Run(IReadOnlyCollection<string> inputNames, IReadOnlyCollection<OrtValue> inputs,
+        IReadOnlyCollection<string> outputNames, IReadOnlyCollection<OrtValue> outputs)
+    {
+        long start = Stopwatch.GetTimestamp();
+        _session.Run(_runOptions, inputNames, inputs, outputNames, outputs);
+        Interlocked.Add(ref _runTicks, Stopwatch.GetTimestamp() - start);
+    }
+
+    /// <summary>Runs and lets ONNX Runtime allocate the outputs; the caller disposes them.</summary>
+    public IDisposableReadOnlyCollection<OrtValue> Run(IReadOnlyCollection<string> inputNames, IReadOnlyCollection<OrtValue> inputs,
+        IReadOnlyCollection<string> outputNames)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var result = _session.Run(_runOptions, inputNames, inputs, outputNames);
+        Interlocked.Add(ref _runTicks, Stopwatch.GetTimestamp() - start);
+        return result;
+    }
+
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+}

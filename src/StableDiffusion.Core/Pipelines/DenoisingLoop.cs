@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using StableDiffusion.Core.Schedulers;
+
+namespace StableDiffusion.Core.Pipelines;
+
+/// <summary>
+/// The denoising loop every task shares (txt2img, img2img, inpainting, upscaling, depth): scale the latents, add the
+/// task's conditioning channels, run the UNet on the classifier-free-guidance batch, guide, step the scheduler.
+/// </summary>
+/// <remarks>
+/// The UNet batch is [uncond × N, cond × N] as in diffusers; with guidance ≤ 1 only the conditional half runs.
+/// This is the hot path: every buffer is allocated once, before the first step.
+/// </remarks>
+public sealed class DenoisingLoop
+{
+    private readonly UNetRun _run;
+    private readonly IScheduler _scheduler;
+    private readonly int _images;
+    private readonly int _latentSize;
+    private readonly bool _guided;
+    private readonly float _guidance;
+    private readonly float[] _scaled;
+    private readonly float[] _prediction;
+    private readonly float[] _guidedPrediction;
+
+    public DenoisingLoop(UNetRun run, IScheduler scheduler, int images, int latentHeight, int latentWidth, double guidanceScale)
+    {
+        _run = run;
+        _scheduler = scheduler;
+        _images = images;
+        _guided = guidanceScale > 1.0;
+        _guidance = (float)guidanceScale;
+        _latentSize = 4 * latentHeight * latentWidth;
+        if (run.Batch != (_guided ? 2 : 1) * images)
+        {
+            throw new ArgumentException($"UNet batch {run.Batch} does not fit {images} images with guidance {guidanceScale}.");
+        }
+
+        _scaled = new float[images * _latentSize];
+        _prediction = new float[run.Batch * _latentSize];
+        _guidedPrediction = new float[images * _latentSize];
+    }
+
+    /// <summary>Conditioning channels appended after the 4 latent channels, per image [N, E, h, w] (inpaint mask and
+    /// masked-image latents, depth map, low-res image); empty for text-to-image.</summary>
+    public float[] ExtraChannels { get; init; } = [];
+
+    /// <summary>Called after each scheduler step with the call index and the latents (legacy inpainting blends here).</summary>
+    public Action<int, Span<float>>? AfterStep { get; init; }
+
+    /// <summary>Runs model calls <paramref name="startIndex"/> … end of the schedule on <paramref name="latents"/> in place.</summary>
+    public int Run(Span<float> latents, int startIndex, NoiseFill? noise, GenerationObserver? observer, CancellationToken cancellationToken)
+    {
+        var timesteps = _scheduler.Timesteps;
+        int total = timesteps.Count - startIndex;
+        int extraPerImage = ExtraChannels.Length / _images;
+        int samplePerImage = _latentSize + extraPerImage;
+        long start = Stopwatch.GetTimestamp();
+        var sample = _run.Sample;
+        for (int i = startIndex; i < timesteps.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            _scheduler.ScaleModelInput(latents, _scaled, i);
+            int halves = _guided ? 2 : 1;
+            for (int half = 0; half < halves; half++)
+            {
+                for (int n = 0; n < _images; n++)
+                {
+                    int offset = (half * _images + n) * samplePerImage;
+                    sample.Write(_scaled.AsSpan(n * _latentSize, _latentSize), offset);
+                    if (extraPerImage > 0)
+                    {
+                        sample.Write(ExtraChannels.AsSpan(n * extraPerImage, extraPerImage), offset + _latentSize);
+                    }
+                }
+            }
+
+            _run.SetTimestep(timesteps[i]);
+            _run.Run();
+            _run.Output.Read(_prediction);
+
+            ReadOnlySpan<float> modelOutput = _prediction;
+            if (_guided)
+            {
+                // noise = uncond + scale · (cond − uncond)
+                var uncond = _prediction.AsSpan(0, _guidedPrediction.Length);
+                var cond = _prediction.AsSpan(_guidedPrediction.Length, _guidedPrediction.Length);
+                TensorPrimitives.Subtract(cond, uncond, _guidedPrediction);
+                TensorPrimitives.MultiplyAdd(_guidedPrediction, _guidance, uncond, _guidedPrediction);
+                modelOutput = _guidedPrediction;
+            }
+
+            _scheduler.Step(modelOutput, i, latents, noise);
+            AfterStep?.Invoke(i, latents);
+            observer?.OnStep?.Invoke(new StepProgress(i - startIndex + 1, total, Stopwatch.GetElapsedTime(start)));
+        }
+
+        return total;
+    }
+}
