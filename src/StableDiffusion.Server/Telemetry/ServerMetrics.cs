@@ -20,6 +20,7 @@ public sealed class ServerMetrics
     private readonly Counter<long> _steps;
     private readonly Histogram<double> _stage;
     private readonly Histogram<double> _onnxRuntime;
+    private readonly Histogram<double> _session;
 
     public ServerMetrics(IMeterFactory meters, GenerationQueue queue)
     {
@@ -30,10 +31,11 @@ public sealed class ServerMetrics
         _jobsRejected = meter.CreateCounter<long>("sd.jobs.rejected", "{job}", "Submissions refused because the queue was full or closed");
         _queueWait = meter.CreateHistogram<double>("sd.job.queue_wait", "s", "Time from creation to start");
         _runTime = meter.CreateHistogram<double>("sd.job.run_time", "s", "Time from start to completion");
-        _stepsPerSecond = meter.CreateHistogram<double>("sd.denoise.steps_per_second", "{step}/s", "Denoising steps per second per job");
+        _stepsPerSecond = meter.CreateHistogram<double>("sd.denoise.steps_per_second", null, "Denoising steps per second per job");
         _steps = meter.CreateCounter<long>("sd.denoise.steps", "{step}", "Denoising steps run");
         _images = meter.CreateCounter<long>("sd.images.generated", "{image}", "Images generated");
         _stage = meter.CreateHistogram<double>("sd.stage.duration", "s", "Pipeline stage wall time (tokenize, text_encoder, denoise, vae_decode, ...)");
+        _session = meter.CreateHistogram<double>("sd.onnxruntime.session_time", "s", "Time inside ONNX Runtime per component per job");
         _onnxRuntime = meter.CreateHistogram<double>("sd.onnxruntime.time", "s", "Time inside ONNX Runtime per job");
     }
 
@@ -64,6 +66,10 @@ public sealed class ServerMetrics
         }
         _onnxRuntime.Record(onnxSeconds, Tag(job));
     }
+
+    /// <summary>ONNX Runtime time of one component (text_encoder, unet, vae_decoder) in one job.</summary>
+    public void SessionTime(Job job, string component, double seconds)
+        => _session.Record(seconds, [new("component", component), new("model", job.Model.Name)]);
 
     private static KeyValuePair<string, object?> Tag(Job job) => new("model", job.Model.Name);
 }

@@ -26,7 +26,7 @@ public static class TelemetrySetup
             {
                 m.AddMeter(ServerMetrics.MeterName)
                     .AddAspNetCoreInstrumentation()
-                    .AddPrometheusExporter();
+                    .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
                 if (telemetry.OtlpEndpoint is { } endpoint)
                 {
                     m.AddOtlpExporter(o => o.Endpoint = new Uri(endpoint));
@@ -34,7 +34,7 @@ public static class TelemetrySetup
             })
             .WithTracing(t =>
             {
-                t.AddSource(ServerTracing.SourceName).AddAspNetCoreInstrumentation();
+                t.AddSource(ServerTracing.SourceName, StableDiffusion.Core.CoreTelemetry.SourceName).AddAspNetCoreInstrumentation();
                 if (telemetry.OtlpEndpoint is { } endpoint)
                 {
                     t.AddOtlpExporter(o => o.Endpoint = new Uri(endpoint));

@@ -29,6 +29,7 @@ public sealed class GenerationWorker(
 {
     private readonly ILogger _logger = loggers.CreateLogger($"{typeof(GenerationWorker).FullName}[{device}]");
     private readonly Dictionary<string, StableDiffusionPipeline> _pipelines = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string> _loadErrors = new(StringComparer.OrdinalIgnoreCase);
 
     public int Device => device;
 
@@ -47,18 +48,20 @@ public sealed class GenerationWorker(
     {
         // Loading is synchronous and slow; keep it off the host's start-up path.
         await Task.Yield();
-        try
+        await Task.Run(LoadModels, stoppingToken);
+        if (_pipelines.Count == 0)
         {
-            await Task.Run(LoadModels, stoppingToken);
-            State = WorkerState.Ready;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            FailureReason = e.Message;
+            FailureReason = string.Join("; ", _loadErrors.Select(e => $"{e.Key}: {e.Value}"));
             State = WorkerState.Failed;
-            _logger.LogCritical(e, "Worker on device {Device} could not load its models; it takes no jobs", device);
+            _logger.LogCritical("Worker on device {Device} could not load any model; it takes no jobs: {Reason}", device, FailureReason);
             return;
         }
+        if (_loadErrors.Count > 0)
+        {
+            // The other models still serve; jobs for a broken one fail with its load error, and readiness says why.
+            FailureReason = string.Join("; ", _loadErrors.Select(e => $"{e.Key}: {e.Value}"));
+        }
+        State = WorkerState.Ready;
 
         try
         {
@@ -98,18 +101,28 @@ public sealed class GenerationWorker(
         var o = modelOptions.Value;
         foreach (var model in catalog.Models)
         {
-            if (model.IsDemo)
-            {
-                DemoModel.EnsureBuilt(model.Path, _logger);
-            }
             var started = Stopwatch.GetTimestamp();
-            var pipeline = StableDiffusionPipeline.Load(model.Path, new ModelLoadOptions
+            StableDiffusionPipeline pipeline;
+            try
             {
-                ExecutionProvider = o.ExecutionProvider,
-                DeviceId = device,
-                IntraOpThreads = o.IntraOpThreads,
-                Name = model.Name,
-            }, _logger);
+                if (model.IsDemo)
+                {
+                    DemoModel.EnsureBuilt(model.Path, _logger);
+                }
+                pipeline = StableDiffusionPipeline.Load(model.Path, new ModelLoadOptions
+                {
+                    ExecutionProvider = o.ExecutionProvider,
+                    DeviceId = device,
+                    IntraOpThreads = o.IntraOpThreads,
+                    Name = model.Name,
+                }, _logger);
+            }
+            catch (Exception e)
+            {
+                _loadErrors[model.Name] = e.Message;
+                _logger.LogCritical(e, "Could not load model {Model} from {Path} on device {Device}", model.Name, model.Path, device);
+                continue;
+            }
             _pipelines[model.Name] = pipeline;
             catalog.MarkLoaded(model, pipeline.Info);
             _logger.LogInformation("Loaded model {Model} from {Path} on device {Device} ({Provider}) in {Seconds:0.00} s: native {Width}x{Height}, tasks {Tasks}",
@@ -178,9 +191,14 @@ public sealed class GenerationWorker(
         try
         {
             var pipeline = _pipelines.GetValueOrDefault(job.Model.Name)
-                ?? throw new InvalidOperationException($"model '{job.Model.Name}' is not loaded on device {device}");
+                ?? throw new InvalidOperationException($"model '{job.Model.Name}' is not loaded on device {device}: {_loadErrors.GetValueOrDefault(job.Model.Name)}");
             var settings = request.ToSettings(watermarkPayload);
+            var onnxBefore = pipeline.Components.Select(c => c.RunSeconds).ToArray();
             var result = await Task.Run(() => pipeline.Generate(settings, observer, job.Cancellation), CancellationToken.None);
+            for (var i = 0; i < onnxBefore.Length; i++)
+            {
+                metrics.SessionTime(job, pipeline.Components[i].Name, pipeline.Components[i].RunSeconds - onnxBefore[i]);
+            }
             var files = new List<StoredFile>(result.Images.Count);
             foreach (var image in result.Images)
             {
@@ -191,7 +209,6 @@ public sealed class GenerationWorker(
             store.AddFiles(files);
             var denoise = result.StageSeconds.GetValueOrDefault("denoise");
             metrics.Generated(job, result.Images.Count, result.StepsRun, denoise, result.StageSeconds, result.OnnxRuntimeSeconds);
-            ServerTracing.AddStageSpans(activity, startedAt, result.StageSeconds);
             job.AppendLog($"Generated {result.Images.Count} image(s) in {(time.GetUtcNow() - startedAt).TotalSeconds:0.000} s ({(denoise > 0 ? result.StepsRun / denoise : 0):0.00} steps/s)");
             job.TrySucceed(files, time.GetUtcNow());
         }

@@ -22,6 +22,10 @@ public sealed class WorkerHealthCheck(IEnumerable<IHostedService> services, Mode
         {
             return Task.FromResult(HealthCheckResult.Unhealthy($"worker on device {failed.Device} failed: {failed.FailureReason}", data: data));
         }
+        if (workers.FirstOrDefault(w => w.State == WorkerState.Ready && w.FailureReason is not null) is { } degraded)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy($"models failed to load on device {degraded.Device}: {degraded.FailureReason}", data: data));
+        }
         if (workers.Any(w => w.State != WorkerState.Ready) || !catalog.AllLoaded)
         {
             return Task.FromResult(HealthCheckResult.Unhealthy("loading models", data: data));
