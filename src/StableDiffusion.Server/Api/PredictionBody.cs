@@ -20,24 +20,37 @@ public sealed record PredictionBody(
         ["guidance_scale"] = "a number", ["prompt_strength"] = "a number",
     };
 
-    public static async Task<(PredictionBody? Body, Dictionary<string, string[]>? Errors)> ReadAsync(
-        HttpRequest request, bool allowPrivateWebhooks)
+    /// <summary>Reads and checks the body; <c>TooLarge</c> when it passes <paramref name="maxBytes"/> (chunked bodies included).</summary>
+    public static async Task<(PredictionBody? Body, Dictionary<string, string[]>? Errors, bool TooLarge)> ReadAsync(
+        HttpRequest request, bool allowPrivateWebhooks, long maxBytes)
     {
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                return (null, null, true);
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        buffer.Position = 0;
         JsonDocument document;
         try
         {
-            document = await JsonDocument.ParseAsync(request.Body, default, request.HttpContext.RequestAborted);
+            document = await JsonDocument.ParseAsync(buffer, default, request.HttpContext.RequestAborted);
         }
         catch (JsonException e)
         {
-            return (null, new() { ["body"] = [$"is not valid JSON: {e.Message}"] });
+            return (null, new() { ["body"] = [$"is not valid JSON: {e.Message}"] }, false);
         }
         using (document)
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                return (null, new() { ["body"] = ["must be a JSON object"] });
+                return (null, new() { ["body"] = ["must be a JSON object"] }, false);
             }
             var errors = new Dictionary<string, string[]>();
             string? version = null;
@@ -116,9 +129,9 @@ public sealed record PredictionBody(
             }
             if (errors.Count > 0)
             {
-                return (null, errors);
+                return (null, errors, false);
             }
-            return (new PredictionBody(version, input!, rawInput, webhook, events, dataUri), null);
+            return (new PredictionBody(version, input!, rawInput, webhook, events, dataUri), null, false);
         }
     }
 }

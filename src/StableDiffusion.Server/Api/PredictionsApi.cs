@@ -97,7 +97,11 @@ public static class PredictionsApi
         {
             return Problems.TooLarge(limits.MaxBodyBytes);
         }
-        var (body, errors) = await PredictionBody.ReadAsync(context.Request, webhookOptions.AllowPrivateTargets);
+        var (body, errors, tooLarge) = await PredictionBody.ReadAsync(context.Request, webhookOptions.AllowPrivateTargets, limits.MaxBodyBytes);
+        if (tooLarge)
+        {
+            return Problems.TooLarge(limits.MaxBodyBytes);
+        }
         if (body is null)
         {
             return Problems.Validation(errors!);

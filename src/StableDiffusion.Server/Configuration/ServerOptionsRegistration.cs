@@ -12,7 +12,7 @@ public static class ServerOptionsRegistration
                 "Models:Items: every model needs a Name and a Path")
             .Validate(o => o.Items.Select(i => i.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count() == o.Items.Count,
                 "Models:Items: model names must be unique")
-            .Validate(o => o.Default is null || o.Items.Count == 0 || o.Items.Any(i => i.Name == o.Default),
+            .Validate(o => string.IsNullOrEmpty(o.Default) || o.Items.Count == 0 || o.Items.Any(i => i.Name == o.Default),
                 "Models:Default must name one of Models:Items")
             .Validate(o => o.Devices.Distinct().Count() == o.Devices.Count && o.Devices.All(d => d >= 0),
                 "Models:Devices must be distinct non-negative device ids")
@@ -37,7 +37,7 @@ public static class ServerOptionsRegistration
             .Validate(o => o.KnownNetworks.All(n => System.Net.IPNetwork.TryParse(n, out _)), "ForwardedHeaders:KnownNetworks: not a CIDR network")
             .ValidateOnStart();
         services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section)
-            .Validate(o => o.OtlpEndpoint is null || Uri.IsWellFormedUriString(o.OtlpEndpoint, UriKind.Absolute),
+            .Validate(o => string.IsNullOrEmpty(o.OtlpEndpoint) || Uri.IsWellFormedUriString(o.OtlpEndpoint, UriKind.Absolute),
                 "Telemetry:OtlpEndpoint must be an absolute URL")
             .ValidateOnStart();
         return services;

@@ -27,7 +27,7 @@ public static class TelemetrySetup
                 m.AddMeter(ServerMetrics.MeterName)
                     .AddAspNetCoreInstrumentation()
                     .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
-                if (telemetry.OtlpEndpoint is { } endpoint)
+                if (!string.IsNullOrEmpty(telemetry.OtlpEndpoint) && telemetry.OtlpEndpoint is { } endpoint)
                 {
                     m.AddOtlpExporter(o => o.Endpoint = new Uri(endpoint));
                 }
@@ -35,7 +35,7 @@ public static class TelemetrySetup
             .WithTracing(t =>
             {
                 t.AddSource(ServerTracing.SourceName, StableDiffusion.Core.CoreTelemetry.SourceName).AddAspNetCoreInstrumentation();
-                if (telemetry.OtlpEndpoint is { } endpoint)
+                if (!string.IsNullOrEmpty(telemetry.OtlpEndpoint) && telemetry.OtlpEndpoint is { } endpoint)
                 {
                     t.AddOtlpExporter(o => o.Endpoint = new Uri(endpoint));
                 }

@@ -1,0 +1,100 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using StableDiffusion.Server.Tests.Support;
+
+namespace StableDiffusion.Server.Tests;
+
+public sealed class WebhookTests
+{
+    private static ServerFactory AllowingPrivateTargets() => new(new()
+    {
+        ["Webhooks:AllowPrivateTargets"] = "true",
+        ["Webhooks:InitialBackoffMilliseconds"] = "10",
+    });
+
+    [Fact]
+    public async Task Start_and_completed_events_are_delivered_in_order()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var factory = AllowingPrivateTargets();
+        var client = await factory.ReadyClientAsync();
+
+        var created = await Wire.CreatedAsync(client, Wire.Input(steps: 3), new JsonObject
+        {
+            ["webhook"] = receiver.Url,
+            ["webhook_events_filter"] = new JsonArray("start", "completed"),
+        });
+        var deliveries = await receiver.UntilCompletedAsync();
+
+        Assert.Equal(["processing", "succeeded"], deliveries.Select(d => d.Status()).ToArray());
+        Assert.All(deliveries, d => Assert.Equal(created.Id(), d.Id()));
+        Assert.Single(deliveries[^1]["output"]!.AsArray());
+        Assert.StartsWith("http://localhost/v1/files/", deliveries[^1]["output"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Completed_only_filter_sends_one_delivery()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var factory = AllowingPrivateTargets();
+        var client = await factory.ReadyClientAsync();
+
+        await Wire.CreatedAsync(client, Wire.Input(steps: 3), new JsonObject
+        {
+            ["webhook"] = receiver.Url,
+            ["webhook_events_filter"] = new JsonArray("completed"),
+        });
+        var deliveries = await receiver.UntilCompletedAsync();
+
+        Assert.Single(deliveries);
+        Assert.Equal(1, receiver.Attempts);
+    }
+
+    [Fact]
+    public async Task Failed_deliveries_are_retried()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(failFirst: 2);
+        await using var factory = AllowingPrivateTargets();
+        var client = await factory.ReadyClientAsync();
+
+        await Wire.CreatedAsync(client, Wire.Input(), new JsonObject
+        {
+            ["webhook"] = receiver.Url,
+            ["webhook_events_filter"] = new JsonArray("completed"),
+        });
+        var deliveries = await receiver.UntilCompletedAsync();
+
+        Assert.Equal("succeeded", deliveries[^1].Status());
+        Assert.Equal(3, receiver.Attempts);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:9/hook")]
+    [InlineData("http://localhost/hook")]
+    [InlineData("http://10.1.2.3/hook")]
+    [InlineData("http://192.168.0.10/hook")]
+    [InlineData("http://169.254.169.254/latest/meta-data")]
+    [InlineData("http://[::1]/hook")]
+    [InlineData("http://[fd00::1]/hook")]
+    public async Task Private_targets_are_refused_by_default(string url)
+    {
+        await using var factory = new ServerFactory();
+        var client = await factory.ReadyClientAsync();
+
+        var response = await Wire.CreateAsync(client, Wire.Input(), new JsonObject { ["webhook"] = url });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("private", (await Wire.ProblemAsync(response))["errors"]!["webhook"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Non_http_webhook_is_refused()
+    {
+        await using var factory = new ServerFactory();
+        var client = await factory.ReadyClientAsync();
+
+        var response = await Wire.CreateAsync(client, Wire.Input(), new JsonObject { ["webhook"] = "file:///etc/passwd" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+}
