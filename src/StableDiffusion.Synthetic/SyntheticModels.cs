@@ -1,15 +1,49 @@
+using StableDiffusion.Synthetic.Networks;
+
 namespace StableDiffusion.Synthetic;
 
 /// <summary>Options for a synthetic model folder.</summary>
 /// <param name="Fp16">Store weights and tensor I/O in float16, as GPU exports are.</param>
 /// <param name="Seed">Seed of the random weights.</param>
-public sealed record SyntheticModelOptions(bool Fp16 = false, int Seed = 0);
+/// <param name="ExternalData">
+/// Write the text encoder's and UNet's weights to <c>model.onnx_data</c> even when they would fit in the protobuf, as exports over
+/// 2 GB must (the full-size presets always do): lets a tiny model exercise a loader's external-data path.
+/// </param>
+public sealed record SyntheticModelOptions(bool Fp16 = false, int Seed = 0, bool ExternalData = false);
 
 /// <summary>Writes complete model folders (optimum layout, real I/O contract, random weights).</summary>
 public static class SyntheticModels
 {
-    public static IReadOnlyList<string> Presets => throw new NotImplementedException();
+    public static IReadOnlyList<string> Presets { get; } = [.. SyntheticPreset.All.Select(p => p.Name)];
 
     /// <summary>Builds <paramref name="preset"/> into <paramref name="outputDirectory"/> (created; existing files overwritten).</summary>
-    public static void Build(string preset, string outputDirectory, SyntheticModelOptions? options = null) => throw new NotImplementedException();
+    public static void Build(string preset, string outputDirectory, SyntheticModelOptions? options = null)
+    {
+        options ??= new SyntheticModelOptions();
+        SyntheticPreset spec = SyntheticPreset.Find(preset)
+            ?? throw new ArgumentException($"Unknown synthetic preset '{preset}'. Known: {string.Join(", ", Presets)}.", nameof(preset));
+        Directory.CreateDirectory(outputDirectory);
+
+        int vocabSize = SyntheticTokenizer.Write(Path.Combine(outputDirectory, "tokenizer"), spec.Tokenizer);
+        TextEncoderSpec text = spec.TextEncoder with { VocabSize = Math.Max(spec.TextEncoder.VocabSize, vocabSize) };
+
+        bool external = spec.ExternalData || options.ExternalData;
+        BuildComponent(outputDirectory, "text_encoder", external, options, b => TextEncoderGraph.Build(b, text));
+        BuildComponent(outputDirectory, "unet", external, options, b => UNetGraph.Build(b, spec.UNet));
+        BuildComponent(outputDirectory, "vae_decoder", external: false, options, b => VaeDecoderGraph.Build(b, spec.Vae));
+        BuildComponent(outputDirectory, "vae_encoder", external: false, options, b => VaeEncoderGraph.Build(b, spec.Vae));
+        ModelFolderConfigs.WriteAll(outputDirectory, spec with { TextEncoder = text }, text.VocabSize, options);
+    }
+
+    private static void BuildComponent(string root, string component, bool external, SyntheticModelOptions options, Action<GraphBuilder> build)
+    {
+        string directory = Path.Combine(root, component);
+        Directory.CreateDirectory(directory);
+        string dataPath = Path.Combine(directory, "model.onnx_data");
+        File.Delete(dataPath);
+        using ExternalDataFile? data = external ? new ExternalDataFile(dataPath) : null;
+        var builder = new GraphBuilder(component, options.Seed, options.Fp16, data);
+        build(builder);
+        builder.Save(Path.Combine(directory, "model.onnx"));
+    }
 }

@@ -5,7 +5,8 @@ namespace StableDiffusion.Core.Schedulers;
 /// <summary>The fields of diffusers' <c>scheduler/scheduler_config.json</c> that the schedulers read.</summary>
 /// <remarks>
 /// Defaults are diffusers' defaults for a key that is absent from the file (the SD 2.1-base file, for example,
-/// has no <c>timestep_spacing</c>, which means "leading").
+/// has no <c>timestep_spacing</c>, which means "leading"). For <c>timestep_spacing</c>, <c>clip_sample</c> and
+/// <c>set_alpha_to_one</c> that default is the one of the class the file names (<see cref="Parse"/>).
 /// </remarks>
 public sealed record SchedulerConfig
 {
@@ -25,6 +26,15 @@ public sealed record SchedulerConfig
     /// <summary><c>leading</c>, <c>linspace</c> or <c>trailing</c>.</summary>
     public string TimestepSpacing { get; init; } = "leading";
     public bool UseKarrasSigmas { get; init; }
+
+    // DPMSolverMultistepScheduler settings (diffusers' defaults: DPM-Solver++(2M), midpoint, lower order at the end).
+    public int SolverOrder { get; init; } = 2;
+    public string AlgorithmType { get; init; } = "dpmsolver++";
+    public string SolverType { get; init; } = "midpoint";
+    public bool LowerOrderFinal { get; init; } = true;
+    public bool EulerAtFinal { get; init; }
+    /// <summary><c>zero</c> or <c>sigma_min</c>.</summary>
+    public string FinalSigmasType { get; init; } = "zero";
 
     /// <summary>The scheduler config of stabilityai/stable-diffusion-2-1-base (the reference config of the tests).</summary>
     public static SchedulerConfig StableDiffusion21Base { get; } = new()
@@ -50,23 +60,64 @@ public sealed record SchedulerConfig
         using var doc = JsonDocument.Parse(json);
         var root = doc.RootElement;
         var config = new SchedulerConfig();
+        var className = String(root, "_class_name") ?? config.ClassName;
+
+        // An absent key takes the default of the class the file names (diffusers instantiates that class, and its
+        // config then carries the value into from_config for any other scheduler): DDIM clips and sets alpha to one,
+        // PNDM/DDIM space "leading", the sigma schedulers "linspace".
+        var isDdim = className == "DDIMScheduler";
         return config with
         {
-            ClassName = String(root, "_class_name") ?? config.ClassName,
+            ClassName = className,
             NumTrainTimesteps = Int(root, "num_train_timesteps") ?? config.NumTrainTimesteps,
             BetaStart = Double(root, "beta_start") ?? config.BetaStart,
             BetaEnd = Double(root, "beta_end") ?? config.BetaEnd,
             BetaSchedule = String(root, "beta_schedule") ?? config.BetaSchedule,
             PredictionType = String(root, "prediction_type") ?? config.PredictionType,
             StepsOffset = Int(root, "steps_offset") ?? config.StepsOffset,
-            SetAlphaToOne = Bool(root, "set_alpha_to_one") ?? config.SetAlphaToOne,
+            SetAlphaToOne = Bool(root, "set_alpha_to_one") ?? isDdim,
             SkipPrkSteps = Bool(root, "skip_prk_steps") ?? config.SkipPrkSteps,
-            ClipSample = Bool(root, "clip_sample") ?? config.ClipSample,
+            ClipSample = Bool(root, "clip_sample") ?? isDdim,
             ClipSampleRange = Double(root, "clip_sample_range") ?? config.ClipSampleRange,
-            TimestepSpacing = String(root, "timestep_spacing") ?? config.TimestepSpacing,
+            TimestepSpacing = String(root, "timestep_spacing") ?? DefaultTimestepSpacing(className),
             UseKarrasSigmas = Bool(root, "use_karras_sigmas") ?? config.UseKarrasSigmas,
+            SolverOrder = Int(root, "solver_order") ?? config.SolverOrder,
+            AlgorithmType = String(root, "algorithm_type") ?? config.AlgorithmType,
+            SolverType = String(root, "solver_type") ?? config.SolverType,
+            LowerOrderFinal = Bool(root, "lower_order_final") ?? config.LowerOrderFinal,
+            EulerAtFinal = Bool(root, "euler_at_final") ?? config.EulerAtFinal,
+            FinalSigmasType = String(root, "final_sigmas_type") ?? config.FinalSigmasType,
         };
     }
+
+    /// <summary>Throws <see cref="NotSupportedException"/> naming the field when a value is outside what the schedulers implement.</summary>
+    internal void Validate()
+    {
+        if (BetaSchedule is not ("scaled_linear" or "linear"))
+        {
+            throw new NotSupportedException($"beta_schedule '{BetaSchedule}' is not supported; use 'scaled_linear' or 'linear'.");
+        }
+
+        if (PredictionType is not ("epsilon" or "v_prediction"))
+        {
+            throw new NotSupportedException($"prediction_type '{PredictionType}' is not supported; use 'epsilon' or 'v_prediction'.");
+        }
+
+        if (TimestepSpacing is not ("leading" or "linspace" or "trailing"))
+        {
+            throw new NotSupportedException($"timestep_spacing '{TimestepSpacing}' is not supported; use 'leading', 'linspace' or 'trailing'.");
+        }
+
+        if (NumTrainTimesteps < 2)
+        {
+            throw new NotSupportedException($"num_train_timesteps {NumTrainTimesteps} is too small.");
+        }
+    }
+
+    private static string DefaultTimestepSpacing(string className) =>
+        className is "EulerDiscreteScheduler" or "EulerAncestralDiscreteScheduler" or "DPMSolverMultistepScheduler" or "LMSDiscreteScheduler"
+            ? "linspace"
+            : "leading";
 
     private static string? String(JsonElement root, string name) =>
         root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

@@ -7,12 +7,57 @@ public static class SchedulerFactory
     public static IReadOnlyList<string> Names { get; } =
         ["DDIM", "K_EULER", "K_EULER_ANCESTRAL", "DPMSolverMultistep", "PNDM", "KarrasDPM", "LMS"];
 
+    private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["PNDM"] = "PNDM",
+        ["PNDMScheduler"] = "PNDM",
+        ["DDIM"] = "DDIM",
+        ["DDIMScheduler"] = "DDIM",
+        ["K_EULER"] = "K_EULER",
+        ["EulerDiscreteScheduler"] = "K_EULER",
+        ["K_EULER_ANCESTRAL"] = "K_EULER_ANCESTRAL",
+        ["EulerAncestralDiscreteScheduler"] = "K_EULER_ANCESTRAL",
+        ["DPMSolverMultistep"] = "DPMSolverMultistep",
+        ["DPMSolverMultistepScheduler"] = "DPMSolverMultistep",
+        ["KarrasDPM"] = "KarrasDPM",
+        ["LMS"] = "LMS",
+        ["LMSDiscreteScheduler"] = "LMS",
+    };
+
     /// <summary>Maps a Replicate name or a diffusers class name to the canonical name; null when unknown.</summary>
-    public static string? Canonicalize(string name) => throw new NotImplementedException();
+    public static string? Canonicalize(string name) =>
+        name is not null && Aliases.TryGetValue(name.Trim(), out var canonical) ? canonical : null;
 
     /// <summary>The canonical name of the scheduler a model folder's config asks for.</summary>
-    public static string DefaultFor(SchedulerConfig config) => throw new NotImplementedException();
+    /// <remarks>Unknown classes (UniPC, DDPM, …) fall back to PNDM, the Stable Diffusion default.</remarks>
+    public static string DefaultFor(SchedulerConfig config)
+    {
+        var canonical = Canonicalize(config.ClassName) ?? "PNDM";
+        return canonical == "DPMSolverMultistep" && config.UseKarrasSigmas ? "KarrasDPM" : canonical;
+    }
 
     /// <summary>Creates a fresh scheduler; <paramref name="name"/> null means the config's own class.</summary>
-    public static IScheduler Create(string? name, SchedulerConfig config) => throw new NotImplementedException();
+    /// <remarks>Like diffusers' <c>from_config(pipe.scheduler.config)</c>, the other scheduler inherits the shared fields
+    /// (betas, spacing, offset, prediction type) of the model's config.</remarks>
+    /// <exception cref="ArgumentException">The name is not one of <see cref="Names"/> or a diffusers class name.</exception>
+    public static IScheduler Create(string? name, SchedulerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var canonical = name is null
+            ? DefaultFor(config)
+            : Canonicalize(name) ?? throw new ArgumentException(
+                $"Unknown scheduler '{name}'. Valid names: {string.Join(", ", Names)}.", nameof(name));
+
+        return canonical switch
+        {
+            "PNDM" => new PndmScheduler(config),
+            "DDIM" => new DdimScheduler(config),
+            "K_EULER" => new EulerDiscreteScheduler(config),
+            "K_EULER_ANCESTRAL" => new EulerAncestralScheduler(config),
+            "DPMSolverMultistep" => new DpmSolverMultistepScheduler(config with { UseKarrasSigmas = false }),
+            "KarrasDPM" => new DpmSolverMultistepScheduler(config with { UseKarrasSigmas = true }),
+            "LMS" => new LmsDiscreteScheduler(config),
+            _ => throw new InvalidOperationException($"No scheduler is registered for '{canonical}'."),
+        };
+    }
 }
