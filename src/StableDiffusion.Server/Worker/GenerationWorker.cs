@@ -177,7 +177,6 @@ public sealed class GenerationWorker(
         }
         job.AppendLog(request.SeedGiven ? $"Using seed: {request.Seed}" : $"Using seed: {request.Seed} (random)");
         job.AppendLog($"Model: {job.Model.Name}, {request.Width}x{request.Height}, {request.Steps} steps, guidance {request.GuidanceScale}, scheduler {request.Scheduler ?? "model default"}, {request.NumOutputs} output(s)");
-        job.AppendLog(ProgressBar.Format(0, request.Steps, TimeSpan.Zero));
 
         // Shutdown lets the running job finish, but only for so long.
         using var shutdown = stoppingToken.Register(() => job.CancelAfter(TimeSpan.FromSeconds(queueOptions.Value.ShutdownGraceSeconds)));
