@@ -131,10 +131,10 @@ public sealed class GenerationWorker(
             if (model.IsDemo)
             {
                 _logger.LogWarning("""
-                    ************************************************************************
-                    *  SERVING THE DEMO MODEL '{Model}': RANDOM WEIGHTS, IMAGES ARE NOISE.  *
-                    *  Configure Models:Items in appsettings.json to serve a real model.   *
-                    ************************************************************************
+                    ****************************************************************************
+                    *  SERVING THE DEMO MODEL {Model}: RANDOM WEIGHTS, ITS IMAGES ARE NOISE.
+                    *  Configure Models:Items in appsettings.json to serve a real model.
+                    ****************************************************************************
                     """, model.Name);
             }
         }
