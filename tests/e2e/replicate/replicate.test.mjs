@@ -20,6 +20,19 @@ test("replicate.run returns output file URLs that download as PNG", async () => 
   assert.deepEqual([...bytes.slice(0, 4)], PNG);
 });
 
+test("replicate.run wraps https output URLs in FileOutput that streams the PNG", async () => {
+  const tls = new Replicate({ auth, baseUrl: process.env.SD_TLS_BASE_URL });
+
+  const output = await tls.run(model, { input: input() });
+
+  assert.equal(typeof output[0].blob, "function", "FileOutput");
+  assert.equal(output[0].url().protocol, "https:");
+  assert.match(output[0].url().pathname, /^\/v1\/files\/[a-z2-7]{26}$/);
+  const blob = await output[0].blob();
+  assert.equal(blob.type, "image/png");
+  assert.deepEqual([...new Uint8Array(await blob.arrayBuffer()).slice(0, 4)], PNG);
+});
+
 test("replicate.run wraps data URI outputs in FileOutput", async () => {
   const output = await replicate.run(model, { input: input({ num_outputs: 2 }), output_as_data_uri: true });
 

@@ -24,16 +24,25 @@ dotnet publish "$root/src/StableDiffusion.Server" -c Release -o "$work/server" -
 echo "== installing the replicate client (package-lock.json)"
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port="$(free_port)"
+tls_port="$(free_port)"
 api_key="e2e-key-0123456789abcdef"
 
-echo "== starting the server on 127.0.0.1:$port"
+# The client wraps https: output URLs in FileOutput (plain http ones stay strings), so the server also listens on
+# TLS with a throwaway certificate for 127.0.0.1 that node trusts through NODE_EXTRA_CA_CERTS.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+  -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+
+echo "== starting the server on 127.0.0.1:$port (http) and :$tls_port (https)"
 Models__DemoModelPath="$work/demo-random-weights" \
 Models__ExecutionProvider=cpu \
 Limits__MaxSteps=1000 \
 Auth__ApiKeys__0="$api_key" \
 RateLimits__Enabled=false \
-  "$work/server/StableDiffusion.Server" --urls "http://127.0.0.1:$port" >"$work/server.log" 2>&1 &
+Kestrel__Certificates__Default__Path="$work/tls.crt" \
+Kestrel__Certificates__Default__KeyPath="$work/tls.key" \
+  "$work/server/StableDiffusion.Server" --urls "http://127.0.0.1:$port;https://127.0.0.1:$tls_port" >"$work/server.log" 2>&1 &
 pid=$!
 
 for _ in $(seq 1 600); do
@@ -45,7 +54,8 @@ curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null || { echo "server nev
 
 echo "== running node tests"
 status=0
-SD_BASE_URL="http://127.0.0.1:$port/v1" SD_API_KEY="$api_key" node --test "$here"/*.test.mjs || status=$?
+SD_BASE_URL="http://127.0.0.1:$port/v1" SD_TLS_BASE_URL="https://127.0.0.1:$tls_port/v1" SD_API_KEY="$api_key" \
+NODE_EXTRA_CA_CERTS="$work/tls.crt" node --test "$here"/*.test.mjs || status=$?
 if [[ $status -ne 0 ]]; then
   echo "== server log (tail)"
   tail -n 80 "$work/server.log"
