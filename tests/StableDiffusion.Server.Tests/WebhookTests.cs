@@ -68,6 +68,35 @@ public sealed class WebhookTests
         Assert.Equal(3, receiver.Attempts);
     }
 
+    [Fact]
+    public async Task Logs_and_output_events_carry_progress_and_outputs()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var factory = new ServerFactory(new()
+        {
+            ["Webhooks:AllowPrivateTargets"] = "true",
+            ["Webhooks:LogsThrottleMilliseconds"] = "0",
+        });
+        var client = await factory.ReadyClientAsync();
+
+        await Wire.CreatedAsync(client, Wire.Input(steps: 3), new JsonObject
+        {
+            ["webhook"] = receiver.Url,
+            ["webhook_events_filter"] = new JsonArray("logs", "output"),
+        });
+        var deliveries = new List<JsonObject>();
+        while (deliveries.Count == 0 || deliveries[^1]["output"] is null)
+        {
+            deliveries.Add(await receiver.Deliveries.Reader.ReadAsync(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token));
+        }
+
+        Assert.Contains(deliveries, d => d["logs"]!.GetValue<string>().Contains("| 2/3"));
+        Assert.All(deliveries[..^1], d => Assert.Equal("processing", d.Status()));
+        Assert.Single(deliveries[^1]["output"] is JsonArray a ? a : []);
+        var logLengths = deliveries.Select(d => d["logs"]!.GetValue<string>().Length).ToArray();
+        Assert.Equal(logLengths.Order().ToArray(), logLengths);
+    }
+
     [Theory]
     [InlineData("http://127.0.0.1:9/hook")]
     [InlineData("http://localhost/hook")]
