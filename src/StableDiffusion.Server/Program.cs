@@ -29,7 +29,7 @@ app.UseSerilogRequestLogging();
 app.UseApiEdges();
 app.MapServerOpenApi();
 app.MapOperations();
-app.MapV1().MapPredictions().MapModels().MapFiles();
+app.MapV1().MapPredictions().MapModels().MapFiles().MapWebhooks();
 
 app.Run();
 

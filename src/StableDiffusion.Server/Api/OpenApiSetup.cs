@@ -195,6 +195,9 @@ public static class OpenApiSetup
                 case "CancelPrediction":
                     SetResponseExample(operation, "200", PredictionExample("processing"));
                     break;
+                case "GetWebhookSecret":
+                    SetResponseExample(operation, "200", new JsonObject { ["key"] = "whsec_5WbX5kEWLlfzsGNjH64I8lOOqUB6e8FH" });
+                    break;
                 case "GetModel":
                     SetResponseExample(operation, "200", ModelExample);
                     break;

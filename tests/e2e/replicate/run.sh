@@ -46,6 +46,7 @@ Models__ExecutionProvider=cpu \
 Limits__MaxSteps=1000 \
 Auth__ApiKeys__0="$api_key" \
 RateLimits__Enabled=false \
+Webhooks__AllowPrivateTargets=true \
 Kestrel__Certificates__Default__Path="$work/tls.crt" \
 Kestrel__Certificates__Default__KeyPath="$work/tls.key" \
   "${server[@]}" --urls "http://127.0.0.1:$port;https://127.0.0.1:$tls_port" >"$work/server.log" 2>&1 &
