@@ -59,6 +59,9 @@ public sealed class EdgeTests
 
         Assert.Equal([mine.Id()], firstList.Select(p => p!["id"]!.GetValue<string>()).ToArray());
         Assert.Equal([theirs.Id()], secondList.Select(p => p!["id"]!.GetValue<string>()).ToArray());
+        Assert.Equal(HttpStatusCode.NotFound, (await second.GetAsync($"/v1/predictions/{mine.Id()}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await second.PostAsync($"/v1/predictions/{mine.Id()}/cancel", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await first.GetAsync($"/v1/predictions/{mine.Id()}")).StatusCode);
     }
 
     [Fact]

@@ -45,8 +45,11 @@ public static class PredictionsApi
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        v1.MapGet("/predictions/{id}", Results<Ok<PredictionResponse>, ProblemHttpResult> (string id, JobStore store)
-                => store.Find(id) is { } job ? TypedResults.Ok(PredictionMapper.ToResponse(job)) : Problems.NotFound($"No prediction '{id}' (it may have expired)."))
+        v1.MapGet("/predictions/{id}", Results<Ok<PredictionResponse>, ProblemHttpResult> (string id, HttpContext context, JobStore store,
+                IOptionsMonitor<AuthOptions> auth)
+                => Visible(store, id, context, auth.CurrentValue) is { } job
+                    ? TypedResults.Ok(PredictionMapper.ToResponse(job))
+                    : Problems.NotFound($"No prediction '{id}' (it may have expired)."))
             .WithName("GetPrediction")
             .WithTags("Predictions")
             .WithSummary("Get a prediction")
@@ -63,9 +66,10 @@ public static class PredictionsApi
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 
-        v1.MapPost("/predictions/{id}/cancel", async Task<Results<Ok<PredictionResponse>, ProblemHttpResult>> (string id, JobStore store, JobDispatcher dispatcher) =>
+        v1.MapPost("/predictions/{id}/cancel", async Task<Results<Ok<PredictionResponse>, ProblemHttpResult>> (string id, HttpContext context,
+                JobStore store, JobDispatcher dispatcher, IOptionsMonitor<AuthOptions> auth) =>
             {
-                if (store.Find(id) is not { } job)
+                if (Visible(store, id, context, auth.CurrentValue) is not { } job)
                 {
                     return Problems.NotFound($"No prediction '{id}' (it may have expired).");
                 }
@@ -140,6 +144,10 @@ public static class PredictionsApi
         var response = PredictionMapper.ToResponse(job);
         return TypedResults.Created(response.Urls.Get, response);
     }
+
+    /// <summary>The job, when it exists and the caller's key created it (another key's prediction is a 404, as on Replicate).</summary>
+    private static Job? Visible(JobStore store, string id, HttpContext context, AuthOptions auth)
+        => store.Find(id) is { } job && job.Owner == ApiKeyFilter.OwnerOf(context.Request, auth.ApiKeys) ? job : null;
 
     /// <summary>Parses RFC 7240 <c>Prefer: wait</c> / <c>wait=N</c>; null when the client does not want to wait.</summary>
     internal static TimeSpan? PreferWait(HttpRequest request, int maxSeconds)
