@@ -1,0 +1,93 @@
+using System.Text.Json.Nodes;
+using StableDiffusion.Core.Models;
+using StableDiffusion.Core.Schedulers;
+using StableDiffusion.Server.Configuration;
+using StableDiffusion.Server.Generation;
+
+namespace StableDiffusion.Server.Api;
+
+/// <summary>Cog-style OpenAPI schema of a model version: the Input and Output schemas clients render forms from.</summary>
+public static class ModelSchema
+{
+    public static JsonObject Build(ModelInfo? info, LimitsOptions limits)
+    {
+        var width = info?.NativeWidth ?? 512;
+        var height = info?.NativeHeight ?? 512;
+        var order = 0;
+        JsonObject Property(string title, string type, string description, JsonNode? @default = null)
+        {
+            var p = new JsonObject { ["type"] = type, ["title"] = title, ["description"] = description, ["x-order"] = order++ };
+            if (@default is not null)
+            {
+                p["default"] = @default;
+            }
+            return p;
+        }
+        static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+
+        var properties = new JsonObject
+        {
+            ["prompt"] = Property("Prompt", "string", "Input prompt"),
+            ["negative_prompt"] = Property("Negative Prompt", "string", "Specify things to not see in the output"),
+            ["width"] = Property("Width", "integer", "Width of output image, a multiple of 8", width),
+            ["height"] = Property("Height", "integer", "Height of output image, a multiple of 8", height),
+            ["num_outputs"] = Property("Num Outputs", "integer", "Number of images to output", 1),
+            ["num_inference_steps"] = Property("Num Inference Steps", "integer", "Number of denoising steps", Math.Min(GenerationRequestValidator.DefaultSteps, limits.MaxSteps)),
+            ["guidance_scale"] = Property("Guidance Scale", "number", "Scale for classifier-free guidance", GenerationRequestValidator.DefaultGuidanceScale),
+            ["scheduler"] = Property("Scheduler", "string", "Choose a scheduler; the model's own when absent"),
+            ["seed"] = Property("Seed", "integer", "Random seed. Leave blank to randomize the seed"),
+            ["output_format"] = Property("Output Format", "string", "Format of the output images", "png"),
+            ["image"] = Property("Image", "string", "Input image for img2img or inpaint mode (data URI)"),
+            ["mask"] = Property("Mask", "string", "Input mask for inpaint mode; white areas are repainted (data URI)"),
+            ["prompt_strength"] = Property("Prompt Strength", "number", "Prompt strength with an input image; 1.0 destroys the image's information", GenerationRequestValidator.DefaultPromptStrength),
+        };
+        properties["width"]!["minimum"] = 64;
+        properties["width"]!["maximum"] = limits.MaxWidth;
+        properties["width"]!["multipleOf"] = 8;
+        properties["height"]!["minimum"] = 64;
+        properties["height"]!["maximum"] = limits.MaxHeight;
+        properties["height"]!["multipleOf"] = 8;
+        properties["num_outputs"]!["minimum"] = 1;
+        properties["num_outputs"]!["maximum"] = limits.MaxOutputs;
+        properties["num_inference_steps"]!["minimum"] = 1;
+        properties["num_inference_steps"]!["maximum"] = limits.MaxSteps;
+        properties["guidance_scale"]!["minimum"] = 0;
+        properties["guidance_scale"]!["maximum"] = 50;
+        properties["prompt"]!["maxLength"] = limits.MaxPromptLength;
+        properties["negative_prompt"]!["maxLength"] = limits.MaxPromptLength;
+        properties["scheduler"]!["enum"] = Strings(SchedulerFactory.Names);
+        properties["output_format"]!["enum"] = Strings(OutputFormats.Names);
+        properties["image"]!["format"] = "uri";
+        properties["mask"]!["format"] = "uri";
+        properties["prompt_strength"]!["minimum"] = 0;
+        properties["prompt_strength"]!["maximum"] = 1;
+        properties["seed"]!["minimum"] = 0;
+        properties["seed"]!["maximum"] = uint.MaxValue;
+
+        return new JsonObject
+        {
+            ["openapi"] = "3.0.2",
+            ["info"] = new JsonObject { ["title"] = "Cog", ["version"] = "0.1.0" },
+            ["paths"] = new JsonObject(),
+            ["components"] = new JsonObject
+            {
+                ["schemas"] = new JsonObject
+                {
+                    ["Input"] = new JsonObject
+                    {
+                        ["type"] = "object",
+                        ["title"] = "Input",
+                        ["required"] = Strings(["prompt"]),
+                        ["properties"] = properties,
+                    },
+                    ["Output"] = new JsonObject
+                    {
+                        ["type"] = "array",
+                        ["title"] = "Output",
+                        ["items"] = new JsonObject { ["type"] = "string", ["format"] = "uri" },
+                    },
+                },
+            },
+        };
+    }
+}

@@ -1,0 +1,11 @@
+namespace StableDiffusion.Server.Api;
+
+/// <summary>Absolute URLs as the client sees the server (scheme, host and prefix after forwarded headers).</summary>
+public static class PublicUrls
+{
+    public static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
+
+    public static string Prediction(string baseUrl, string id) => $"{baseUrl}/v1/predictions/{id}";
+
+    public static string File(string baseUrl, string fileId) => $"{baseUrl}/v1/files/{fileId}";
+}

@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace StableDiffusion.Server.Configuration;
+
+/// <summary>The <c>Limits</c> section: what one request may ask for (safe defaults for a single GPU).</summary>
+public sealed class LimitsOptions
+{
+    public const string Section = "Limits";
+
+    [Range(64, 8_192)] public int MaxWidth { get; set; } = 1_024;
+    [Range(64, 8_192)] public int MaxHeight { get; set; } = 1_024;
+    /// <summary>Width × height; bounds the latent and VAE memory.</summary>
+    [Range(4_096, 67_108_864)] public int MaxPixels { get; set; } = 1_048_576;
+    [Range(1, 1_000)] public int MaxSteps { get; set; } = 150;
+    [Range(1, 64)] public int MaxOutputs { get; set; } = 4;
+    /// <summary>Characters; the tokenizer truncates at 77 tokens anyway, this bounds the work before it.</summary>
+    [Range(1, 100_000)] public int MaxPromptLength { get; set; } = 2_000;
+    [Range(1_024, 1_073_741_824)] public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
+    /// <summary>Decoded input image pixels, checked from the header before decoding.</summary>
+    [Range(4_096, 268_435_456)] public int MaxImagePixels { get; set; } = 4_194_304;
+    /// <summary>Largest page of <c>GET /v1/predictions</c>.</summary>
+    [Range(1, 1_000)] public int MaxPageSize { get; set; } = 100;
+    /// <summary>Longest <c>Prefer: wait</c> hold, in seconds (Replicate's maximum).</summary>
+    [Range(1, 60)] public int MaxWaitSeconds { get; set; } = 60;
+}

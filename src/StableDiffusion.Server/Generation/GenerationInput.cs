@@ -1,0 +1,50 @@
+using System.ComponentModel;
+using System.Text.Json.Serialization;
+
+namespace StableDiffusion.Server.Generation;
+
+/// <summary>
+/// The raw, unvalidated inputs of a generation, named as Replicate's stable-diffusion model names them.
+/// Every API surface fills one of these and hands it to <see cref="GenerationRequestValidator"/>.
+/// </summary>
+public sealed record GenerationInput
+{
+    [JsonPropertyName("prompt"), Description("What to draw.")]
+    public string? Prompt { get; init; }
+
+    [JsonPropertyName("negative_prompt"), Description("What not to draw.")]
+    public string? NegativePrompt { get; init; }
+
+    [JsonPropertyName("width"), Description("Output width in pixels, a multiple of 8; the model's native width by default.")]
+    public int? Width { get; init; }
+
+    [JsonPropertyName("height"), Description("Output height in pixels, a multiple of 8; the model's native height by default.")]
+    public int? Height { get; init; }
+
+    [JsonPropertyName("num_outputs"), Description("Images to generate (image k uses seed + k).")]
+    public int? NumOutputs { get; init; }
+
+    [JsonPropertyName("num_inference_steps"), Description("Denoising steps.")]
+    public int? NumInferenceSteps { get; init; }
+
+    [JsonPropertyName("guidance_scale"), Description("Classifier-free guidance scale; 1 or less turns guidance off.")]
+    public double? GuidanceScale { get; init; }
+
+    [JsonPropertyName("scheduler"), Description("DDIM, K_EULER, K_EULER_ANCESTRAL, DPMSolverMultistep, PNDM, KarrasDPM or LMS; the model's own by default.")]
+    public string? Scheduler { get; init; }
+
+    [JsonPropertyName("seed"), Description("Random seed; random when absent (the seed used is written to the logs).")]
+    public long? Seed { get; init; }
+
+    [JsonPropertyName("output_format"), Description("png (default), webp or jpg.")]
+    public string? OutputFormat { get; init; }
+
+    [JsonPropertyName("image"), Description("Input image as a data URI (img2img/inpainting models only).")]
+    public string? Image { get; init; }
+
+    [JsonPropertyName("mask"), Description("Inpainting mask as a data URI, white = repaint (inpainting models only).")]
+    public string? Mask { get; init; }
+
+    [JsonPropertyName("prompt_strength"), Description("How much of the input image to replace, 0..1 (img2img only).")]
+    public double? PromptStrength { get; init; }
+}

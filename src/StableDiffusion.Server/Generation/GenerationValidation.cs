@@ -1,0 +1,13 @@
+namespace StableDiffusion.Server.Generation;
+
+/// <summary>The outcome of validating a <see cref="GenerationInput"/>: a request, or errors per field.</summary>
+public sealed record GenerationValidation(GenerationRequest? Request, IReadOnlyDictionary<string, string[]> Errors)
+{
+    public bool IsValid => Request is not null;
+
+    /// <summary>True when the named model is not served (a 404 rather than a 400).</summary>
+    public bool UnknownModel { get; init; }
+
+    public static GenerationValidation Invalid(Dictionary<string, List<string>> errors, bool unknownModel = false)
+        => new(null, errors.ToDictionary(e => e.Key, e => e.Value.ToArray())) { UnknownModel = unknownModel };
+}

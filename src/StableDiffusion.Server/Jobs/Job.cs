@@ -1,0 +1,201 @@
+using System.Text;
+using System.Text.Json;
+using StableDiffusion.Server.Generation;
+using StableDiffusion.Server.Models;
+
+namespace StableDiffusion.Server.Jobs;
+
+/// <summary>
+/// One prediction: the validated request, its state machine and its logs. State changes happen under one lock and
+/// are published to subscribers (SSE streams, webhooks) in order.
+/// </summary>
+public sealed class Job
+{
+    private readonly Lock _lock = new();
+    private readonly StringBuilder _logs = new();
+    private readonly List<Action<JobEvent>> _subscribers = [];
+    private readonly CancellationTokenSource _cancellation = new();
+    private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IReadOnlyList<StoredFile> _outputs = [];
+
+    public Job(long sequence, ServedModel model, GenerationRequest request, JsonElement input, DateTimeOffset createdAt, TimeSpan deadline)
+    {
+        Id = Ids.New();
+        Sequence = sequence;
+        Model = model;
+        Request = request;
+        Input = input;
+        CreatedAt = createdAt;
+        Deadline = createdAt + deadline;
+    }
+
+    public string Id { get; }
+    /// <summary>Creation order, for cursor pagination.</summary>
+    public long Sequence { get; }
+    public ServedModel Model { get; }
+    public GenerationRequest Request { get; }
+    /// <summary>The input as the client sent it, echoed back in the prediction.</summary>
+    public JsonElement Input { get; }
+    public DateTimeOffset CreatedAt { get; }
+    /// <summary>A job still queued after this fails instead of running.</summary>
+    public DateTimeOffset Deadline { get; }
+    public DateTimeOffset? StartedAt { get; private set; }
+    public DateTimeOffset? CompletedAt { get; private set; }
+    public JobStatus Status { get; private set; } = JobStatus.Starting;
+    public string? Error { get; private set; }
+    /// <summary>Outputs as data URIs instead of file URLs.</summary>
+    public bool OutputAsDataUri { get; init; }
+    public Uri? Webhook { get; init; }
+    /// <summary>Scheme, host and path base the client used (after forwarded headers), for absolute URLs.</summary>
+    public string BaseUrl { get; init; } = "";
+    /// <summary>Who may list this prediction (a hash of the creating API key); null without keys.</summary>
+    public string? Owner { get; init; }
+    public IReadOnlySet<string> WebhookEvents { get; init; } = new HashSet<string>();
+
+    /// <summary>Canceled when the client cancels or shutdown runs out of grace; the pipeline checks it every step.</summary>
+    public CancellationToken Cancellation => _cancellation.Token;
+
+    /// <summary>True once a client asked to cancel (as opposed to shutdown stopping the job).</summary>
+    public bool CancelRequested { get; private set; }
+
+    /// <summary>Completes when the job reaches a terminal status.</summary>
+    public Task Completion => _completed.Task;
+
+    public IReadOnlyList<StoredFile> Outputs
+    {
+        get { lock (_lock) { return _outputs; } }
+    }
+
+    public string Logs
+    {
+        get { lock (_lock) { return _logs.ToString(); } }
+    }
+
+    /// <summary>Subscribes to future events and returns the logs so far, atomically (nothing is missed or doubled).</summary>
+    public (string LogsSoFar, JobStatus Status, IDisposable Subscription) Subscribe(Action<JobEvent> onEvent)
+    {
+        lock (_lock)
+        {
+            _subscribers.Add(onEvent);
+            return (_logs.ToString(), Status, new Unsubscriber(this, onEvent));
+        }
+    }
+
+    public void AppendLog(string line)
+    {
+        lock (_lock)
+        {
+            _logs.Append(line).Append('\n');
+            Publish(new JobEvent(JobEventKind.Log, line));
+        }
+    }
+
+    /// <summary>Queued → processing; false when the job was canceled (or otherwise finished) while queued.</summary>
+    public bool TryStart(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            if (Status != JobStatus.Starting)
+            {
+                return false;
+            }
+            Status = JobStatus.Processing;
+            StartedAt = now;
+            Publish(new JobEvent(JobEventKind.Started));
+            return true;
+        }
+    }
+
+    public bool TrySucceed(IReadOnlyList<StoredFile> outputs, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            if (Status.IsTerminal())
+            {
+                return false;
+            }
+            _outputs = outputs;
+            Publish(new JobEvent(JobEventKind.Output));
+            return Finish(JobStatus.Succeeded, null, now);
+        }
+    }
+
+    public bool TryFail(string error, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            return !Status.IsTerminal() && Finish(JobStatus.Failed, error, now);
+        }
+    }
+
+    /// <summary>Marks a running job canceled once the pipeline has stopped.</summary>
+    public bool TryMarkCanceled(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            return !Status.IsTerminal() && Finish(JobStatus.Canceled, null, now);
+        }
+    }
+
+    /// <summary>
+    /// A client's cancel: a queued job is canceled at once; a running one is signalled and stops within one
+    /// denoising step (the worker then marks it). Finished jobs are left as they are.
+    /// </summary>
+    public void Cancel(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            if (Status.IsTerminal())
+            {
+                return;
+            }
+            CancelRequested = true;
+            if (Status == JobStatus.Starting)
+            {
+                Finish(JobStatus.Canceled, null, now);
+            }
+        }
+        _cancellation.Cancel();
+    }
+
+    /// <summary>Stops a running job after <paramref name="grace"/> (shutdown); it then fails rather than cancels.</summary>
+    public void CancelAfter(TimeSpan grace) => _cancellation.CancelAfter(grace);
+
+    /// <summary>Lets go of an output's bytes (byte cap eviction); its URL stays in the prediction and answers 404.</summary>
+    public void EvictOutput(string fileId)
+    {
+        lock (_lock)
+        {
+            _outputs = _outputs.Select(f => f.Id == fileId ? f with { Bytes = [] } : f).ToArray();
+        }
+    }
+
+    private bool Finish(JobStatus status, string? error, DateTimeOffset now)
+    {
+        Status = status;
+        Error = error;
+        CompletedAt = now;
+        Publish(new JobEvent(JobEventKind.Completed));
+        _completed.TrySetResult();
+        return true;
+    }
+
+    private void Publish(JobEvent e)
+    {
+        foreach (var subscriber in _subscribers)
+        {
+            subscriber(e);
+        }
+    }
+
+    private sealed class Unsubscriber(Job job, Action<JobEvent> onEvent) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (job._lock)
+            {
+                job._subscribers.Remove(onEvent);
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Options;
+using StableDiffusion.Server.Configuration;
+using StableDiffusion.Server.Models;
+using StableDiffusion.Server.Telemetry;
+using StableDiffusion.Server.Webhooks;
+
+namespace StableDiffusion.Server.Jobs;
+
+/// <summary>Creates jobs from validated requests and queues them; the one way work enters the server.</summary>
+public sealed class JobDispatcher(
+    GenerationQueue queue,
+    JobStore store,
+    ModelCatalog catalog,
+    WebhookSender webhooks,
+    ServerMetrics metrics,
+    IOptions<QueueOptions> queueOptions,
+    TimeProvider time,
+    ILogger<JobDispatcher> logger)
+{
+    /// <summary>Queues a job; a full or closing queue rejects it and no job exists afterwards.</summary>
+    public (Job? Job, SubmitRejection Rejection) Submit(JobSubmission submission)
+    {
+        if (queue.IsClosed)
+        {
+            return (null, SubmitRejection.ShuttingDown);
+        }
+        var model = catalog.Find(submission.Request.Model) ?? catalog.Default;
+        var job = new Job(store.NextSequence(), model, submission.Request, submission.Input, time.GetUtcNow(),
+            TimeSpan.FromSeconds(queueOptions.Value.JobDeadlineSeconds))
+        {
+            OutputAsDataUri = submission.OutputAsDataUri,
+            Webhook = submission.Webhook,
+            WebhookEvents = submission.WebhookEvents,
+            BaseUrl = submission.BaseUrl,
+            Owner = submission.Owner,
+        };
+        // Subscribe before the job is visible to a worker, so the webhook sees every event.
+        if (job.Webhook is not null)
+        {
+            webhooks.Attach(job);
+        }
+        if (!queue.TryEnqueue(job))
+        {
+            metrics.JobRejected();
+            logger.LogWarning("Rejected a {Model} job: queue {State} ({Depth}/{Capacity})", model.Name,
+                queue.IsClosed ? "closed" : "full", queue.Depth, queue.Capacity);
+            return (null, queue.IsClosed ? SubmitRejection.ShuttingDown : SubmitRejection.QueueFull);
+        }
+        store.Add(job);
+        logger.LogInformation("Job {JobId} {Status}: model {Model}, {Width}x{Height}, {Steps} steps, {Outputs} outputs, queue {Depth}/{Capacity}",
+            job.Id, "queued", model.Name, job.Request.Width, job.Request.Height, job.Request.Steps, job.Request.NumOutputs,
+            queue.Depth, queue.Capacity);
+        return (job, SubmitRejection.None);
+    }
+
+    /// <summary>
+    /// Fails queued jobs past their deadline now, rather than when a busy worker reaches them; returns how many.
+    /// The worker checks the deadline again when it dequeues, so nothing past it ever runs.
+    /// </summary>
+    public int ExpireOverdue()
+    {
+        var now = time.GetUtcNow();
+        var expired = 0;
+        foreach (var job in store.Queued())
+        {
+            if (now > job.Deadline && job.TryFail(DeadlineError(queueOptions.Value.JobDeadlineSeconds), now))
+            {
+                expired++;
+                metrics.JobFinished(job);
+                logger.LogInformation("Job {JobId} {Status}: model {Model}, {Steps} steps, queue {QueueSeconds:0.000} s: {Error}",
+                    job.Id, "failed", job.Model.Name, job.Request.Steps, (now - job.CreatedAt).TotalSeconds, job.Error);
+            }
+        }
+        return expired;
+    }
+
+    public static string DeadlineError(int seconds)
+        => $"the job waited in the queue longer than its deadline ({seconds} s) and was not run";
+
+    /// <summary>Cancels a job (see <see cref="Job.Cancel"/>); logs the state change when it was still queued.</summary>
+    public void Cancel(Job job)
+    {
+        var wasQueued = job.Status == JobStatus.Starting;
+        job.Cancel(time.GetUtcNow());
+        if (wasQueued && job.Status == JobStatus.Canceled)
+        {
+            metrics.JobFinished(job);
+            logger.LogInformation("Job {JobId} {Status}: model {Model}, canceled while queued after {QueueSeconds:0.000} s",
+                job.Id, "canceled", job.Model.Name, (job.CompletedAt!.Value - job.CreatedAt).TotalSeconds);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+namespace StableDiffusion.Server.Worker;
+
+/// <summary>Where a worker is in its life; readiness needs every worker <see cref="Ready"/>.</summary>
+public enum WorkerState
+{
+    Loading,
+    Ready,
+    Failed,
+    Stopped,
+}

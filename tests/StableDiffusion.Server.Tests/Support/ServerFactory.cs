@@ -1,0 +1,71 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using StableDiffusion.Server.Worker;
+
+namespace StableDiffusion.Server.Tests.Support;
+
+/// <summary>The real host with the tiny synthetic model on CPU; tests add or override settings.</summary>
+public sealed class ServerFactory : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> _settings;
+
+    public ServerFactory(Dictionary<string, string?>? settings = null, bool tinyModel = true)
+    {
+        _settings = new Dictionary<string, string?>
+        {
+            ["Models:ExecutionProvider"] = "cpu",
+            ["Models:IntraOpThreads"] = "1",
+            ["RateLimits:Enabled"] = "false",
+            ["Limits:MaxSteps"] = "1000", // the slow job (Wire.SlowInput)
+            ["Serilog:MinimumLevel:Default"] = "Warning",
+        };
+        if (tinyModel)
+        {
+            _settings["Models:Items:0:Name"] = "tiny";
+            _settings["Models:Items:0:Owner"] = "test";
+            _settings["Models:Items:0:Path"] = TinyModel.Path;
+        }
+        foreach (var (key, value) in settings ?? [])
+        {
+            _settings[key] = value;
+        }
+    }
+
+    /// <summary>Replaces the server's clock (deadline and retention tests).</summary>
+    public ShiftedTime? Time { get; init; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        if (Time is { } time)
+        {
+            builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(time));
+        }
+    }
+
+    public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>A client once every worker has loaded its models (polls; no fixed sleep).</summary>
+    public async Task<HttpClient> ReadyClientAsync()
+    {
+        var client = CreateClient();
+        var workers = Services.GetServices<IHostedService>().OfType<GenerationWorker>().ToArray();
+        var until = DateTime.UtcNow.AddMinutes(2);
+        while (workers.Any(w => w.State == WorkerState.Loading))
+        {
+            if (DateTime.UtcNow > until)
+            {
+                throw new TimeoutException("workers did not finish loading");
+            }
+            await Task.Delay(20);
+        }
+        return client;
+    }
+}
