@@ -30,7 +30,7 @@ public sealed class FileUploadTests(ImageServerFixture server)
     [Fact]
     public async Task Upload_answers_replicates_file_object()
     {
-        var png = Png(64, 48);
+        var png = Png(72, 64);
 
         var response = await UploadAsync(png);
 
@@ -51,7 +51,7 @@ public sealed class FileUploadTests(ImageServerFixture server)
     [Fact]
     public async Task Prediction_can_reference_an_uploaded_file_by_url_or_id()
     {
-        var file = (await (await UploadAsync(Png(64, 48))).Content.ReadFromJsonAsync<JsonObject>())!;
+        var file = (await (await UploadAsync(Png(72, 64))).Content.ReadFromJsonAsync<JsonObject>())!;
         var byUrl = Wire.Input();
         byUrl.Remove("width");
         byUrl.Remove("height");
@@ -62,8 +62,8 @@ public sealed class FileUploadTests(ImageServerFixture server)
         var first = await ImageWire.SucceededAsync(_client, "tiny", byUrl);
         var second = await ImageWire.SucceededAsync(_client, "tiny", byId);
 
-        Assert.Equal((64, 48), SizeOf(await ImageWire.OutputAsync(_client, first)));
-        Assert.Equal((64, 48), SizeOf(await ImageWire.OutputAsync(_client, second)));
+        Assert.Equal((72, 64), SizeOf(await ImageWire.OutputAsync(_client, first)));
+        Assert.Equal((72, 64), SizeOf(await ImageWire.OutputAsync(_client, second)));
     }
 
     [Fact]
@@ -100,10 +100,10 @@ public sealed class FileUploadTests(ImageServerFixture server)
             { new StringContent("tiny"), "version" },
             { new StringContent("{\"prompt\":\"a red fox\",\"num_inference_steps\":2,\"seed\":3,\"scheduler\":\"K_EULER\"}"), "input" },
         };
-        var image = new ByteArrayContent(Png(64, 48));
+        var image = new ByteArrayContent(Png(72, 64));
         image.Headers.ContentType = new MediaTypeHeaderValue("image/png");
         form.Add(image, "image", "photo.png");
-        var mask = new ByteArrayContent(HalfWhitePng(64, 48));
+        var mask = new ByteArrayContent(HalfWhitePng(72, 64));
         mask.Headers.ContentType = new MediaTypeHeaderValue("image/png");
         form.Add(mask, "mask", "mask.png");
 
@@ -114,7 +114,7 @@ public sealed class FileUploadTests(ImageServerFixture server)
         Assert.Contains("/v1/files/", created["input"]!["image"]!.GetValue<string>());
         var done = await Wire.WaitDoneAsync(_client, created.Id());
         Assert.Equal("succeeded", done.Status());
-        Assert.Equal((64, 48), SizeOf(await ImageWire.OutputAsync(_client, done)));
+        Assert.Equal((72, 64), SizeOf(await ImageWire.OutputAsync(_client, done)));
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class LimitsOptions
     [Range(4_096, 268_435_456)] public int MaxImagePixels { get; set; } = 4_194_304;
     /// <summary>The body limit actually enforced: a request carrying one maximum-size image as a base64 data URI must
     /// get through to the image check, which answers 413 naming the field.</summary>
-    public long BodyLimit => Math.Max(MaxBodyBytes, (MaxImageBytes + 2) / 3 * 4 + 1024 * 1024);
+    public long BodyLimit => Math.Max(MaxBodyBytes, (MaxImageBytes + 2) / 3 * 4 + 64 * 1024);
 
     /// <summary>Core's image limits from these options.</summary>
     public Core.Imaging.ImageLimits ImageLimits => new() { MaxBytes = MaxImageBytes, MaxPixels = MaxImagePixels };

@@ -153,8 +153,12 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMon
         {
             var (w, h) = DefaultSize(image.Width, image.Height, l);
             (width, height) = (input.Width ?? w, input.Height ?? h);
+            if ((input.Width is null && w < 64) || (input.Height is null && h < 64))
+            {
+                Add("image", $"is {image.Width}x{image.Height}; the output takes its size, and at least 64x64 is needed (or set width and height)");
+            }
         }
-        if (task != GenerationTask.Upscale)
+        if (task != GenerationTask.Upscale && !errors.ContainsKey("image"))
         {
             CheckSide("width", width, l.MaxWidth);
             CheckSide("height", height, l.MaxHeight);
