@@ -45,6 +45,7 @@ public sealed class ImageTaskTests(ImageServerFixture server)
 
         // Euler, 4 steps at strength 0.5: init = int(4 * 0.5) = 2 UNet calls (diffusers' img2img get_timesteps);
         // strength 0 runs none (the image is only encoded and decoded).
+        Assert.Contains("Model: tiny, image-to-image, 64x64", halfDone.Logs());
         Assert.Contains("| 2/2", halfDone.Logs());
         Assert.DoesNotContain("| 3/", halfDone.Logs());
         Assert.DoesNotContain("| 1/", noneDone.Logs());
@@ -84,6 +85,7 @@ public sealed class ImageTaskTests(ImageServerFixture server)
         var done = await ImageWire.SucceededAsync(_client, "tiny-upscale", input);
 
         Assert.Equal((96, 64), SizeOf(await ImageWire.OutputAsync(_client, done)));
+        Assert.Contains("Model: tiny-upscale, upscaling, 96x64", done.Logs());
     }
 
     [Fact]

@@ -21,6 +21,19 @@ public static class FileUpload
         return file;
     }
 
+    /// <summary>Reads a multipart form; null and a message when it is malformed or over a form limit (a 400, not a 500).</summary>
+    public static async Task<(IFormCollection? Form, string? Error)> ReadFormAsync(HttpRequest request)
+    {
+        try
+        {
+            return (await request.ReadFormAsync(request.HttpContext.RequestAborted), null);
+        }
+        catch (InvalidDataException e)
+        {
+            return (null, $"the multipart body is malformed or over a form limit: {e.Message}");
+        }
+    }
+
     /// <summary>The absolute URL of a file on this server (what an input field may reference).</summary>
     public static string UrlOf(HttpRequest request, string id) => $"{PublicUrls.BaseUrl(request)}/v1/files/{id}";
 
@@ -28,6 +41,8 @@ public static class FileUpload
     public static JsonObject Describe(HttpRequest request, StoredFile file, ResultsOptions results)
     {
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(file.Bytes));
+        // Replicate's etag is the content's MD5 (as S3's for single-part uploads).
+        var md5 = Convert.ToHexStringLower(MD5.HashData(file.Bytes));
         JsonNode metadata = new JsonObject();
         if (file.Metadata is { } text)
         {
@@ -45,8 +60,8 @@ public static class FileUpload
             ["name"] = file.FileName,
             ["content_type"] = file.ContentType,
             ["size"] = file.Bytes.LongLength,
-            ["etag"] = Convert.ToHexStringLower(MD5.HashData(file.Bytes)),
-            ["checksums"] = new JsonObject { ["sha256"] = sha256, ["md5"] = Convert.ToHexStringLower(MD5.HashData(file.Bytes)) },
+            ["etag"] = md5,
+            ["checksums"] = new JsonObject { ["sha256"] = sha256, ["md5"] = md5 },
             ["metadata"] = metadata,
             ["created_at"] = file.CreatedAt.ToString("O"),
             ["expires_at"] = file.CreatedAt.AddSeconds(results.RetentionSeconds).ToString("O"),

@@ -19,7 +19,11 @@ public static class FilesApi
                 {
                     return Problems.Validation(new Dictionary<string, string[]> { ["content"] = ["send multipart/form-data with the file in a 'content' part"] });
                 }
-                var form = await context.Request.ReadFormAsync(context.RequestAborted);
+                var (form, formError) = await FileUpload.ReadFormAsync(context.Request);
+                if (form is null)
+                {
+                    return Problems.Validation(new Dictionary<string, string[]> { ["body"] = [formError!] });
+                }
                 if (form.Files.GetFile("content") is not { } part)
                 {
                     return Problems.Validation(new Dictionary<string, string[]> { ["content"] = ["is required (a file part named 'content')"] });

@@ -19,7 +19,11 @@ public static class MultipartPrediction
     public static async Task<(MemoryStream? Json, Dictionary<string, string[]>? Errors, bool TooLarge)> ToJsonAsync(
         HttpRequest request, JobStore store, TimeProvider time, LimitsOptions limits)
     {
-        var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+        var (form, formError) = await FileUpload.ReadFormAsync(request);
+        if (form is null)
+        {
+            return (null, new() { ["body"] = [formError!] }, false);
+        }
         JsonObject input;
         try
         {

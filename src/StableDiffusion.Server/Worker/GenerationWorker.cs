@@ -180,7 +180,7 @@ public sealed class GenerationWorker(
             job.AppendLog(DemoModel.Warning);
         }
         job.AppendLog(request.SeedGiven ? $"Using seed: {request.Seed}" : $"Using seed: {request.Seed} (random)");
-        job.AppendLog($"Model: {job.Model.Name}, {request.Width}x{request.Height}, {request.Steps} steps, guidance {request.GuidanceScale}, scheduler {request.Scheduler ?? _pipelines.GetValueOrDefault(job.Model.Name)?.Info.DefaultScheduler ?? "model default"}, {request.NumOutputs} output(s)");
+        job.AppendLog($"Model: {job.Model.Name}, {GenerationRequestValidator.Describe(request.Task)}, {request.Width}x{request.Height}, {request.Steps} steps, guidance {request.GuidanceScale}, scheduler {request.Scheduler ?? _pipelines.GetValueOrDefault(job.Model.Name)?.Info.DefaultScheduler ?? "model default"}, {request.NumOutputs} output(s)");
 
         // Shutdown lets the running job finish, but only for so long.
         using var shutdown = stoppingToken.Register(() => job.CancelAfter(TimeSpan.FromSeconds(queueOptions.Value.ShutdownGraceSeconds)));
