@@ -44,13 +44,14 @@ if [ -n "$suites" ]; then
     log="$results/e2e-$name.log"
     bash "$suite" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
-    # node:test prints "# pass N" / "# fail N" / "# skipped N"; other suites print "E2E: N passed, N failed".
+    # node:test prints "# pass N" / "# fail N" / "# skipped N"; shell suites print "N passed, N failed".
     p=$(grep -Eo '^(# pass|ℹ pass) [0-9]+' "$log" | grep -Eo '[0-9]+' | paste -sd+ | bc 2>/dev/null || true)
     f=$(grep -Eo '^(# fail|ℹ fail) [0-9]+' "$log" | grep -Eo '[0-9]+' | paste -sd+ | bc 2>/dev/null || true)
     s=$(grep -Eo '^(# skipped|ℹ skipped) [0-9]+' "$log" | grep -Eo '[0-9]+' | paste -sd+ | bc 2>/dev/null || true)
     if [ -z "$p" ]; then
-      p=$(grep -Eo '^E2E: [0-9]+ passed' "$log" | grep -Eo '[0-9]+' | paste -sd+ | bc 2>/dev/null || true)
-      f=$(grep -Eo '^E2E: [0-9]+ passed, [0-9]+ failed' "$log" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' | paste -sd+ | bc 2>/dev/null || true)
+      # Shell suites end with lines "N passed, N failed".
+      p=$(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$log" | grep -Eo '^[0-9]+' | paste -sd+ | bc 2>/dev/null || true)
+      f=$(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$log" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' | paste -sd+ | bc 2>/dev/null || true)
     fi
     passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
     if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then

@@ -26,9 +26,12 @@ public static class BenchCommand
                 throw new UsageException("--runs must be between 1 and 100");
             }
 
+            var settings = shared.Settings(parse);
+            string modelDirectory = shared.ModelDirectory(parse);
+            var loadOptions = shared.LoadOptions(parse);
             using var logging = ConsoleLogging.Create(verbose: false);
-            using var pipeline = StableDiffusionPipeline.Load(shared.ModelDirectory(parse), shared.LoadOptions(parse), logging.CreateLogger("sd"));
-            var settings = shared.Settings(parse, pipeline);
+            using var pipeline = StableDiffusionPipeline.Load(modelDirectory, loadOptions, logging.CreateLogger("sd"));
+            settings = GenerationOptions.ForModel(settings, pipeline);
             if (settings.Prompt.Length == 0)
             {
                 settings = settings with { Prompt = "a photograph of an astronaut riding a horse" };

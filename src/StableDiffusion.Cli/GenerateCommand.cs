@@ -20,9 +20,12 @@ public static class GenerateCommand
         command.SetAction(parse =>
         {
             string outDir = parse.GetRequiredValue(output);
+            var settings = shared.Settings(parse);
+            string modelDirectory = shared.ModelDirectory(parse);
+            var loadOptions = shared.LoadOptions(parse);
             using var logging = ConsoleLogging.Create(verbose: false);
-            using var pipeline = StableDiffusionPipeline.Load(shared.ModelDirectory(parse), shared.LoadOptions(parse), logging.CreateLogger("sd"));
-            var settings = shared.Settings(parse, pipeline);
+            using var pipeline = StableDiffusionPipeline.Load(modelDirectory, loadOptions, logging.CreateLogger("sd"));
+            settings = GenerationOptions.ForModel(settings, pipeline);
             if (parse.GetValue(latents) is { } latentsPath)
             {
                 settings = settings with { Latents = ReadLatents(latentsPath, settings, pipeline) };

@@ -63,8 +63,8 @@ public sealed class GenerationOptions
         return dir;
     }
 
-    /// <summary>Validates the shared options into settings for <paramref name="pipeline"/>'s model.</summary>
-    public GenerationSettings Settings(ParseResult parse, StableDiffusionPipeline pipeline)
+    /// <summary>Validates the shared options into settings, before any model is loaded (bad arguments fail fast).</summary>
+    public GenerationSettings Settings(ParseResult parse)
     {
         int steps = parse.GetValue(Steps);
         if (steps is < 1 or > MaxSteps)
@@ -90,9 +90,8 @@ public sealed class GenerationOptions
             throw new UsageException($"--scheduler '{scheduler}' is unknown; use one of {string.Join(", ", SchedulerFactory.Names)}");
         }
 
-        int factor = pipeline.Info.LatentFactor;
-        int? width = Side(parse.GetValue(Width), "--width", factor);
-        int? height = Side(parse.GetValue(Height), "--height", factor);
+        int? width = Side(parse.GetValue(Width), "--width", 8);
+        int? height = Side(parse.GetValue(Height), "--height", 8);
         long seed = parse.GetValue(Seed) ?? Random.Shared.NextInt64(0, uint.MaxValue);
         return new GenerationSettings
         {
@@ -107,6 +106,15 @@ public sealed class GenerationOptions
             Height = height,
             WatermarkPayload = parse.GetValue(NoWatermark) ? null : Core.Imaging.InvisibleWatermark.DefaultPayload,
         };
+    }
+
+    /// <summary>Checks the settings against the loaded model (its latent factor may be other than 8).</summary>
+    public static GenerationSettings ForModel(GenerationSettings settings, StableDiffusionPipeline pipeline)
+    {
+        int factor = pipeline.Info.LatentFactor;
+        Side(settings.Width, "--width", factor);
+        Side(settings.Height, "--height", factor);
+        return settings with { ModelName = pipeline.Info.Name };
     }
 
     private static int? Side(int? value, string name, int factor)

@@ -18,6 +18,12 @@ internal static class ExecutionProviderSelector
             throw new ArgumentException($"ExecutionProvider must be auto, cuda or cpu, not '{load.ExecutionProvider}'.");
         }
 
+        if (wanted == "auto" && !CudaDevicePresent())
+        {
+            logger.LogWarning("No CUDA device found; running on the CPU execution provider");
+            return (NewOptions(load), "cpu");
+        }
+
         if (wanted != "cpu")
         {
             var options = NewOptions(load);
@@ -42,6 +48,10 @@ internal static class ExecutionProviderSelector
 
         return (NewOptions(load), "cpu");
     }
+
+    /// <summary>On Linux the NVIDIA driver exposes /dev/nvidiactl; without it the CUDA provider cannot start, and asking
+    /// ONNX Runtime anyway only prints a loud native error before the same fallback.</summary>
+    private static bool CudaDevicePresent() => !OperatingSystem.IsLinux() || File.Exists("/dev/nvidiactl") || File.Exists("/dev/nvidia0");
 
     private static SessionOptions NewOptions(ModelLoadOptions load)
     {

@@ -160,8 +160,8 @@ public sealed class TextToImageTests
         Assert.InRange(std, PinnedStd - 0.5, PinnedStd + 0.5);
     }
 
-    private const double PinnedMean = double.NaN;
-    private const double PinnedStd = double.NaN;
+    private const double PinnedMean = 126.5025;
+    private const double PinnedStd = 52.9342;
 
     [Fact]
     public void Watermark_is_embedded_at_512_and_readable()

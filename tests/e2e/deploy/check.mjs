@@ -1,0 +1,373 @@
+// Static checks of the deployment files: every YAML file parses, and the fields that make the deployment work
+// are present and agree with each other (ports, labels, names, paths, uid) across Dockerfile, compose, nginx,
+// Prometheus and Kubernetes. Run by check.sh after `npm ci`; prints PASS/FAIL lines and "N passed, N failed".
+import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { join, relative, dirname, basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+
+const ROOT = process.env.SD_REPO_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const SERVER_PORT = 5000;
+const PREFIX = '/sd';
+
+let passed = 0;
+let failed = 0;
+function check(name, fn) {
+  try {
+    const detail = fn();
+    passed++;
+    console.log(`PASS ${name}${detail ? ` (${detail})` : ''}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e?.message ?? e}`);
+  }
+}
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+const rel = (p) => relative(ROOT, p);
+
+// Compose's `!reset` / `!override` merge tags (Compose >= 2.24.4) are valid in override files: keep them visible
+// as { composeTag, value } so the checks can see them.
+const customTags = ['!reset', '!override'].flatMap((tag) => [
+  { tag, collection: 'map', resolve: (map) => ({ composeTag: tag, value: map.toJSON() }) },
+  { tag, collection: 'seq', resolve: (seq) => ({ composeTag: tag, value: seq.toJSON() }) },
+  { tag, resolve: (str) => ({ composeTag: tag, value: str }) },
+]);
+
+/** Parses every document of a YAML file; any error or warning fails. */
+function loadYaml(path) {
+  const docs = parseAllDocuments(readFileSync(path, 'utf8'), { customTags, prettyErrors: true, uniqueKeys: true });
+  const problems = [];
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+    for (const e of [...doc.errors, ...doc.warnings]) problems.push(e.message);
+  }
+  if (problems.length) throw new Error(`${rel(path)}: ${problems.join('; ')}`);
+  return (Array.isArray(docs) ? docs : [docs]).map((d) => d.toJS()).filter((d) => d != null);
+}
+
+function walk(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+
+/** Compose-style ${VAR:-default} / ${VAR-default} / ${VAR} with only the defaults (an empty environment). */
+function interpolate(value) {
+  if (typeof value !== 'string') return value;
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g, (_, _name, def) => def ?? '');
+}
+
+function envOf(service) {
+  const env = service.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(env.map((kv) => [kv.split('=')[0], interpolate(kv.split('=').slice(1).join('='))]));
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(String(v ?? ''))]));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+const yamlFiles = [join(ROOT, 'docker-compose.yml'), ...walk(join(ROOT, 'deploy')).filter((p) => /\.ya?ml$/.test(p))];
+const parsed = new Map();
+for (const file of yamlFiles) {
+  check(`${rel(file)} is valid YAML`, () => {
+    const docs = loadYaml(file);
+    assert(docs.length > 0, 'no document');
+    parsed.set(file, docs);
+    return `${docs.length} document(s)`;
+  });
+}
+const docsOf = (relPath) => {
+  const docs = parsed.get(join(ROOT, relPath));
+  assert(docs, `${relPath} missing or unparsable`);
+  return docs;
+};
+
+// ---- Dockerfile facts used by the cross-checks ----------------------------------------------------------------
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const dockerUser = [...dockerfile.matchAll(/^USER\s+(\S+)/gm)].at(-1)?.[1] ?? '';
+const dockerUid = Number(dockerUser.split(':')[0]);
+
+// ---- docker-compose.yml ----------------------------------------------------------------------------------------
+const nginxTemplatePath = join(ROOT, 'deploy/nginx/templates/default.conf.template');
+const nginxTemplate = readFileSync(nginxTemplatePath, 'utf8');
+// The template with ${SD_X} written as @SD_X@, so a block's body can be matched up to its closing brace.
+const nginxBlocks = nginxTemplate.replace(/\$\{([A-Z0-9_]+)\}/g, '@$1@');
+
+check('compose: services server, nginx and prometheus', () => {
+  const { services } = docsOf('docker-compose.yml')[0];
+  for (const name of ['server', 'nginx', 'prometheus']) assert(services?.[name], `no service ${name}`);
+});
+
+check('compose: server reserves an NVIDIA GPU', () => {
+  const server = docsOf('docker-compose.yml')[0].services.server;
+  const devices = server.deploy?.resources?.reservations?.devices ?? [];
+  const gpu = devices.find((d) => d.driver === 'nvidia' && (d.capabilities ?? []).includes('gpu'));
+  assert(gpu, `deploy.resources.reservations.devices has no {driver: nvidia, capabilities: [gpu]}: ${JSON.stringify(devices)}`);
+  assert(gpu.count === 'all' || Number(gpu.count) >= 1 || gpu.device_ids, 'GPU device has no count/device_ids');
+});
+
+check('compose: server mounts the models read-only at /models', () => {
+  const server = docsOf('docker-compose.yml')[0].services.server;
+  const mount = (server.volumes ?? []).find((v) => (typeof v === 'string' ? v.split(':')[1] : v.target) === '/models');
+  assert(mount, 'no volume with target /models');
+  const readOnly = typeof mount === 'string' ? mount.split(':')[2]?.split(',').includes('ro') : mount.read_only === true;
+  assert(readOnly, '/models is not read-only');
+});
+
+check('compose: server is configured through environment variables', () => {
+  const env = envOf(docsOf('docker-compose.yml')[0].services.server);
+  for (const key of ['Models__0__Name', 'Models__0__Path', 'Inference__ExecutionProvider', 'Queue__Capacity',
+    'Auth__ApiKeys__0', 'ForwardedHeaders__KnownNetworks__0']) {
+    assert(key in env, `environment lacks ${key}`);
+  }
+  assert(env.Models__0__Path.startsWith('/models/'), `Models__0__Path ${env.Models__0__Path} is not under /models/`);
+  assert(['auto', 'cuda', 'cpu'].includes(env.Inference__ExecutionProvider), 'Inference__ExecutionProvider invalid');
+});
+
+check('compose: server healthcheck probes /health/live, server port not published', () => {
+  const server = docsOf('docker-compose.yml')[0].services.server;
+  const test = [].concat(server.healthcheck?.test ?? []).join(' ');
+  assert(test.includes(`:${SERVER_PORT}/health/live`), `healthcheck.test is "${test}"`);
+  assert(!server.ports, 'server publishes ports: clients must go through nginx');
+  assert((server.expose ?? []).map(String).includes(String(SERVER_PORT)), `server does not expose ${SERVER_PORT}`);
+});
+
+check('compose: server runs as the image user, read-only with tmpfs /tmp and /cache', () => {
+  const server = docsOf('docker-compose.yml')[0].services.server;
+  assert(server.read_only === true, 'read_only is not true');
+  for (const dir of ['/tmp', '/cache']) assert([].concat(server.tmpfs ?? []).some((t) => t.split(':')[0] === dir), `no tmpfs ${dir}`);
+  assert(server.user === undefined || Number(String(server.user).split(':')[0]) === dockerUid,
+    `user ${server.user} differs from the Dockerfile's USER ${dockerUser}`);
+});
+
+check('compose: nginx renders deploy/nginx/templates with every placeholder set', () => {
+  const nginx = docsOf('docker-compose.yml')[0].services.nginx;
+  const mount = (nginx.volumes ?? []).find((v) => (typeof v === 'string' ? v.split(':')[1] : v.target) === '/etc/nginx/templates');
+  assert(mount, 'nginx does not mount /etc/nginx/templates');
+  const source = typeof mount === 'string' ? mount.split(':')[0] : mount.source;
+  assert(join(ROOT, source) === join(ROOT, 'deploy/nginx/templates'), `templates mounted from ${source}`);
+  const env = envOf(nginx);
+  const placeholders = [...new Set([...nginxTemplate.matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]))];
+  for (const p of placeholders) assert(p in env, `template placeholder \${${p}} not in nginx's environment`);
+  const filter = new RegExp(env.NGINX_ENVSUBST_FILTER ?? '.');
+  for (const p of placeholders) assert(filter.test(p), `NGINX_ENVSUBST_FILTER skips ${p}`);
+  assert(/^server:5000\b/.test(env.SD_UPSTREAM), `SD_UPSTREAM is ${env.SD_UPSTREAM}`);
+  assert(/deny all;\s*$/.test(env.SD_METRICS_ACCESS), `SD_METRICS_ACCESS defaults to "${env.SD_METRICS_ACCESS}"`);
+  return placeholders.join(', ');
+});
+
+check('compose: nginx is the only published entry besides loopback Prometheus', () => {
+  const { services } = docsOf('docker-compose.yml')[0];
+  assert((services.nginx.ports ?? []).length > 0, 'nginx publishes no port');
+  for (const p of services.prometheus.ports ?? []) {
+    assert(interpolate(String(p)).startsWith('127.0.0.1:'), `prometheus port ${p} is not bound to 127.0.0.1`);
+  }
+});
+
+check('compose: prometheus mounts deploy/prometheus/prometheus.yml and shares a network with server', () => {
+  const { services } = docsOf('docker-compose.yml')[0];
+  const prom = services.prometheus;
+  const mount = (prom.volumes ?? []).find((v) => typeof v === 'object' && v.target === '/etc/prometheus/prometheus.yml');
+  assert(mount && join(ROOT, mount.source) === join(ROOT, 'deploy/prometheus/prometheus.yml'), 'config not mounted');
+  const nets = (s) => (Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? { default: null }));
+  assert(nets(prom).some((n) => nets(services.server).includes(n)), 'prometheus and server share no network');
+  assert(nets(services.nginx).some((n) => nets(services.server).includes(n)), 'nginx and server share no network');
+});
+
+check('compose: CPU override drops the GPU reservation and builds VARIANT=cpu', () => {
+  const server = docsOf('deploy/compose/cpu.yml')[0].services.server;
+  assert(server.deploy?.composeTag === '!reset', 'deploy is not `!reset`');
+  assert(server.build?.args?.VARIANT === 'cpu', 'build.args.VARIANT is not cpu');
+  assert(envOf(server).Inference__ExecutionProvider === 'cpu', 'Inference__ExecutionProvider is not cpu');
+  assert(/^ARG VARIANT=/m.test(dockerfile) && /^FROM [^\n]* AS runtime-cpu$/m.test(dockerfile), 'Dockerfile has no cpu variant');
+});
+
+// ---- Prometheus ------------------------------------------------------------------------------------------------
+check('prometheus: scrapes the server /metrics on the compose network', () => {
+  const config = docsOf('deploy/prometheus/prometheus.yml')[0];
+  const job = (config.scrape_configs ?? []).find((j) =>
+    (j.static_configs ?? []).some((s) => (s.targets ?? []).includes(`server:${SERVER_PORT}`)));
+  assert(job, `no scrape job targets server:${SERVER_PORT}`);
+  assert((job.metrics_path ?? '/metrics') === '/metrics', `metrics_path ${job.metrics_path}`);
+  return job.job_name;
+});
+
+// ---- nginx template (text; behaviour is proved by tests/e2e/nginx) ---------------------------------------------
+check('nginx: SSE location unbuffered with long timeouts', () => {
+  const block = nginxBlocks.match(/location ~ \^\/sd\(\/v1\/predictions\/\[\^\/\]\+\/stream\)\$ \{([^}]*)\}/);
+  assert(block, 'no stream location');
+  assert(/proxy_buffering off;/.test(block[1]), 'stream location lacks proxy_buffering off');
+  const timeout = Number(block[1].match(/proxy_read_timeout (\d+)s;/)?.[1]);
+  assert(timeout >= 600, `stream proxy_read_timeout ${timeout}`);
+});
+
+check('nginx: forwarded headers, HTTP/1.1 keepalive upstream, body size, metrics guard', () => {
+  for (const needle of [
+    'proxy_set_header X-Forwarded-Proto $scheme;', 'proxy_set_header X-Forwarded-Host $sd_forwarded_host;',
+    `proxy_set_header X-Forwarded-Prefix ${PREFIX};`, 'proxy_http_version 1.1;', 'proxy_set_header Connection "";',
+    'client_max_body_size 64m;', '${SD_METRICS_ACCESS}',
+  ]) assert(nginxTemplate.includes(needle), `template lacks "${needle}"`);
+  assert(/upstream sd_upstream \{[^}]*keepalive \d+;/.test(nginxBlocks), 'upstream has no keepalive');
+  // proxy_set_header in a location would silently drop every server-level header there.
+  const locations = [...nginxBlocks.matchAll(/location [^{]*\{([^}]*)\}/g)];
+  assert(locations.every((m) => !m[1].includes('proxy_set_header')), 'a location redefines proxy_set_header');
+});
+
+// ---- Kubernetes ------------------------------------------------------------------------------------------------
+const k8sDir = join(ROOT, 'deploy/k8s');
+const k8s = [];
+for (const file of walk(k8sDir).filter((p) => /\.ya?ml$/.test(p) && basename(p) !== 'kustomization.yaml')) {
+  for (const doc of parsed.get(file) ?? []) k8s.push({ file, doc });
+}
+const ofKind = (kind) => k8s.filter((x) => x.doc.kind === kind).map((x) => x.doc);
+const one = (kind) => {
+  const docs = ofKind(kind);
+  assert(docs.length === 1, `${docs.length} ${kind} manifests`);
+  return docs[0];
+};
+
+check('k8s: every manifest has apiVersion, kind and metadata.name', () => {
+  for (const { file, doc } of k8s) {
+    assert(doc.apiVersion && doc.kind && doc.metadata?.name, `${rel(file)} lacks apiVersion/kind/metadata.name`);
+  }
+  return `${k8s.length} manifests`;
+});
+
+check('k8s: kinds present', () => {
+  for (const kind of ['Namespace', 'ConfigMap', 'PersistentVolumeClaim', 'Deployment', 'Service', 'Ingress', 'PodDisruptionBudget']) {
+    one(kind);
+  }
+});
+
+check('k8s: kustomization lists every manifest and nothing missing', () => {
+  const kust = docsOf('deploy/k8s/kustomization.yaml')[0];
+  const listed = (kust.resources ?? []).map((r) => join(k8sDir, r));
+  for (const p of listed) assert(existsSync(p), `kustomization lists missing ${rel(p)}`);
+  for (const { file } of k8s) assert(listed.includes(file), `${rel(file)} is not in kustomization resources`);
+  const image = one('Deployment').spec.template.spec.containers[0].image;
+  assert((kust.images ?? []).some((i) => i.name === image), `kustomization images does not set ${image}`);
+});
+
+const deployment = () => one('Deployment');
+const container = () => deployment().spec.template.spec.containers[0];
+const podLabels = () => deployment().spec.template.metadata.labels ?? {};
+const selects = (selector) => Object.entries(selector ?? {}).length > 0 &&
+  Object.entries(selector).every(([k, v]) => podLabels()[k] === v);
+
+check('k8s: Deployment requests an nvidia.com/gpu', () => {
+  const gpu = Number(container().resources?.limits?.['nvidia.com/gpu']);
+  assert(gpu >= 1, `resources.limits["nvidia.com/gpu"] is ${container().resources?.limits?.['nvidia.com/gpu']}`);
+});
+
+check('k8s: probes on /health/live and /health/ready, on the container port', () => {
+  const c = container();
+  const ports = (c.ports ?? []).flatMap((p) => [p.name, p.containerPort]);
+  assert(ports.includes(SERVER_PORT), `container does not declare port ${SERVER_PORT}`);
+  const probe = (name, path) => {
+    const get = c[name]?.httpGet;
+    assert(get?.path === path, `${name}.httpGet.path is ${get?.path}, expected ${path}`);
+    assert(ports.includes(get.port), `${name} port ${get.port} is not a container port`);
+  };
+  probe('livenessProbe', '/health/live');
+  probe('readinessProbe', '/health/ready');
+  if (c.startupProbe) probe('startupProbe', '/health/live');
+});
+
+check('k8s: non-root, read-only root filesystem, emptyDir for /cache and /tmp, models read-only', () => {
+  const pod = deployment().spec.template.spec;
+  const c = container();
+  const sc = { ...(pod.securityContext ?? {}), ...(c.securityContext ?? {}) };
+  assert(sc.runAsNonRoot === true, 'runAsNonRoot is not true');
+  assert(sc.runAsUser === dockerUid, `runAsUser ${sc.runAsUser} differs from the Dockerfile's USER ${dockerUser}`);
+  assert(c.securityContext?.readOnlyRootFilesystem === true, 'readOnlyRootFilesystem is not true');
+  assert(c.securityContext?.allowPrivilegeEscalation === false, 'allowPrivilegeEscalation is not false');
+  assert((c.securityContext?.capabilities?.drop ?? []).includes('ALL'), 'capabilities.drop lacks ALL');
+  const volumes = Object.fromEntries((pod.volumes ?? []).map((v) => [v.name, v]));
+  const mounts = Object.fromEntries((c.volumeMounts ?? []).map((m) => [m.mountPath, m]));
+  for (const dir of ['/cache', '/tmp']) {
+    assert(mounts[dir] && volumes[mounts[dir].name]?.emptyDir, `${dir} is not an emptyDir mount`);
+  }
+  assert(mounts['/models']?.readOnly === true, '/models is not mounted readOnly');
+  const models = volumes[mounts['/models'].name];
+  const claim = models?.persistentVolumeClaim?.claimName;
+  if (claim) assert(one('PersistentVolumeClaim').metadata.name === claim, `claim ${claim} is not defined`);
+});
+
+check('k8s: ConfigMap holds the appsettings overrides the Deployment loads', () => {
+  const cm = one('ConfigMap');
+  const refs = (container().envFrom ?? []).map((e) => e.configMapRef?.name);
+  assert(refs.includes(cm.metadata.name), `envFrom does not load ConfigMap ${cm.metadata.name}`);
+  for (const key of Object.keys(cm.data ?? {})) assert(/^[A-Za-z_][A-Za-z0-9_]*$/.test(key), `key ${key} is no env name`);
+  for (const key of ['Models__0__Name', 'Models__0__Path', 'Inference__ExecutionProvider']) {
+    assert(key in (cm.data ?? {}), `ConfigMap lacks ${key}`);
+  }
+  assert(cm.data.Models__0__Path.startsWith('/models/'), 'Models__0__Path is not under /models/');
+});
+
+check('k8s: Deployment selector, Service and PodDisruptionBudget select the pods', () => {
+  assert(selects(deployment().spec.selector?.matchLabels), 'Deployment selector does not match its template');
+  const svc = one('Service');
+  assert(selects(svc.spec.selector), 'Service selector does not match the pods');
+  const targets = (container().ports ?? []).flatMap((p) => [p.name, p.containerPort]);
+  for (const p of svc.spec.ports) assert(targets.includes(p.targetPort), `Service targetPort ${p.targetPort} unknown`);
+  const pdb = one('PodDisruptionBudget');
+  assert(selects(pdb.spec.selector?.matchLabels), 'PDB selector does not match the pods');
+  const replicas = deployment().spec.replicas ?? 1;
+  if (pdb.spec.minAvailable !== undefined) {
+    assert(Number(pdb.spec.minAvailable) < replicas, 'PDB minAvailable blocks every drain');
+  } else {
+    assert(Number(pdb.spec.maxUnavailable) >= 1, 'PDB maxUnavailable < 1 blocks every drain');
+  }
+});
+
+check('k8s: Ingress annotations for SSE, timeouts, body size and the /sd prefix', () => {
+  const a = one('Ingress').metadata.annotations ?? {};
+  const p = 'nginx.ingress.kubernetes.io/';
+  assert(a[`${p}proxy-buffering`] === 'off', 'proxy-buffering is not "off"');
+  assert(Number(a[`${p}proxy-read-timeout`]) >= 600, 'proxy-read-timeout < 600');
+  assert(Number(a[`${p}proxy-send-timeout`]) >= 600, 'proxy-send-timeout < 600');
+  const size = a[`${p}proxy-body-size`] ?? '';
+  assert(/^\d+m$/.test(size) && parseInt(size, 10) >= 16, `proxy-body-size ${size}`);
+  assert(a[`${p}x-forwarded-prefix`] === PREFIX, `x-forwarded-prefix ${a[`${p}x-forwarded-prefix`]}`);
+  assert(a[`${p}use-regex`] === 'true', 'use-regex is not "true"');
+  for (const [k, v] of Object.entries(a)) assert(typeof v === 'string', `annotation ${k} is not a string`);
+});
+
+check('k8s: Ingress routes /sd/... to the Service, but not /sd/metrics', () => {
+  const ing = one('Ingress');
+  const svc = one('Service');
+  const rewrite = ing.metadata.annotations['nginx.ingress.kubernetes.io/rewrite-target'];
+  const paths = ing.spec.rules.flatMap((r) => r.http.paths);
+  for (const path of paths) {
+    assert(path.backend.service.name === svc.metadata.name, `backend ${path.backend.service.name}`);
+    const port = path.backend.service.port;
+    assert(svc.spec.ports.some((p) => p.name === port.name || p.port === port.number), 'backend port unknown');
+    assert(path.pathType === 'ImplementationSpecific', 'regex paths need pathType ImplementationSpecific');
+  }
+  // ingress-nginx matches regex paths case-insensitively (~*) from the start of the normalised URI.
+  const route = (uri) => {
+    for (const path of paths) {
+      const m = new RegExp(`^${path.path}`, 'i').exec(uri);
+      if (m) return rewrite.replace(/\$(\d)/g, (_, i) => m[Number(i)] ?? '');
+    }
+    return null;
+  };
+  const expect = {
+    '/sd/v1/predictions': '/v1/predictions',
+    '/sd/v1/predictions/abc/stream': '/v1/predictions/abc/stream',
+    '/sd/health/ready': '/health/ready',
+    '/sd/': '/',
+    '/sd/metrics': null,
+    '/sd/METRICS': null,
+    '/sd/metrics/': null,
+    '/metrics': null,
+  };
+  for (const [uri, upstream] of Object.entries(expect)) {
+    assert(route(uri) === upstream, `${uri} routes to ${route(uri)}, expected ${upstream}`);
+  }
+});
+
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

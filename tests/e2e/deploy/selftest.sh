@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Proves that check.sh can fail: runs it on the committed files (must pass) and on copies with one deliberate
+# defect each (must fail, on the rule that guards that defect).
+#
+# apt packages needed: the same as check.sh (nodejs npm nginx prometheus python3; docker-compose optional)
+set -uo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../../.." && pwd)"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/sd-deploy-selftest.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+passed=0
+failed=0
+result() { if [ "$1" = ok ]; then passed=$((passed + 1)); echo "PASS $2"; else failed=$((failed + 1)); echo "FAIL $2"; fi; }
+
+copy_tree() {
+    rm -rf "$WORK/tree" && mkdir -p "$WORK/tree/tests/e2e"
+    cp -r "$ROOT/Dockerfile" "$ROOT/.dockerignore" "$ROOT/docker-compose.yml" "$ROOT/deploy" "$WORK/tree/"
+    cp -r "$ROOT/tests/e2e/nginx" "$WORK/tree/tests/e2e/"
+    mkdir -p "$WORK/tree/tests/e2e/deploy"
+    cp "$ROOT"/tests/e2e/deploy/*.sh "$ROOT"/tests/e2e/deploy/*.mjs "$WORK/tree/tests/e2e/deploy/"
+}
+
+if "$HERE/check.sh" > "$WORK/good.log" 2>&1; then
+    result ok "committed files pass check.sh"
+else
+    grep -E '^(FAIL|    )' "$WORK/good.log"; result bad "committed files pass check.sh"
+fi
+
+# file | sed expression | text of the FAIL line that must appear
+mutations=(
+    'Dockerfile|s/^USER 10001:10001$/USER root/|USER root is root'
+    'Dockerfile|s/^ARG CUDA_IMAGE=.*/ARG CUDA_IMAGE=nvidia\/cuda:latest/|is not pinned'
+    'Dockerfile|/^HEALTHCHECK/,/health\/live/d|no HEALTHCHECK on /health/live'
+    'Dockerfile|s/^FROM mcr.microsoft.com\/dotnet\/aspnet:\${ASPNET_VERSION}-noble AS runtime-cpu/FROM mcr.microsoft.com\/dotnet\/sdk:${DOTNET_SDK_VERSION}-noble AS runtime-cpu/|built on the SDK'
+    'Dockerfile|/apt-get install/s/ curl / /|is not installed in the runtime image'
+    '.dockerignore|/^models\/$/d|.dockerignore: lacks'
+    'docker-compose.yml|/driver: nvidia/d|reserves an NVIDIA GPU'
+    'docker-compose.yml|0,/read_only: true/s//read_only: false/|models read-only'
+    'docker-compose.yml|s/SD_METRICS_ACCESS: \${SD_METRICS_ACCESS:-deny all;}/SD_METRICS_ACCESS: ${SD_METRICS_ACCESS:-}/|SD_METRICS_ACCESS defaults'
+    'deploy/k8s/deployment.yaml|s/path: \/health\/ready/path: \/healthz/|probes on /health/live and /health/ready'
+    'deploy/k8s/deployment.yaml|/nvidia.com\/gpu: 1/d|nvidia.com/gpu'
+    'deploy/k8s/deployment.yaml|s/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/|readOnlyRootFilesystem'
+    'deploy/k8s/ingress.yaml|s/proxy-buffering: "off"/proxy-buffering: "on"/|proxy-buffering'
+    'deploy/k8s/ingress.yaml|s/path: \/sd\/((?!metrics).\*)/path: \/sd\/(.*)/|but not /sd/metrics'
+    'deploy/k8s/pdb.yaml|s/^  maxUnavailable: 1/  maxUnavailable: [1/|is valid YAML'
+    'deploy/k8s/service.yaml|s/targetPort: http/targetPort: web/|Service targetPort'
+    'deploy/prometheus/prometheus.yml|s/scrape_interval: 15s/scrape_interval: 15 seconds/|promtool check config'
+    'deploy/prometheus/prometheus.yml|s/"server:5000"/"server:8080"/|scrapes the server'
+    'deploy/nginx/templates/default.conf.template|s/keepalive 16;/keepalive sixteen;/|nginx -t'
+    'deploy/nginx/templates/default.conf.template|/proxy_buffering off;/d|SSE location unbuffered'
+)
+if docker compose version > /dev/null 2>&1 || command -v docker-compose > /dev/null; then
+    mutations+=('docker-compose.yml|0,/restart: unless-stopped/s//restartt: unless-stopped/|config -q')
+fi
+
+for m in "${mutations[@]}"; do
+    IFS='|' read -r file expr guard <<< "$m"
+    copy_tree
+    sed -i -e "$expr" "$WORK/tree/$file"
+    if cmp -s "$ROOT/$file" "$WORK/tree/$file"; then result bad "mutation of $file changed nothing (sed: $expr)"; continue; fi
+    if SD_REPO_ROOT="$WORK/tree" "$HERE/check.sh" > "$WORK/mutant.log" 2>&1; then
+        result bad "defect in $file ($expr) is caught: check.sh passed"
+    elif grep -F "$guard" "$WORK/mutant.log" | grep -q '^FAIL'; then
+        result ok "defect in $file ($expr) is caught by '$guard'"
+    else
+        grep -E '^(FAIL|    )' "$WORK/mutant.log"; result bad "defect in $file ($expr) failed, but not on '$guard'"
+    fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
