@@ -29,6 +29,7 @@ app.UseSerilogRequestLogging();
 app.MapServerOpenApi();
 app.MapOperations();
 app.MapV1().MapPredictions().MapModels().MapFiles();
+app.MapOpenAiImages(); app.MapAutomatic1111();
 
 app.Run();
 

@@ -1,0 +1,395 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using StableDiffusion.Core.Pipelines;
+using StableDiffusion.Server.Configuration;
+using StableDiffusion.Server.Generation;
+using StableDiffusion.Server.Jobs;
+using StableDiffusion.Server.Models;
+
+namespace StableDiffusion.Server.Api;
+
+/// <summary>
+/// The AUTOMATIC1111-compatible surface (<c>/sdapi/v1</c>) that frontends such as Open WebUI and SillyTavern speak.
+/// A thin translation onto <see cref="GenerationInput"/>: the one validator, the one queue; <c>n_iter</c> batches are
+/// jobs run one after another with seeds continuing <c>seed + k</c>. Unknown fields are ignored, as A1111 ignores them.
+/// </summary>
+public static class Automatic1111Api
+{
+    // The shared validator names fields as the native API does; A1111 clients know them by these names.
+    private static readonly Dictionary<string, string> FieldNames = new()
+    {
+        ["num_outputs"] = "batch_size",
+        ["num_inference_steps"] = "steps",
+        ["guidance_scale"] = "cfg_scale",
+        ["scheduler"] = "sampler_name",
+        ["image"] = "init_images",
+        ["prompt_strength"] = "denoising_strength",
+    };
+
+    // A1111 fields echoed back in `parameters` when sent (A1111 echoes its whole request model; fields it does not know,
+    // such as SillyTavern's `url` and `auth`, are not part of it and are not echoed).
+    private static readonly string[] EchoedFields =
+    [
+        "styles", "subseed", "subseed_strength", "seed_resize_from_h", "seed_resize_from_w", "restore_faces", "tiling",
+        "do_not_save_samples", "do_not_save_grid", "eta", "s_min_uncond", "s_churn", "s_tmax", "s_tmin", "s_noise",
+        "override_settings", "override_settings_restore_afterwards", "sampler_index", "script_name", "script_args",
+        "send_images", "save_images", "alwayson_scripts", "enable_hr", "hr_scale", "hr_upscaler", "hr_second_pass_steps",
+        "hr_resize_x", "hr_resize_y", "resize_mode", "image_cfg_scale", "mask_blur", "inpainting_fill", "inpaint_full_res",
+        "inpaint_full_res_padding", "inpainting_mask_invert", "include_init_images", "clip_skip",
+    ];
+
+    // A1111's defaults (modules/processing.py StableDiffusionProcessing, and the API's sampler default).
+    private const int DefaultSteps = 50;
+    private const double DefaultCfgScale = 7.0;
+    private const int DefaultSize = 512;
+    private const double DefaultDenoisingStrength = 0.75;
+
+    public static WebApplication MapAutomatic1111(this WebApplication app)
+    {
+        var session = new Automatic1111Session(app.Services.GetRequiredService<ModelCatalog>());
+        var sdapi = app.MapGroup("/sdapi/v1")
+            .AddEndpointFilter<Automatic1111KeyFilter>()
+            .RequireRateLimiting(ApiEdges.RateLimitPolicy)
+            .WithTags("AUTOMATIC1111");
+
+        sdapi.MapPost("/txt2img", (HttpContext context, [AsParameters] GenerationServicesForA1111 services) => GenerateAsync(context, session, services, img2img: false))
+            .WithName("A1111Txt2Img")
+            .WithSummary("Text to image (AUTOMATIC1111 API)")
+            .WithDescription("A1111's `StableDiffusionTxt2ImgProcessingAPI`: `prompt`, `negative_prompt`, `steps`, `cfg_scale`, `width`, `height`, `seed` (-1 = random), `sampler_name` (+ `scheduler`), `batch_size`, `n_iter`, `override_settings.sd_model_checkpoint`. Unknown fields are ignored. Answers `{images, parameters, info}` with `info` a JSON string.")
+            .Produces<Automatic1111ImagesResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+
+        sdapi.MapPost("/img2img", (HttpContext context, [AsParameters] GenerationServicesForA1111 services) => GenerateAsync(context, session, services, img2img: true))
+            .WithName("A1111Img2Img")
+            .WithSummary("Image to image and inpainting (AUTOMATIC1111 API)")
+            .WithDescription("As txt2img, plus `init_images` (base64, the first is used), `mask` (white = repaint) and `denoising_strength` (default 0.75). A model that cannot do the task answers 400 naming the reason.")
+            .Produces<Automatic1111ImagesResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+
+        sdapi.MapGet("/progress", (TimeProvider time, bool? skip_current_image)
+                => TypedResults.Ok(session.Progress(time.GetUtcNow(), includeImage: skip_current_image == false)))
+            .WithName("A1111Progress")
+            .WithSummary("Progress of the current A1111 call")
+            .WithDescription("A1111's formula: 0.01 + finished batches / n_iter + this batch's steps. `current_image` is null (no live previews) unless `skip_current_image=false` is passed, then it is the last finished image of the call, if any.");
+
+        sdapi.MapPost("/interrupt", (JobDispatcher dispatcher) => { session.Interrupt(dispatcher); return TypedResults.Ok(new JsonObject()); })
+            .WithName("A1111Interrupt")
+            .WithSummary("Interrupt the current A1111 call (its running job is canceled; finished batches are returned)");
+
+        sdapi.MapPost("/skip", (JobDispatcher dispatcher) => { session.Skip(dispatcher); return TypedResults.Ok(new JsonObject()); })
+            .WithName("A1111Skip")
+            .WithSummary("Skip the running batch of the current A1111 call");
+
+        sdapi.MapGet("/samplers", () => TypedResults.Ok(Automatic1111Samplers.List))
+            .WithName("A1111Samplers")
+            .WithSummary("Samplers, by A1111 name");
+
+        sdapi.MapGet("/schedulers", () => TypedResults.Ok(Automatic1111Samplers.Schedulers))
+            .WithName("A1111Schedulers")
+            .WithSummary("Schedule types (A1111 1.9+)");
+
+        sdapi.MapGet("/sd-models", (ModelCatalog catalog) => TypedResults.Ok(catalog.Models.Select(Automatic1111Checkpoints.Describe).ToArray()))
+            .WithName("A1111Models")
+            .WithSummary("Served models as A1111 checkpoints");
+
+        sdapi.MapGet("/options", () => TypedResults.Ok(Options(session.Checkpoint)))
+            .WithName("A1111GetOptions")
+            .WithSummary("Options (sd_model_checkpoint is the model A1111 calls use)");
+
+        sdapi.MapPost("/options", (JsonElement body, ModelCatalog catalog) => SetOptions(body, catalog, session))
+            .WithName("A1111SetOptions")
+            .WithSummary("Set options")
+            .WithDescription("`sd_model_checkpoint` (title, name or hash from /sd-models) switches the model A1111 calls use; other options are accepted and ignored, so a client may post back what GET returned.")
+            .ProducesValidationProblem();
+
+        // What SillyTavern's settings page also asks for; we have no hires-fix upscalers or separate VAEs.
+        sdapi.MapGet("/upscalers", () => TypedResults.Ok(new[] { new Automatic1111Upscaler("None", null, null, null, 4) }))
+            .WithName("A1111Upscalers").WithSummary("Upscalers (none: hires fix is not offered)");
+        sdapi.MapGet("/latent-upscale-modes", () => TypedResults.Ok(Array.Empty<JsonObject>()))
+            .WithName("A1111LatentUpscaleModes").WithSummary("Latent upscale modes (none)");
+        sdapi.MapGet("/sd-vae", () => TypedResults.Ok(Array.Empty<JsonObject>()))
+            .WithName("A1111Vaes").WithSummary("Separate VAEs (none: each model folder has its own)");
+        return app;
+    }
+
+    /// <summary>The services a generation needs, bundled so the route handlers stay short.</summary>
+    public sealed record GenerationServicesForA1111(
+        ModelCatalog Catalog,
+        GenerationRequestValidator Validator,
+        JobDispatcher Dispatcher,
+        GenerationQueue Queue,
+        IOptionsMonitor<LimitsOptions> Limits,
+        IOptions<QueueOptions> QueueOptions,
+        TimeProvider Time);
+
+    private static async Task<IResult> GenerateAsync(HttpContext context, Automatic1111Session session, GenerationServicesForA1111 s, bool img2img)
+    {
+        var limits = s.Limits.CurrentValue;
+        var (document, bodyError, tooLarge) = await RequestBodies.ReadObjectAsync(context.Request, limits.MaxBodyBytes);
+        if (tooLarge)
+        {
+            return Problems.TooLarge(limits.MaxBodyBytes);
+        }
+        if (document is null)
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["body"] = [bodyError!] });
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            var f = new LooseFields(root);
+            var prompt = f.String("prompt") ?? "";
+            var negative = f.String("negative_prompt") ?? "";
+            var steps = f.Int("steps") ?? DefaultSteps;
+            var cfg = f.Double("cfg_scale") ?? DefaultCfgScale;
+            var width = f.Int("width") ?? DefaultSize;
+            var height = f.Int("height") ?? DefaultSize;
+            var seed = f.Long("seed") ?? -1;
+            var batch = f.Int("batch_size") ?? 1;
+            var iterations = f.Int("n_iter") ?? 1;
+            var sampler = f.String("sampler_name") ?? f.String("sampler_index") ?? Automatic1111Samplers.Default;
+            var scheduleType = f.String("scheduler");
+            var sendImages = f.Bool("send_images") ?? true;
+            var overrides = f.Object("override_settings");
+            var checkpoint = overrides?.String("sd_model_checkpoint");
+            foreach (var (field, message) in overrides?.Errors ?? [])
+            {
+                f.Errors["override_settings." + field] = message;
+            }
+            double? denoising = null;
+            string? initImage = null, mask = null;
+            var includeInitImages = false;
+            if (img2img)
+            {
+                denoising = f.Double("denoising_strength") ?? DefaultDenoisingStrength;
+                includeInitImages = f.Bool("include_init_images") ?? false;
+                var initImages = f.Strings("init_images");
+                if (initImages is null || initImages.Count == 0)
+                {
+                    f.Errors.TryAdd("init_images", "is required: at least one base64 image");
+                }
+                else
+                {
+                    initImage = ToDataUri(initImages[0]);
+                }
+                mask = f.String("mask") is { Length: > 0 } m ? ToDataUri(m) : null;
+            }
+            var scheduler = Automatic1111Samplers.Resolve(sampler, scheduleType, out var samplerField, out var samplerError);
+            if (samplerError is not null)
+            {
+                f.Errors[samplerField!] = samplerError;
+            }
+            if (iterations < 1)
+            {
+                f.Errors["n_iter"] = "must be at least 1";
+            }
+            else if (batch >= 1 && (long)batch * iterations > limits.MaxOutputs)
+            {
+                f.Errors["n_iter"] = $"batch_size × n_iter is {(long)batch * iterations} images; at most {limits.MaxOutputs} are accepted per request";
+            }
+
+            ServedModel model = session.Checkpoint;
+            if (checkpoint is not null)
+            {
+                if (Automatic1111Checkpoints.Resolve(s.Catalog, checkpoint) is { } chosen)
+                {
+                    model = chosen;
+                }
+                else
+                {
+                    f.Errors["override_settings.sd_model_checkpoint"] = UnknownCheckpoint(checkpoint, s.Catalog);
+                }
+            }
+            if (f.Errors.Count > 0)
+            {
+                return Problems.Validation(f.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }));
+            }
+
+            var input = new GenerationInput
+            {
+                Prompt = prompt,
+                NegativePrompt = negative,
+                Width = width,
+                Height = height,
+                NumOutputs = batch,
+                NumInferenceSteps = steps,
+                GuidanceScale = cfg,
+                Scheduler = scheduler,
+                // A1111's get_fixed_seed: -1 means "draw one".
+                Seed = seed == -1 ? null : seed,
+                Image = initImage,
+                Mask = mask,
+                PromptStrength = denoising,
+            };
+            var validation = s.Validator.Validate(model.Name, input, "override_settings.sd_model_checkpoint");
+            if (!validation.IsValid)
+            {
+                return Problems.Validation(RenameFields(validation.Errors));
+            }
+            var request = validation.Request!;
+            if (request.Seed + (long)batch * iterations - 1 > uint.MaxValue)
+            {
+                return Problems.Validation(new Dictionary<string, string[]>
+                {
+                    ["seed"] = [$"seed + batch_size × n_iter - 1 must not pass {uint.MaxValue} (image k uses seed + k)"],
+                });
+            }
+
+            var echo = SynchronousGeneration.EchoInput(input);
+            var queueOptions = s.QueueOptions.Value;
+            var run = session.Begin(img2img ? "scripts_img2img" : "scripts_txt2img", iterations, s.Time.GetUtcNow());
+            var outputs = new List<(StoredFile File, long Seed)>();
+            try
+            {
+                for (var i = 0; i < iterations && !run.Interrupted; i++)
+                {
+                    var batchRequest = request with { Seed = request.Seed + (long)i * batch };
+                    var submission = new JobSubmission(batchRequest, echo) { BaseUrl = PublicUrls.BaseUrl(context.Request) };
+                    var iteration = i;
+                    var (job, outcome, rejection) = await SynchronousGeneration.RunAsync(s.Dispatcher, submission,
+                        TimeSpan.FromSeconds(queueOptions.JobDeadlineSeconds), context.RequestAborted,
+                        onQueued: queued => run.Attach(queued, iteration, s.Dispatcher));
+                    switch (outcome)
+                    {
+                        case WaitOutcome.Rejected:
+                            return rejection == SubmitRejection.ShuttingDown
+                                ? Problems.ShuttingDown()
+                                : Problems.QueueFull(context, queueOptions.RetryAfterSeconds, s.Queue.Capacity);
+                        case WaitOutcome.TimedOut:
+                            return TypedResults.Problem(statusCode: StatusCodes.Status504GatewayTimeout, title: "Timed out",
+                                detail: $"Batch {i + 1} of {iterations} was not ready within {queueOptions.JobDeadlineSeconds} s (Queue:JobDeadlineSeconds); it was canceled.");
+                        case WaitOutcome.ClientGone:
+                            return Results.Empty;
+                    }
+                    if (job!.Status == JobStatus.Failed)
+                    {
+                        return TypedResults.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "Generation failed",
+                            detail: job.Error);
+                    }
+                    if (job.Status == JobStatus.Canceled)
+                    {
+                        // Skipped: on to the next batch. Interrupted (or canceled through /v1/predictions): A1111 stops
+                        // and returns what it has.
+                        if (run.ConsumeSkip())
+                        {
+                            continue;
+                        }
+                        break;
+                    }
+                    for (var k = 0; k < job.Outputs.Count; k++)
+                    {
+                        outputs.Add((job.Outputs[k], batchRequest.Seed + k));
+                    }
+                    run.Finished(job.Outputs.Count > 0 ? job.Outputs[^1].Bytes : null);
+                }
+            }
+            finally
+            {
+                session.End(run);
+            }
+
+            var parameters = Parameters(root, img2img, includeInitImages, prompt, negative, seed, sampler, scheduleType, steps, cfg,
+                width, height, batch, iterations, denoising);
+            var info = Automatic1111Info.Build(request, model, outputs.Select(o => o.Seed).ToArray(), batch, denoising,
+                scheduleType, run.JobTimestamp);
+            var images = sendImages ? outputs.Select(o => Convert.ToBase64String(o.File.Bytes)).ToArray() : [];
+            return TypedResults.Ok(new Automatic1111ImagesResponse(images, parameters, info));
+        }
+    }
+
+    private static IResult SetOptions(JsonElement body, ModelCatalog catalog, Automatic1111Session session)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["body"] = ["must be a JSON object of options"] });
+        }
+        var f = new LooseFields(body);
+        if (f.String("sd_model_checkpoint") is { } checkpoint)
+        {
+            if (Automatic1111Checkpoints.Resolve(catalog, checkpoint) is not { } model)
+            {
+                return Problems.Validation(new Dictionary<string, string[]> { ["sd_model_checkpoint"] = [UnknownCheckpoint(checkpoint, catalog)] });
+            }
+            session.Checkpoint = model;
+        }
+        if (f.Errors.Count > 0)
+        {
+            return Problems.Validation(f.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }));
+        }
+        // A1111's set_config returns nothing: FastAPI writes null.
+        return Results.Content("null", "application/json");
+    }
+
+    /// <summary>The options GET returns: the checkpoint, and A1111 defaults of options frontends read.</summary>
+    private static JsonObject Options(ServedModel checkpoint) => new()
+    {
+        ["sd_model_checkpoint"] = Automatic1111Checkpoints.Title(checkpoint),
+        ["sd_checkpoint_hash"] = Automatic1111Checkpoints.Sha256(checkpoint),
+        ["sd_vae"] = "Automatic",
+        ["CLIP_stop_at_last_layers"] = 1,
+        ["samples_format"] = "png",
+        ["eta_noise_seed_delta"] = 0,
+        ["live_previews_enable"] = false,
+        ["show_progress_every_n_steps"] = -1,
+    };
+
+    private static JsonObject Parameters(JsonElement root, bool img2img, bool includeInitImages, string prompt, string negative, long seed,
+        string sampler, string? scheduleType, int steps, double cfg, int width, int height, int batch, int iterations, double? denoising)
+    {
+        var parameters = new JsonObject
+        {
+            ["prompt"] = prompt,
+            ["negative_prompt"] = negative,
+            ["seed"] = seed,
+            ["sampler_name"] = sampler,
+            ["scheduler"] = scheduleType,
+            ["batch_size"] = batch,
+            ["n_iter"] = iterations,
+            ["steps"] = steps,
+            ["cfg_scale"] = cfg,
+            ["width"] = width,
+            ["height"] = height,
+            ["denoising_strength"] = denoising,
+        };
+        foreach (var field in EchoedFields)
+        {
+            if (root.TryGetProperty(field, out var value))
+            {
+                parameters[field] = JsonNode.Parse(value.GetRawText());
+            }
+        }
+        if (img2img)
+        {
+            // A1111 drops the (large) input images from the echo unless include_init_images is set.
+            parameters["init_images"] = includeInitImages && root.TryGetProperty("init_images", out var images) ? JsonNode.Parse(images.GetRawText()) : null;
+            parameters["mask"] = includeInitImages && root.TryGetProperty("mask", out var m) ? JsonNode.Parse(m.GetRawText()) : null;
+        }
+        return parameters;
+    }
+
+    private static Dictionary<string, string[]> RenameFields(IReadOnlyDictionary<string, string[]> errors)
+    {
+        var renamed = new Dictionary<string, string[]>();
+        foreach (var (field, messages) in errors)
+        {
+            var name = FieldNames.GetValueOrDefault(field, field);
+            renamed[name] = renamed.TryGetValue(name, out var existing) ? [.. existing, .. messages] : messages;
+        }
+        return renamed;
+    }
+
+    private static string UnknownCheckpoint(string checkpoint, ModelCatalog catalog)
+        => $"unknown checkpoint '{checkpoint}'; one of {string.Join(", ", catalog.Models.Select(Automatic1111Checkpoints.Title))}";
+
+    /// <summary>A1111 accepts raw base64 or a data URI (modules/api/api.py decode_base64_to_image); ours reads data URIs.</summary>
+    private static string ToDataUri(string value)
+        => value.StartsWith("data:", StringComparison.OrdinalIgnoreCase) || value.StartsWith("http:", StringComparison.OrdinalIgnoreCase)
+            || value.StartsWith("https:", StringComparison.OrdinalIgnoreCase)
+            ? value
+            : "data:application/octet-stream;base64," + value;
+}
