@@ -24,8 +24,9 @@ builder.Services.AddServerOpenApi();
 
 var app = builder.Build();
 
-app.UseApiEdges();
+app.UseForwardedHeadersFromConfig();
 app.UseSerilogRequestLogging();
+app.UseApiEdges();
 app.MapServerOpenApi();
 app.MapOperations();
 app.MapV1().MapPredictions().MapModels().MapFiles();

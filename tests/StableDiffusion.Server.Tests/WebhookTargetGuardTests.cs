@@ -24,6 +24,9 @@ public sealed class WebhookTargetGuardTests
     [InlineData("fc00::1", true)]
     [InlineData("::ffff:10.0.0.1", true)]
     [InlineData("2606:4700:4700::1111", false)]
+    [InlineData("2002:0a00:0001::1", true)]
+    [InlineData("64:ff9b::a9fe:a9fe", true)]
+    [InlineData("64:ff9b::808:808", false)]
     public void Internal_ranges_are_recognised(string address, bool isInternal)
         => Assert.Equal(isInternal, WebhookTargetGuard.IsInternal(IPAddress.Parse(address)));
 

@@ -85,13 +85,19 @@ public static class ApiEdges
         return services;
     }
 
-    /// <summary>The middleware, in order: proxy headers first so every URL and log line sees the client's view.</summary>
-    public static WebApplication UseApiEdges(this WebApplication app)
+    /// <summary>Proxy headers go first, so every URL and log line sees the client's view of scheme, host and prefix.</summary>
+    public static WebApplication UseForwardedHeadersFromConfig(this WebApplication app)
     {
         if (app.Services.GetRequiredService<IOptions<ProxyOptions>>().Value.Enabled)
         {
             app.UseForwardedHeaders();
         }
+        return app;
+    }
+
+    /// <summary>Problem details for errors and status codes, CORS, then the rate limiter.</summary>
+    public static WebApplication UseApiEdges(this WebApplication app)
+    {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseCors();

@@ -178,9 +178,7 @@ public static class PredictionsApi
         bool older;
         if (after is { } a)
         {
-            // A "previous" page: the page_size jobs just newer than the cursor, still shown newest first.
-            var newer = store.Page(null, int.MaxValue, out _).Where(j => j.Sequence > a).ToList();
-            page = newer.Skip(Math.Max(0, newer.Count - size)).ToList();
+            page = store.PageNewer(a, size);
             older = page.Count > 0 && store.Page(page[^1].Sequence, 1, out _).Count > 0;
         }
         else

@@ -20,9 +20,8 @@ public sealed class ModelsOptions
     [RegularExpression("^(auto|cuda|cpu)$")]
     public string ExecutionProvider { get; set; } = "auto";
 
-    /// <summary>One worker per device id; each loads every model.</summary>
-    [MinLength(1)]
-    public List<int> Devices { get; set; } = [0];
+    /// <summary>One worker per device id; each loads every model. Empty = device 0 (a default list here would be appended to, not replaced, by binding).</summary>
+    public List<int> Devices { get; set; } = [];
 
     [Range(0, 256)]
     public int IntraOpThreads { get; set; }

@@ -43,6 +43,18 @@ public sealed class JobStore(IOptions<ResultsOptions> options, TimeProvider time
         return page;
     }
 
+    /// <summary>The <paramref name="count"/> jobs just newer than <paramref name="afterSequence"/>, newest first (a "previous" page).</summary>
+    public IReadOnlyList<Job> PageNewer(long afterSequence, int count)
+    {
+        var page = _jobs.Values
+            .Where(j => j.Sequence > afterSequence)
+            .OrderBy(j => j.Sequence)
+            .Take(count)
+            .ToList();
+        page.Reverse();
+        return page;
+    }
+
     /// <summary>Whether a newer page exists before <paramref name="afterSequence"/> (for the <c>previous</c> cursor).</summary>
     public bool AnyNewerThan(long afterSequence) => _jobs.Values.Any(j => j.Sequence > afterSequence);
 

@@ -49,6 +49,17 @@ public static class WebhookTargetGuard
             {
                 return true;
             }
+            // Addresses that embed an IPv4 one route to it: 6to4 (2002::/16) and NAT64 (64:ff9b::/96).
+            Span<byte> b = stackalloc byte[16];
+            address.TryWriteBytes(b, out _);
+            if (b[0] == 0x20 && b[1] == 0x02)
+            {
+                return IsInternal(new IPAddress(b.Slice(2, 4)));
+            }
+            if (b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4..12].IndexOfAnyExcept((byte)0) < 0)
+            {
+                return IsInternal(new IPAddress(b.Slice(12, 4)));
+            }
             return false;
         }
         return true;

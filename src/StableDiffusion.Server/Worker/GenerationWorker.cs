@@ -131,10 +131,10 @@ public sealed class GenerationWorker(
             if (model.IsDemo)
             {
                 _logger.LogWarning("""
-                    ************************************************************************
-                    *  SERVING THE DEMO MODEL '{Model}': RANDOM WEIGHTS, IMAGES ARE NOISE.  *
-                    *  Configure Models:Items in appsettings.json to serve a real model.   *
-                    ************************************************************************
+                    ****************************************************************************
+                    *  SERVING THE DEMO MODEL {Model}: RANDOM WEIGHTS, ITS IMAGES ARE NOISE.
+                    *  Configure Models:Items in appsettings.json to serve a real model.
+                    ****************************************************************************
                     """, model.Name);
             }
         }
@@ -176,8 +176,7 @@ public sealed class GenerationWorker(
             job.AppendLog(DemoModel.Warning);
         }
         job.AppendLog(request.SeedGiven ? $"Using seed: {request.Seed}" : $"Using seed: {request.Seed} (random)");
-        job.AppendLog($"Model: {job.Model.Name}, {request.Width}x{request.Height}, {request.Steps} steps, guidance {request.GuidanceScale}, scheduler {request.Scheduler ?? "model default"}, {request.NumOutputs} output(s)");
-        job.AppendLog(ProgressBar.Format(0, request.Steps, TimeSpan.Zero));
+        job.AppendLog($"Model: {job.Model.Name}, {request.Width}x{request.Height}, {request.Steps} steps, guidance {request.GuidanceScale}, scheduler {request.Scheduler ?? _pipelines.GetValueOrDefault(job.Model.Name)?.Info.DefaultScheduler ?? "model default"}, {request.NumOutputs} output(s)");
 
         // Shutdown lets the running job finish, but only for so long.
         using var shutdown = stoppingToken.Register(() => job.CancelAfter(TimeSpan.FromSeconds(queueOptions.Value.ShutdownGraceSeconds)));

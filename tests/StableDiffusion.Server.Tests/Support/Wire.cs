@@ -14,6 +14,8 @@ public static class Wire
         ["height"] = size,
         ["num_inference_steps"] = steps,
         ["seed"] = seed,
+        // Euler runs one UNet call per step (PNDM runs one more), so progress totals equal num_inference_steps.
+        ["scheduler"] = "K_EULER",
     };
 
     /// <summary>A job that takes many denoising steps, so it is still running when the test acts on it.</summary>

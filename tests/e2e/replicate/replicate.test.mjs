@@ -1,0 +1,135 @@
+// The official replicate client, unmodified, against StableDiffusion.Server (run through run.sh).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import Replicate from "replicate";
+
+const baseUrl = process.env.SD_BASE_URL;
+const auth = process.env.SD_API_KEY;
+const model = "local/demo-random-weights";
+const replicate = new Replicate({ auth, baseUrl });
+const input = (extra = {}) => ({ prompt: "a lighthouse at dusk", width: 64, height: 64, num_inference_steps: 4, seed: 7, scheduler: "K_EULER", ...extra });
+const PNG = [0x89, 0x50, 0x4e, 0x47];
+
+test("replicate.run returns output file URLs that download as PNG", async () => {
+  const output = await replicate.run(model, { input: input() });
+
+  assert.equal(output.length, 1);
+  // Plain-http URLs stay strings in the client (it wraps https: and data: in FileOutput).
+  assert.match(String(output[0]), /^http:\/\/127\.0\.0\.1:\d+\/v1\/files\/[a-z2-7]{26}$/);
+  const bytes = new Uint8Array(await (await fetch(String(output[0]))).arrayBuffer());
+  assert.deepEqual([...bytes.slice(0, 4)], PNG);
+});
+
+test("replicate.run wraps https output URLs in FileOutput that streams the PNG", async () => {
+  const tls = new Replicate({ auth, baseUrl: process.env.SD_TLS_BASE_URL });
+
+  const output = await tls.run(model, { input: input() });
+
+  assert.equal(typeof output[0].blob, "function", "FileOutput");
+  assert.equal(output[0].url().protocol, "https:");
+  assert.match(output[0].url().pathname, /^\/v1\/files\/[a-z2-7]{26}$/);
+  const blob = await output[0].blob();
+  assert.equal(blob.type, "image/png");
+  assert.deepEqual([...new Uint8Array(await blob.arrayBuffer()).slice(0, 4)], PNG);
+});
+
+test("replicate.run wraps data URI outputs in FileOutput", async () => {
+  const output = await replicate.run(model, { input: input({ num_outputs: 2 }), output_as_data_uri: true });
+
+  assert.equal(output.length, 2);
+  assert.equal(typeof output[0].blob, "function", "FileOutput");
+  const blob = await output[0].blob();
+  assert.equal(blob.type, "image/png");
+  assert.deepEqual([...new Uint8Array(await blob.arrayBuffer()).slice(0, 4)], PNG);
+  assert.equal(output[0].url().protocol, "data:");
+});
+
+test("replicate.run with version reference uses POST /predictions", async () => {
+  const output = await replicate.run(`${model}:demo-random-weights`, { input: input() });
+
+  assert.equal(output.length, 1);
+});
+
+test("predictions.create then replicate.wait reaches succeeded with logs and metrics", async () => {
+  const created = await replicate.predictions.create({ version: "demo-random-weights", input: input() });
+  assert.equal(created.status, "starting");
+  assert.ok(created.urls.get.endsWith(`/v1/predictions/${created.id}`));
+
+  const done = await replicate.wait(created, { interval: 50 });
+
+  assert.equal(done.status, "succeeded");
+  assert.match(done.logs, /Using seed: 7/);
+  assert.match(done.logs, /RANDOM weights/);
+  assert.ok(done.metrics.predict_time > 0);
+  const progress = Replicate.parseProgressFromLogs(done);
+  assert.deepEqual(progress, { percentage: 1, current: 4, total: 4 });
+  const fetched = await replicate.predictions.get(created.id);
+  assert.deepEqual(fetched.output, done.output);
+});
+
+test("predictions.cancel stops a running prediction", async () => {
+  const created = await replicate.predictions.create({ version: "demo-random-weights", input: input({ width: 512, height: 512, num_inference_steps: 1000 }) });
+  let current = created;
+  while (!(current.status === "processing" && /\| 1\//.test(current.logs))) {
+    await new Promise((r) => setTimeout(r, 20));
+    current = await replicate.predictions.get(created.id);
+  }
+
+  await replicate.predictions.cancel(created.id);
+  while (!["succeeded", "failed", "canceled"].includes(current.status)) {
+    await new Promise((r) => setTimeout(r, 20));
+    current = await replicate.predictions.get(created.id);
+  }
+
+  assert.equal(current.status, "canceled");
+  assert.equal(current.output, null);
+});
+
+test("replicate.stream yields logs, then output, then done", async () => {
+  const events = [];
+  for await (const event of replicate.stream(model, { input: input() })) {
+    events.push(event);
+  }
+
+  const kinds = events.map((e) => e.event);
+  const firstOutput = kinds.indexOf("output");
+  assert.ok(firstOutput > 0, kinds.join(","));
+  assert.ok(kinds.slice(0, firstOutput).every((k) => k === "logs"));
+  assert.equal(kinds.at(-1), "done");
+  assert.ok(events.some((e) => e.event === "logs" && /100%\|██████████\| 4\/4/.test(e.data)));
+  assert.match(String(events[firstOutput]), /\/v1\/files\//, "an output event's toString() is its data");
+});
+
+test("predictions.list and paginate follow the cursor", async () => {
+  const page = await replicate.predictions.list();
+  assert.ok(page.results.length > 0);
+  assert.ok("next" in page && "previous" in page);
+
+  let seen = 0;
+  for await (const results of replicate.paginate(() => replicate.predictions.list())) {
+    seen += results.length;
+  }
+  assert.ok(seen >= page.results.length);
+});
+
+test("models.get returns the input schema", async () => {
+  const m = await replicate.models.get("local", "demo-random-weights");
+
+  const inputSchema = m.latest_version.openapi_schema.components.schemas.Input;
+  // The default is the model's native width (the tiny preset's config says 512).
+  assert.equal(inputSchema.properties.width.default, 512);
+  assert.equal(inputSchema.properties.width.multipleOf, 8);
+  assert.ok(inputSchema.properties.scheduler.enum.includes("K_EULER"));
+});
+
+test("invalid input surfaces as an ApiError with status 400 naming the field", async () => {
+  await assert.rejects(
+    () => replicate.predictions.create({ version: "demo-random-weights", input: input({ width: 100 }) }),
+    (error) => error.response?.status === 400 && /width/.test(error.message),
+  );
+});
+
+test("a wrong API key is refused with 401", async () => {
+  const stranger = new Replicate({ auth: "not-the-key-0123456789", baseUrl });
+  await assert.rejects(() => stranger.models.list(), (error) => error.response?.status === 401);
+});
