@@ -44,9 +44,6 @@ internal sealed class GraphBuilder
     /// <summary>Float element type of the graph's float inputs and outputs.</summary>
     public DataType FloatIo => Fp16 ? DataType.Float16 : DataType.Float;
 
-    /// <summary>Scalar count of parameters written so far (for reporting).</summary>
-    public long ParameterCount { get; private set; }
-
     /// <summary>Enters a module scope: parameters created inside are named <c>scope.sub.name</c>.</summary>
     public ScopeHandle Scope(string name)
     {
@@ -140,7 +137,6 @@ internal sealed class GraphBuilder
 
     private string Parameter(string fullName, long[] shape, float[] values)
     {
-        ParameterCount += values.Length;
         if (!Fp16)
         {
             AddInitializer(fullName, shape, DataType.Float, MemoryMarshal.AsBytes(values.AsSpan()));
@@ -301,9 +297,7 @@ internal sealed class GraphBuilder
     // ---------------------------------------------------------------- element-wise and tensor ops
 
     public string Add(string a, string b) => Op("Add", [a, b]);
-    public string Sub(string a, string b) => Op("Sub", [a, b]);
     public string Mul(string a, string b) => Op("Mul", [a, b]);
-    public string Div(string a, string b) => Op("Div", [a, b]);
     public string MatMul(string a, string b) => Op("MatMul", [a, b]);
     public string Sigmoid(string x) => Op("Sigmoid", [x]);
     public string Softmax(string x) => Op("Softmax", [x], ("axis", -1L));
@@ -394,7 +388,7 @@ internal sealed class GraphBuilder
     // ---------------------------------------------------------------- model
 
     /// <summary>The finished model proto.</summary>
-    public ModelProto ToModel()
+    private ModelProto ToModel()
     {
         var model = new ModelProto
         {

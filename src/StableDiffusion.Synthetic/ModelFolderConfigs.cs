@@ -11,8 +11,20 @@ internal static class ModelFolderConfigs
 
     public static void WriteAll(string directory, SyntheticPreset preset, int vocabSize, SyntheticModelOptions options)
     {
-        JsonFiles.Write(Path.Combine(directory, "model_index.json"), ModelIndex(preset));
+        JsonFiles.Write(Path.Combine(directory, "model_index.json"), ModelIndex(preset, options));
         JsonFiles.Write(Path.Combine(directory, "scheduler", "scheduler_config.json"), Scheduler(preset.Scheduler));
+        if (preset.LowResScheduler is not null)
+        {
+            JsonFiles.Write(Path.Combine(directory, "low_res_scheduler", "scheduler_config.json"), Scheduler(preset.LowResScheduler));
+        }
+        if (preset.DepthEstimator)
+        {
+            JsonFiles.Write(Path.Combine(directory, "feature_extractor", "preprocessor_config.json"), DptPreprocessor());
+        }
+        if (options.SafetyChecker)
+        {
+            JsonFiles.Write(Path.Combine(directory, "feature_extractor", "preprocessor_config.json"), ClipPreprocessor());
+        }
         JsonFiles.Write(Path.Combine(directory, "text_encoder", "config.json"), TextEncoder(preset, vocabSize));
         JsonFiles.Write(Path.Combine(directory, "unet", "config.json"), UNet(preset));
         JsonFiles.Write(Path.Combine(directory, "vae_decoder", "config.json"), Vae(preset));
@@ -23,23 +35,84 @@ internal static class ModelFolderConfigs
             ["preset"] = preset.Name,
             ["seed"] = options.Seed,
             ["fp16"] = options.Fp16,
+            ["safety_checker"] = options.SafetyChecker
+                ? $"flags an image only when the mean of its clip_input exceeds {SafetyCheckerGraph.Threshold} (near-white)"
+                : null,
             ["external_data"] = preset.ExternalData || options.ExternalData,
             ["note"] = "Random weights: images generated with this model are noise.",
         });
     }
 
-    private static JsonObject ModelIndex(SyntheticPreset preset) => new()
+    private static JsonObject ModelIndex(SyntheticPreset preset, SyntheticModelOptions options)
     {
-        ["_class_name"] = preset.PipelineClass,
-        ["_diffusers_version"] = DiffusersVersion,
-        ["feature_extractor"] = JsonFiles.Array(null, null),
-        ["requires_safety_checker"] = false,
-        ["safety_checker"] = JsonFiles.Array(null, null),
-        ["scheduler"] = JsonFiles.Array("diffusers", preset.Scheduler.ClassName),
-        ["text_encoder"] = JsonFiles.Array("transformers", "CLIPTextModel"),
-        ["tokenizer"] = JsonFiles.Array("transformers", "CLIPTokenizer"),
-        ["unet"] = JsonFiles.Array("diffusers", "UNet2DConditionModel"),
-        ["vae"] = JsonFiles.Array("diffusers", "AutoencoderKL"),
+        var index = new JsonObject
+        {
+            ["_class_name"] = preset.PipelineClass,
+            ["_diffusers_version"] = DiffusersVersion,
+        };
+        if (preset.DepthEstimator)
+        {
+            index["depth_estimator"] = JsonFiles.Array("transformers", "DPTForDepthEstimation");
+            index["feature_extractor"] = JsonFiles.Array("transformers", "DPTImageProcessor");
+        }
+        else
+        {
+            index["feature_extractor"] = options.SafetyChecker ? JsonFiles.Array("transformers", "CLIPImageProcessor") : JsonFiles.Array(null, null);
+        }
+        if (preset.LowResScheduler is not null)
+        {
+            index["low_res_scheduler"] = JsonFiles.Array("diffusers", preset.LowResScheduler.ClassName);
+        }
+        if (preset.MaxNoiseLevel is int maxNoiseLevel)
+        {
+            index["max_noise_level"] = maxNoiseLevel;
+        }
+        if (!preset.DepthEstimator)
+        {
+            index["requires_safety_checker"] = options.SafetyChecker;
+            index["safety_checker"] = options.SafetyChecker
+                ? JsonFiles.Array("stable_diffusion", "StableDiffusionSafetyChecker")
+                : JsonFiles.Array(null, null);
+        }
+        index["scheduler"] = JsonFiles.Array("diffusers", preset.Scheduler.ClassName);
+        index["text_encoder"] = JsonFiles.Array("transformers", "CLIPTextModel");
+        index["tokenizer"] = JsonFiles.Array("transformers", "CLIPTokenizer");
+        index["unet"] = JsonFiles.Array("diffusers", "UNet2DConditionModel");
+        index["vae"] = JsonFiles.Array("diffusers", "AutoencoderKL");
+        return index;
+    }
+
+    /// <summary>CLIPImageProcessor as SD's feature_extractor/preprocessor_config.json has it (224 crop, OpenAI CLIP mean/std).</summary>
+    private static JsonObject ClipPreprocessor() => new()
+    {
+        ["crop_size"] = new JsonObject { ["height"] = SafetyCheckerGraph.ClipSize, ["width"] = SafetyCheckerGraph.ClipSize },
+        ["do_center_crop"] = true,
+        ["do_convert_rgb"] = true,
+        ["do_normalize"] = true,
+        ["do_rescale"] = true,
+        ["do_resize"] = true,
+        ["image_mean"] = new JsonArray(0.48145466, 0.4578275, 0.40821073),
+        ["image_processor_type"] = "CLIPImageProcessor",
+        ["image_std"] = new JsonArray(0.26862954, 0.26130258, 0.27577711),
+        ["resample"] = 3,
+        ["rescale_factor"] = 1.0 / 255,
+        ["size"] = new JsonObject { ["shortest_edge"] = SafetyCheckerGraph.ClipSize },
+    };
+
+    /// <summary>DPTImageProcessor as SD 2-depth ships it: 384×384 bicubic resize without keeping the aspect ratio, mean/std 0.5.</summary>
+    private static JsonObject DptPreprocessor() => new()
+    {
+        ["do_normalize"] = true,
+        ["do_rescale"] = true,
+        ["do_resize"] = true,
+        ["ensure_multiple_of"] = 1,
+        ["image_mean"] = new JsonArray(0.5, 0.5, 0.5),
+        ["image_processor_type"] = "DPTImageProcessor",
+        ["image_std"] = new JsonArray(0.5, 0.5, 0.5),
+        ["keep_aspect_ratio"] = false,
+        ["resample"] = 3,
+        ["rescale_factor"] = 1.0 / 255,
+        ["size"] = new JsonObject { ["height"] = DepthEstimatorGraph.InputSize, ["width"] = DepthEstimatorGraph.InputSize },
     };
 
     /// <summary>SD's training schedule (scaled_linear 0.00085 → 0.012 over 1000 steps), as stabilityai's scheduler_config.json files carry it.</summary>
@@ -49,9 +122,9 @@ internal static class ModelFolderConfigs
         {
             ["_class_name"] = scheduler.ClassName,
             ["_diffusers_version"] = DiffusersVersion,
-            ["beta_end"] = 0.012,
+            ["beta_end"] = scheduler.BetaEnd,
             ["beta_schedule"] = "scaled_linear",
-            ["beta_start"] = 0.00085,
+            ["beta_start"] = scheduler.BetaStart,
             ["clip_sample"] = false,
         };
         if (scheduler.ClassName == "EulerDiscreteScheduler")
@@ -60,6 +133,13 @@ internal static class ModelFolderConfigs
         }
         config["num_train_timesteps"] = 1000;
         config["prediction_type"] = scheduler.PredictionType;
+        if (scheduler.ClassName == "DDPMScheduler")
+        {
+            // The x4 upscaler's low_res_scheduler: only adds noise, never steps.
+            config["trained_betas"] = null;
+            config["variance_type"] = "fixed_small";
+            return config;
+        }
         config["set_alpha_to_one"] = false;
         config["skip_prk_steps"] = true;
         config["steps_offset"] = 1;

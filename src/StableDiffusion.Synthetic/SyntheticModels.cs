@@ -9,7 +9,11 @@ namespace StableDiffusion.Synthetic;
 /// Write the text encoder's and UNet's weights to <c>model.onnx_data</c> even when they would fit in the protobuf, as exports over
 /// 2 GB must (the full-size presets always do): lets a tiny model exercise a loader's external-data path.
 /// </param>
-public sealed record SyntheticModelOptions(bool Fp16 = false, int Seed = 0, bool ExternalData = false);
+/// <param name="SafetyChecker">
+/// Add <c>safety_checker/</c> (the NSFW checker's I/O; flags near-white images only, see the synthetic.json note) and its CLIP
+/// feature extractor config. Not combinable with depth presets, whose feature_extractor is DPT's.
+/// </param>
+public sealed record SyntheticModelOptions(bool Fp16 = false, int Seed = 0, bool ExternalData = false, bool SafetyChecker = false);
 
 /// <summary>Writes complete model folders (optimum layout, real I/O contract, random weights).</summary>
 public static class SyntheticModels
@@ -22,6 +26,10 @@ public static class SyntheticModels
         options ??= new SyntheticModelOptions();
         SyntheticPreset spec = SyntheticPreset.Find(preset)
             ?? throw new ArgumentException($"Unknown synthetic preset '{preset}'. Known: {string.Join(", ", Presets)}.", nameof(preset));
+        if (options.SafetyChecker && spec.DepthEstimator)
+        {
+            throw new ArgumentException($"Preset '{spec.Name}' has a DPT feature extractor; a safety checker needs CLIP's.", nameof(options));
+        }
         Directory.CreateDirectory(outputDirectory);
 
         int vocabSize = SyntheticTokenizer.Write(Path.Combine(outputDirectory, "tokenizer"), spec.Tokenizer);
@@ -32,6 +40,14 @@ public static class SyntheticModels
         BuildComponent(outputDirectory, "unet", external, options, b => UNetGraph.Build(b, spec.UNet));
         BuildComponent(outputDirectory, "vae_decoder", external: false, options, b => VaeDecoderGraph.Build(b, spec.Vae));
         BuildComponent(outputDirectory, "vae_encoder", external: false, options, b => VaeEncoderGraph.Build(b, spec.Vae));
+        if (spec.DepthEstimator)
+        {
+            BuildComponent(outputDirectory, "depth_estimator", external: false, options, DepthEstimatorGraph.Build);
+        }
+        if (options.SafetyChecker)
+        {
+            BuildComponent(outputDirectory, "safety_checker", external: false, options, SafetyCheckerGraph.Build);
+        }
         ModelFolderConfigs.WriteAll(outputDirectory, spec with { TextEncoder = text }, text.VocabSize, options);
     }
 

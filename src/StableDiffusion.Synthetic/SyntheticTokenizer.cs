@@ -171,7 +171,6 @@ internal static class SyntheticTokenizer
             ["added_tokens_decoder"] = addedTokens,
             ["bos_token"] = StartOfText,
             ["clean_up_tokenization_spaces"] = true,
-            ["do_lower_case"] = true,
             ["eos_token"] = EndOfText,
             ["errors"] = "replace",
             ["model_max_length"] = MaxLength,

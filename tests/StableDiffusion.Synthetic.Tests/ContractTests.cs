@@ -9,7 +9,7 @@ public class ContractTests
     [MemberData(nameof(Cases))]
     public void Every_component_declares_the_design_contract(ModelCase model)
     {
-        string folder = SyntheticFolders.Get(model.Preset, model.Fp16);
+        string folder = SyntheticFolders.Get(model);
         foreach (ComponentContract contract in ModelContracts.For(model))
         {
             using var session = OnnxRunner.Open(Path.Combine(folder, contract.Component, "model.onnx"));
@@ -21,7 +21,14 @@ public class ContractTests
     [Fact]
     public void Presets_lists_the_buildable_presets_in_order()
     {
-        Assert.Equal(["tiny", "tiny-v", "tiny-sd1", "sd21-base"], SyntheticModels.Presets.Take(4));
+        Assert.Equal(["tiny", "tiny-v", "tiny-sd1", "tiny-inpaint", "tiny-upscale", "tiny-depth", "sd21-base", "sd15"], SyntheticModels.Presets);
+    }
+
+    [Fact]
+    public void Safety_checker_cannot_be_combined_with_a_depth_preset()
+    {
+        Assert.Throws<ArgumentException>(() =>
+            SyntheticModels.Build("tiny-depth", SyntheticFolders.NewDirectory("depth-safety"), new SyntheticModelOptions(SafetyChecker: true)));
     }
 
     [Fact]

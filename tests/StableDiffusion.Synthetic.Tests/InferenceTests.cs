@@ -13,7 +13,7 @@ public class InferenceTests
     [MemberData(nameof(Cases))]
     public void Text_encoder_outputs_hidden_states_and_pools_at_the_end_of_text_token(ModelCase model)
     {
-        string folder = SyntheticFolders.Get(model.Preset, model.Fp16);
+        string folder = SyntheticFolders.Get(model);
         int d = ModelContracts.HiddenSize(model.Preset);
         Tokens tokens = Tokens.Read(folder);
         // Row 0: BOS, 3 tokens, EOS, padding; row 1: BOS, 6 tokens, EOS, padding.
@@ -82,23 +82,25 @@ public class InferenceTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Vae_decoder_upsamples_latents_by_8(ModelCase model)
+    public void Vae_decoder_upsamples_latents_by_the_latent_factor(ModelCase model)
     {
-        string folder = SyntheticFolders.Get(model.Preset, model.Fp16);
+        string folder = SyntheticFolders.Get(model);
+        int factor = ModelContracts.LatentFactor(model.Preset);
         using var session = OnnxRunner.Open(Path.Combine(folder, "vae_decoder", "model.onnx"));
         var outputs = OnnxRunner.Run(session, new Dictionary<string, (long[], float[])>
         {
             ["latent_sample"] = ([Batch, 4, 8, 6], OnnxRunner.Pattern(Batch * 4 * 8 * 6)),
         });
-        Assert.Equal([Batch, 3L, 64, 48], outputs["sample"].Shape);
+        Assert.Equal([Batch, 3L, 8 * factor, 6 * factor], outputs["sample"].Shape);
         AssertFiniteAndVaried(outputs["sample"].Values);
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Vae_encoder_downsamples_images_by_8(ModelCase model)
+    public void Vae_encoder_downsamples_images_by_the_latent_factor(ModelCase model)
     {
-        string folder = SyntheticFolders.Get(model.Preset, model.Fp16);
+        string folder = SyntheticFolders.Get(model);
+        int factor = ModelContracts.LatentFactor(model.Preset);
         using var session = OnnxRunner.Open(Path.Combine(folder, "vae_encoder", "model.onnx"));
         var outputs = OnnxRunner.Run(session, new Dictionary<string, (long[], float[])>
         {
@@ -106,7 +108,7 @@ public class InferenceTests
         });
         RunOutput latents = outputs.Single().Value;
         int channels = model.Preset == "tiny-sd1" ? 4 : 8;
-        Assert.Equal([Batch, (long)channels, 8, 6], latents.Shape);
+        Assert.Equal([Batch, (long)channels, 64 / factor, 48 / factor], latents.Shape);
         AssertFiniteAndVaried(latents.Values);
     }
 
@@ -122,21 +124,28 @@ public class InferenceTests
     }
 
     private static InferenceSession OpenUNet(ModelCase model) =>
-        OnnxRunner.Open(Path.Combine(SyntheticFolders.Get(model.Preset, model.Fp16), "unet", "model.onnx"));
+        OnnxRunner.Open(Path.Combine(SyntheticFolders.Get(model), "unet", "model.onnx"));
 
     private static Dictionary<string, RunOutput> RunUNet(InferenceSession session, ModelCase model, int height, int width, float timestep, int contextSalt)
     {
         int d = ModelContracts.HiddenSize(model.Preset);
+        int channels = ModelContracts.UNetChannels(model.Preset);
         int[] timestepDims = session.InputMetadata["timestep"].Dimensions;
         long[] timestepShape = timestepDims.Length == 0 ? [] : timestepDims[0] == 1 ? [1] : [Batch];
         float[] timesteps = new float[timestepShape.Length == 0 ? 1 : timestepShape[0]];
         timesteps.AsSpan().Fill(timestep);
-        return OnnxRunner.Run(session, new Dictionary<string, (long[], float[])>
+        var inputs = new Dictionary<string, (long[], float[])>
         {
-            ["sample"] = ([Batch, 4, height, width], OnnxRunner.Pattern(Batch * 4 * height * width)),
+            ["sample"] = ([Batch, channels, height, width], OnnxRunner.Pattern(Batch * channels * height * width)),
             ["timestep"] = (timestepShape, timesteps),
             ["encoder_hidden_states"] = ([Batch, 77, d], OnnxRunner.Pattern(Batch * 77 * d, salt: 100 + contextSalt)),
-        });
+        };
+        if (session.InputMetadata.ContainsKey("class_labels"))
+        {
+            // The x4 upscaler's noise level (diffusers' default is 20).
+            inputs["class_labels"] = ([Batch], [20f, 20f]);
+        }
+        return OnnxRunner.Run(session, inputs);
     }
 
     private static void AssertFiniteAndVaried(float[] values)

@@ -10,28 +10,48 @@ internal static class SyntheticFolders
 
     static SyntheticFolders()
     {
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        // The test host is often killed rather than exiting, so ProcessExit cannot be trusted to clean up: remove the
+        // folders of earlier runs whose process is gone instead.
+        foreach (string stale in Directory.GetDirectories(Path.GetTempPath(), "sd-synthetic-tests-*"))
         {
-            try
+            if (int.TryParse(Path.GetFileName(stale)["sd-synthetic-tests-".Length..], out int pid) && !IsRunning(pid))
             {
-                if (Environment.GetEnvironmentVariable("SD_KEEP_SYNTHETIC") != "1") Directory.Delete(Root, recursive: true);
+                try
+                {
+                    Directory.Delete(stale, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
             }
-            catch (IOException)
-            {
-            }
-        };
+        }
     }
 
-    public static string Get(string preset, bool fp16 = false, int seed = 0)
+    private static bool IsRunning(int pid)
     {
-        string key = $"{preset}-{(fp16 ? "fp16" : "fp32")}-{seed}";
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    public static string Get(string preset, bool fp16 = false, int seed = 0, bool safetyChecker = false)
+    {
+        string key = $"{preset}-{(fp16 ? "fp16" : "fp32")}-{seed}{(safetyChecker ? "-safety" : "")}";
         return Built.GetOrAdd(key, k => new Lazy<string>(() =>
         {
             string directory = Path.Combine(Root, k);
-            SyntheticModels.Build(preset, directory, new SyntheticModelOptions(fp16, seed));
+            SyntheticModels.Build(preset, directory, new SyntheticModelOptions(fp16, seed, SafetyChecker: safetyChecker));
             return directory;
         })).Value;
     }
+
+    public static string Get(ModelCase model) => Get(model.Preset, model.Fp16, safetyChecker: model.SafetyChecker);
 
     /// <summary>A fresh folder the caller owns (for tests that compare separate builds).</summary>
     public static string NewDirectory(string name) => Path.Combine(Root, "own-" + name + "-" + Guid.NewGuid().ToString("N"));

@@ -56,6 +56,21 @@ public sealed class ModelLoadingTests
     }
 
     [Fact]
+    public void Models_with_external_data_load_and_generate_like_inline_ones()
+    {
+        // Exports over 2 GB keep their weights in model.onnx_data beside model.onnx; ONNX Runtime must find it.
+        string dir = Path.Combine(Path.GetTempPath(), $"sd-external-{Guid.NewGuid():N}");
+        StableDiffusion.Synthetic.SyntheticModels.Build("tiny", dir, new StableDiffusion.Synthetic.SyntheticModelOptions(ExternalData: true));
+        var settings = new GenerationSettings { Prompt = "x", Width = 64, Height = 64, Steps = 2, Seed = 3, WatermarkPayload = null };
+
+        using var external = StableDiffusionPipeline.Load(dir, new ModelLoadOptions { ExecutionProvider = "cpu" });
+        using var inline = StableDiffusionPipeline.Load(SyntheticModelCache.Get("tiny"), new ModelLoadOptions { ExecutionProvider = "cpu" });
+
+        Assert.True(File.Exists(Path.Combine(dir, "unet", "model.onnx_data")));
+        Assert.Equal(inline.Generate(settings).Images[0].Png, external.Generate(settings with { ModelName = "tiny" }).Images[0].Png);
+    }
+
+    [Fact]
     public void Load_reports_the_cpu_provider_and_model_facts()
     {
         using var pipeline = StableDiffusionPipeline.Load(SyntheticModelCache.Get("tiny"), new ModelLoadOptions { ExecutionProvider = "auto" });
