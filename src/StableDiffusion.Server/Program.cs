@@ -27,6 +27,7 @@ var app = builder.Build();
 app.UseForwardedHeadersFromConfig();
 app.UseSerilogRequestLogging();
 app.UseApiEdges();
+app.UsePlayground();
 app.MapServerOpenApi();
 app.MapOperations();
 app.MapV1().MapPredictions().MapModels().MapFiles();
