@@ -30,7 +30,7 @@ app.UseApiEdges();
 app.UsePlayground();
 app.MapServerOpenApi();
 app.MapOperations();
-app.MapV1().MapPredictions().MapModels().MapFiles();
+app.MapV1().MapPredictions().MapModels().MapFiles().MapWebhooks();
 app.MapOpenAiImages(); app.MapAutomatic1111();
 
 app.Run();

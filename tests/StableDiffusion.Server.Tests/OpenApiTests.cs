@@ -40,6 +40,16 @@ public sealed class OpenApiTests : IAsyncLifetime
         }
         Assert.NotNull(responses["201"]!["content"]!["application/json"]!["example"]);
         Assert.NotNull(responses["429"]!["content"]!["application/problem+json"]!["example"]);
+        foreach (var (path, item) in paths.Where(p => p.Key.StartsWith("/v1/", StringComparison.Ordinal)))
+        {
+            foreach (var (method, op) in item!.AsObject())
+            {
+                var opResponses = op!["responses"]!.AsObject();
+                Assert.True(opResponses.Any(r => r.Value!["content"]?.AsObject().Any(c => c.Value!["example"] is not null) == true),
+                    $"{method} {path} has no response example");
+                Assert.True(opResponses.ContainsKey("429"), $"{method} {path} does not document 429");
+            }
+        }
         var schemas = document["components"]!["schemas"]!.AsObject();
         Assert.True(schemas.ContainsKey("PredictionResponse"));
         Assert.True(schemas["GenerationInput"]!["properties"]!.AsObject().ContainsKey("num_inference_steps"));

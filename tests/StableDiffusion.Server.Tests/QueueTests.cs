@@ -99,6 +99,27 @@ public sealed class QueueTests
     }
 
     [Fact]
+    public async Task Overdue_queued_job_fails_without_waiting_for_the_busy_worker()
+    {
+        var time = new ShiftedTime();
+        await using var factory = new ServerFactory(new() { ["Queue:JobDeadlineSeconds"] = "60" }) { Time = time };
+        var client = await factory.ReadyClientAsync();
+        var running = await Wire.CreatedAsync(client, Wire.SlowInput());
+        await Wire.WaitRunningAsync(client, running.Id());
+        var queued = await Wire.CreatedAsync(client, Wire.Input());
+
+        time.Advance(TimeSpan.FromMinutes(5));
+        var expired = factory.Service<JobDispatcher>().ExpireOverdue();
+        var after = await Wire.GetAsync(client, queued.Id());
+
+        Assert.Equal(1, expired);
+        Assert.Equal("failed", after.Status());
+        Assert.Contains("deadline", after["error"]!.GetValue<string>());
+        Assert.Equal("processing", (await Wire.GetAsync(client, running.Id())).Status());
+        await client.PostAsync($"/v1/predictions/{running.Id()}/cancel", null);
+    }
+
+    [Fact]
     public async Task A_failing_job_fails_alone_and_the_worker_serves_the_next()
     {
         var broken = TinyModel.TempFolder("broken");

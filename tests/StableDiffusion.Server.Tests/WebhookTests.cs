@@ -33,6 +33,35 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task Deliveries_are_signed_with_the_published_secret()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var factory = new ServerFactory(new()
+        {
+            ["Webhooks:AllowPrivateTargets"] = "true",
+            ["Webhooks:SigningSecret"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        });
+        var client = await factory.ReadyClientAsync();
+        var secret = JsonNode.Parse(await client.GetStringAsync("/v1/webhooks/default/secret"))!["key"]!.GetValue<string>();
+
+        await Wire.CreatedAsync(client, Wire.Input(), new JsonObject
+        {
+            ["webhook"] = receiver.Url,
+            ["webhook_events_filter"] = new JsonArray("completed"),
+        });
+        await receiver.UntilCompletedAsync();
+        var (id, timestamp, signature, body) = Assert.Single(receiver.Raw);
+
+        // Standard Webhooks, as replicate-javascript's validateWebhook checks it: v1,base64(HMAC-SHA256(key, "id.ts.body")).
+        var key = Convert.FromBase64String(secret["whsec_".Length..]);
+        var expected = Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(key,
+            System.Text.Encoding.UTF8.GetBytes($"{id}.{timestamp}.{body}")));
+        Assert.Equal("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", secret);
+        Assert.StartsWith("msg_", id);
+        Assert.Equal("v1," + expected, signature);
+    }
+
+    [Fact]
     public async Task Completed_only_filter_sends_one_delivery()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
@@ -66,6 +95,35 @@ public sealed class WebhookTests
 
         Assert.Equal("succeeded", deliveries[^1].Status());
         Assert.Equal(3, receiver.Attempts);
+    }
+
+    [Fact]
+    public async Task Logs_and_output_events_carry_progress_and_outputs()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var factory = new ServerFactory(new()
+        {
+            ["Webhooks:AllowPrivateTargets"] = "true",
+            ["Webhooks:LogsThrottleMilliseconds"] = "0",
+        });
+        var client = await factory.ReadyClientAsync();
+
+        await Wire.CreatedAsync(client, Wire.Input(steps: 3), new JsonObject
+        {
+            ["webhook"] = receiver.Url,
+            ["webhook_events_filter"] = new JsonArray("logs", "output"),
+        });
+        var deliveries = new List<JsonObject>();
+        while (deliveries.Count == 0 || deliveries[^1]["output"] is null)
+        {
+            deliveries.Add(await receiver.Deliveries.Reader.ReadAsync(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token));
+        }
+
+        Assert.Contains(deliveries, d => d["logs"]!.GetValue<string>().Contains("| 2/3"));
+        Assert.All(deliveries[..^1], d => Assert.Equal("processing", d.Status()));
+        Assert.Single(deliveries[^1]["output"] is JsonArray a ? a : []);
+        var logLengths = deliveries.Select(d => d["logs"]!.GetValue<string>().Length).ToArray();
+        Assert.Equal(logLengths.Order().ToArray(), logLengths);
     }
 
     [Theory]

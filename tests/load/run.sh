@@ -13,13 +13,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dotnet publish "$root/src/StableDiffusion.Server" -c Release -o "$work/server" --nologo -v q
+if [[ -n "${SD_SERVER_DLL:-}" ]]; then
+  server=(dotnet "$SD_SERVER_DLL")
+else
+  dotnet publish "$root/src/StableDiffusion.Server" -c Release -o "$work/server" --nologo -v q
+  server=("$work/server/StableDiffusion.Server")
+fi
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 Models__DemoModelPath="$work/demo-random-weights" \
 Models__ExecutionProvider=cpu \
 RateLimits__Enabled=false \
 Serilog__MinimumLevel__Default=Warning \
-  "$work/server/StableDiffusion.Server" --urls "http://127.0.0.1:$port" >"$work/server.log" 2>&1 &
+  "${server[@]}" --urls "http://127.0.0.1:$port" >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
   curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break

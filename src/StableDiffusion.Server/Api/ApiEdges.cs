@@ -107,5 +107,9 @@ public static class ApiEdges
 
     /// <summary>The <c>/v1</c> group: API keys and per-key rate limits apply to everything in it.</summary>
     public static RouteGroupBuilder MapV1(this WebApplication app)
-        => app.MapGroup("/v1").AddEndpointFilter<ApiKeyFilter>().RequireRateLimiting(RateLimitPolicy);
+    {
+        var v1 = app.MapGroup("/v1").AddEndpointFilter<ApiKeyFilter>().RequireRateLimiting(RateLimitPolicy);
+        v1.ProducesProblem(StatusCodes.Status429TooManyRequests);
+        return v1;
+    }
 }

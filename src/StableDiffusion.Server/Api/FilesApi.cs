@@ -22,7 +22,8 @@ public static class FilesApi
             .WithTags("Files")
             .WithSummary("Download an output file")
             .WithDescription("The file id is unguessable and is the credential (the replicate client fetches outputs without a token).")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png", additionalContentTypes: ["image/webp", "image/jpeg"]);
+            .Produces(StatusCodes.Status200OK, contentType: "image/png", additionalContentTypes: ["image/webp", "image/jpeg"])
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return v1;
     }
 }

@@ -26,7 +26,8 @@ public static class ModelsApi
             .WithTags("Models")
             .WithSummary("Get a model with its input schema")
             .WithDescription("`latest_version.openapi_schema.components.schemas.Input` is the JSON schema of the prediction input.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return v1;
     }
 

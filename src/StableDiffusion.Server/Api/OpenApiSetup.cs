@@ -107,6 +107,75 @@ public static class OpenApiSetup
             ["detail"] = "All 64 queue slots are taken; retry after 5 s. No prediction was created.",
         };
 
+        private static readonly JsonObject ModelExample = new()
+        {
+            ["url"] = "https://sd.example.com/v1/models/local/demo-random-weights",
+            ["owner"] = "local",
+            ["name"] = "demo-random-weights",
+            ["description"] = "Synthetic demo model with random weights: its images are noise.",
+            ["visibility"] = "public",
+            ["github_url"] = null,
+            ["paper_url"] = null,
+            ["license_url"] = null,
+            ["run_count"] = 0,
+            ["cover_image_url"] = null,
+            ["default_example"] = null,
+            ["latest_version"] = new JsonObject
+            {
+                ["id"] = "demo-random-weights",
+                ["created_at"] = "1970-01-01T00:00:00.000000Z",
+                ["cog_version"] = null,
+                ["openapi_schema"] = new JsonObject
+                {
+                    ["openapi"] = "3.0.2",
+                    ["components"] = new JsonObject
+                    {
+                        ["schemas"] = new JsonObject
+                        {
+                            ["Input"] = new JsonObject
+                            {
+                                ["type"] = "object",
+                                ["required"] = new JsonArray("prompt"),
+                                ["properties"] = new JsonObject
+                                {
+                                    ["prompt"] = new JsonObject { ["type"] = "string", ["title"] = "Prompt" },
+                                    ["width"] = new JsonObject { ["type"] = "integer", ["default"] = 512, ["multipleOf"] = 8 },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        };
+
+        private static readonly Dictionary<string, string> ProblemTitles = new()
+        {
+            ["401"] = "Unauthorized",
+            ["404"] = "Not found",
+            ["413"] = "Body too large",
+            ["429"] = "Rate limit exceeded",
+            ["503"] = "Shutting down",
+        };
+
+        /// <summary>Every problem response gets an example of its own status, unless a specific one is set.</summary>
+        private static void AddProblemExamples(OpenApiOperation operation)
+        {
+            foreach (var (status, response) in operation.Responses ?? [])
+            {
+                if (response.Content?.TryGetValue("application/problem+json", out var media) == true && media is OpenApiMediaType m
+                    && m.Example is null && ProblemTitles.TryGetValue(status, out var title))
+                {
+                    m.Example = new JsonObject
+                    {
+                        ["type"] = "about:blank",
+                        ["title"] = title,
+                        ["status"] = int.Parse(status, System.Globalization.CultureInfo.InvariantCulture),
+                        ["detail"] = title + ": see detail for the reason.",
+                    };
+                }
+            }
+        }
+
         public void Apply(OpenApiOperation operation, OperationFilterContext context)
         {
             var name = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<IEndpointNameMetadata>().FirstOrDefault()?.EndpointName;
@@ -126,6 +195,15 @@ public static class OpenApiSetup
                 case "CancelPrediction":
                     SetResponseExample(operation, "200", PredictionExample("processing"));
                     break;
+                case "GetWebhookSecret":
+                    SetResponseExample(operation, "200", new JsonObject { ["key"] = "whsec_5WbX5kEWLlfzsGNjH64I8lOOqUB6e8FH" });
+                    break;
+                case "GetModel":
+                    SetResponseExample(operation, "200", ModelExample);
+                    break;
+                case "ListModels":
+                    SetResponseExample(operation, "200", new JsonObject { ["next"] = null, ["previous"] = null, ["results"] = new JsonArray(ModelExample.DeepClone()) });
+                    break;
                 case "ListPredictions":
                     SetResponseExample(operation, "200", new JsonObject
                     {
@@ -135,6 +213,7 @@ public static class OpenApiSetup
                     });
                     break;
             }
+            AddProblemExamples(operation);
             if (context.ApiDescription.RelativePath?.StartsWith("v1/", StringComparison.Ordinal) == true)
             {
                 operation.Security ??= [];

@@ -11,9 +11,11 @@ public static class PredictionMapper
         var get = PublicUrls.Prediction(job.BaseUrl, job.Id);
         var status = job.Status;
         IReadOnlyList<string>? output = null;
-        if (status == JobStatus.Succeeded)
+        var files = job.Outputs;
+        // Outputs appear with the "output" event, just before the status turns succeeded (as Replicate's do).
+        if (files.Count > 0)
         {
-            output = job.Outputs.Select(f => job.OutputAsDataUri
+            output = files.Select(f => job.OutputAsDataUri && !f.Evicted
                 ? $"data:{f.ContentType};base64,{Convert.ToBase64String(f.Bytes)}"
                 : PublicUrls.File(job.BaseUrl, f.Id)).ToArray();
         }

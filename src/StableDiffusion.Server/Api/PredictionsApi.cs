@@ -50,7 +50,8 @@ public static class PredictionsApi
             .WithName("GetPrediction")
             .WithTags("Predictions")
             .WithSummary("Get a prediction")
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         v1.MapGet("/predictions", Results<Ok<PredictionPage>, ValidationProblem> (HttpContext context, JobStore store, IOptions<LimitsOptions> limits,
                 string? cursor, int? page_size) => List(context, store, limits.Value, cursor, page_size))
@@ -58,6 +59,7 @@ public static class PredictionsApi
             .WithTags("Predictions")
             .WithSummary("List predictions, newest first")
             .WithDescription("Cursor pagination as Replicate: follow `next` (older) and `previous` (newer). `page_size` defaults to the configured maximum.")
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 
         v1.MapPost("/predictions/{id}/cancel", async Task<Results<Ok<PredictionResponse>, ProblemHttpResult>> (string id, JobStore store, JobDispatcher dispatcher) =>
@@ -75,7 +77,8 @@ public static class PredictionsApi
             .WithTags("Predictions")
             .WithSummary("Cancel a prediction")
             .WithDescription("A queued prediction is canceled at once; a running one stops within one denoising step. Finished predictions are returned unchanged.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         v1.MapGet("/predictions/{id}/stream", (string id, HttpContext context, JobStore store) => PredictionStream.WriteAsync(context, store, id))
             .AllowAnonymous()

@@ -31,7 +31,9 @@ public static class ServerOptionsRegistration
             .Validate(o => o.Origins.All(x => x == "*" || Uri.IsWellFormedUriString(x, UriKind.Absolute)),
                 "Cors:Origins: each origin must be an absolute URL or *")
             .ValidateOnStart();
-        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations()
+            .Validate(o => Webhooks.WebhookSigner.IsValidSecret(o.SigningSecret), "Webhooks:SigningSecret must be whsec_ followed by base64 of at least 16 bytes")
+            .ValidateOnStart();
         services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section)
             .Validate(o => o.KnownProxies.All(p => IPAddress.TryParse(p, out _)), "ForwardedHeaders:KnownProxies: not an IP address")
             .Validate(o => o.KnownNetworks.All(n => System.Net.IPNetwork.TryParse(n, out _)), "ForwardedHeaders:KnownNetworks: not a CIDR network")

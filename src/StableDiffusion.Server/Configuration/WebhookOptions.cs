@@ -21,6 +21,12 @@ public sealed class WebhookOptions
     [Range(1, 300)]
     public int TimeoutSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// Signing secret, <c>whsec_</c> + base64 of at least 16 bytes (Replicate's format); null = a random one per
+    /// process. Clients read it from <c>GET /v1/webhooks/default/secret</c>.
+    /// </summary>
+    public string? SigningSecret { get; set; }
+
     /// <summary>Least time between two <c>logs</c> deliveries of one prediction (Replicate throttles to 500 ms).</summary>
     [Range(0, 60_000)]
     public int LogsThrottleMilliseconds { get; set; } = 500;

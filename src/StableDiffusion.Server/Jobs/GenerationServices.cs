@@ -21,6 +21,7 @@ public static class GenerationServices
         services.AddSingleton<JobDispatcher>();
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<WebhookSender>();
+        services.AddSingleton<WebhookSigner>();
         services.AddHostedService<ResultRetentionService>();
 
         // One worker per device; AddHostedService would keep only the first of several of the same type.

@@ -159,12 +159,12 @@ public sealed class Job
     /// <summary>Stops a running job after <paramref name="grace"/> (shutdown); it then fails rather than cancels.</summary>
     public void CancelAfter(TimeSpan grace) => _cancellation.CancelAfter(grace);
 
-    /// <summary>Removes output files (byte cap eviction); the prediction itself stays.</summary>
-    public void DropOutputs(IReadOnlySet<string> fileIds)
+    /// <summary>Lets go of an output's bytes (byte cap eviction); its URL stays in the prediction and answers 404.</summary>
+    public void EvictOutput(string fileId)
     {
         lock (_lock)
         {
-            _outputs = _outputs.Where(f => !fileIds.Contains(f.Id)).ToArray();
+            _outputs = _outputs.Select(f => f.Id == fileId ? f with { Bytes = [] } : f).ToArray();
         }
     }
 

@@ -52,6 +52,30 @@ public sealed class JobDispatcher(
         return (job, SubmitRejection.None);
     }
 
+    /// <summary>
+    /// Fails queued jobs past their deadline now, rather than when a busy worker reaches them; returns how many.
+    /// The worker checks the deadline again when it dequeues, so nothing past it ever runs.
+    /// </summary>
+    public int ExpireOverdue()
+    {
+        var now = time.GetUtcNow();
+        var expired = 0;
+        foreach (var job in store.Queued())
+        {
+            if (now > job.Deadline && job.TryFail(DeadlineError(queueOptions.Value.JobDeadlineSeconds), now))
+            {
+                expired++;
+                metrics.JobFinished(job);
+                logger.LogInformation("Job {JobId} {Status}: model {Model}, {Steps} steps, queue {QueueSeconds:0.000} s: {Error}",
+                    job.Id, "failed", job.Model.Name, job.Request.Steps, (now - job.CreatedAt).TotalSeconds, job.Error);
+            }
+        }
+        return expired;
+    }
+
+    public static string DeadlineError(int seconds)
+        => $"the job waited in the queue longer than its deadline ({seconds} s) and was not run";
+
     /// <summary>Cancels a job (see <see cref="Job.Cancel"/>); logs the state change when it was still queued.</summary>
     public void Cancel(Job job)
     {

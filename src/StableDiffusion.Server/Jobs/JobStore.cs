@@ -27,6 +27,9 @@ public sealed class JobStore(IOptions<ResultsOptions> options, TimeProvider time
 
     public StoredFile? FindFile(string id) => _files.GetValueOrDefault(id);
 
+    /// <summary>Jobs still waiting for a worker.</summary>
+    public IEnumerable<Job> Queued() => _jobs.Values.Where(j => j.Status == JobStatus.Starting);
+
     /// <summary>Newest first, starting after the cursor's sequence number.</summary>
     public IReadOnlyList<Job> Page(long? beforeSequence, int count, out bool more)
     {
@@ -98,7 +101,7 @@ public sealed class JobStore(IOptions<ResultsOptions> options, TimeProvider time
             {
                 if (RemoveFile(oldest.Id) && _jobs.TryGetValue(oldest.JobId, out var job))
                 {
-                    job.DropOutputs(new HashSet<string> { oldest.Id });
+                    job.EvictOutput(oldest.Id);
                 }
             }
         }

@@ -3,8 +3,8 @@ using StableDiffusion.Server.Configuration;
 
 namespace StableDiffusion.Server.Jobs;
 
-/// <summary>Runs the <see cref="JobStore"/>'s retention sweep periodically.</summary>
-public sealed class ResultRetentionService(JobStore store, IOptions<ResultsOptions> options, ILogger<ResultRetentionService> logger)
+/// <summary>Periodically fails queued jobs past their deadline and removes predictions past retention.</summary>
+public sealed class ResultRetentionService(JobStore store, JobDispatcher dispatcher, IOptions<ResultsOptions> options, ILogger<ResultRetentionService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -14,6 +14,7 @@ public sealed class ResultRetentionService(JobStore store, IOptions<ResultsOptio
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
+                dispatcher.ExpireOverdue();
                 var removed = store.Sweep();
                 if (removed > 0)
                 {

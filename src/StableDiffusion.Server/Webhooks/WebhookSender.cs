@@ -13,6 +13,7 @@ namespace StableDiffusion.Server.Webhooks;
 /// </summary>
 public sealed class WebhookSender(
     IHttpClientFactory clients,
+    WebhookSigner signer,
     IOptionsMonitor<WebhookOptions> options,
     TimeProvider time,
     ILogger<WebhookSender> logger)
@@ -59,6 +60,8 @@ public sealed class WebhookSender(
         var o = options.CurrentValue;
         var delay = TimeSpan.FromMilliseconds(o.InitialBackoffMilliseconds);
         var client = clients.CreateClient(ClientName);
+        // One message id for every attempt, so receivers can drop duplicates (Standard Webhooks).
+        var messageId = "msg_" + Jobs.Ids.New();
         client.Timeout = TimeSpan.FromSeconds(o.TimeoutSeconds);
         for (var attempt = 1; attempt <= o.MaxAttempts; attempt++)
         {
@@ -68,6 +71,7 @@ public sealed class WebhookSender(
                 content.Headers.ContentType = new("application/json");
                 using var request = new HttpRequestMessage(HttpMethod.Post, job.Webhook) { Content = content };
                 request.Headers.TryAddWithoutValidation("User-Agent", "StableDiffusion.Server-webhook");
+                signer.Sign(request, messageId, time.GetUtcNow(), body);
                 using var response = await client.SendAsync(request);
                 if (response.IsSuccessStatusCode)
                 {

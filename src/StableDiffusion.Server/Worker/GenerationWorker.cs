@@ -149,7 +149,7 @@ public sealed class GenerationWorker(
         }
         if (now > job.Deadline)
         {
-            if (job.TryFail($"the job waited in the queue longer than its deadline ({queueOptions.Value.JobDeadlineSeconds} s) and was not run", now))
+            if (job.TryFail(JobDispatcher.DeadlineError(queueOptions.Value.JobDeadlineSeconds), now))
             {
                 Finished(job);
             }

@@ -26,6 +26,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public int Attempts;
 
+    /// <summary>Signature headers and raw body of every accepted delivery.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(string Id, string Timestamp, string Signature, string Body)> Raw { get; } = new();
+
     public string Url { get; private set; } = "";
 
     public static async Task<WebhookReceiver> StartAsync(int failFirst = 0)
@@ -38,11 +41,14 @@ public sealed class WebhookReceiver : IAsyncDisposable
         app.MapPost("/hook", async (HttpRequest request) =>
         {
             Interlocked.Increment(ref receiver.Attempts);
-            var body = JsonNode.Parse(await new StreamReader(request.Body).ReadToEndAsync())!.AsObject();
+            var text = await new StreamReader(request.Body).ReadToEndAsync();
+            var body = JsonNode.Parse(text)!.AsObject();
             if (Interlocked.Decrement(ref receiver._failuresLeft) >= 0)
             {
                 return Results.StatusCode(500);
             }
+            receiver.Raw.Enqueue((request.Headers["webhook-id"].ToString(), request.Headers["webhook-timestamp"].ToString(),
+                request.Headers["webhook-signature"].ToString(), text));
             receiver.Deliveries.Writer.TryWrite(body);
             return Results.Ok();
         });

@@ -1,7 +1,8 @@
 // The official replicate client, unmodified, against StableDiffusion.Server (run through run.sh).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import Replicate from "replicate";
+import { createServer } from "node:http";
+import Replicate, { validateWebhook } from "replicate";
 
 const baseUrl = process.env.SD_BASE_URL;
 const auth = process.env.SD_API_KEY;
@@ -132,4 +133,45 @@ test("invalid input surfaces as an ApiError with status 400 naming the field", a
 test("a wrong API key is refused with 401", async () => {
   const stranger = new Replicate({ auth: "not-the-key-0123456789", baseUrl });
   await assert.rejects(() => stranger.models.list(), (error) => error.response?.status === 401);
+});
+
+test("webhooks arrive signed and validateWebhook accepts them with the published secret", async () => {
+  const received = [];
+  let resolveCompleted;
+  const completed = new Promise((r) => (resolveCompleted = r));
+  const receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body });
+      res.end("ok");
+      if (JSON.parse(body).status === "succeeded") resolveCompleted();
+    });
+  });
+  await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+  try {
+    const { key } = await replicate.webhooks.default.secret.get();
+    await replicate.predictions.create({
+      version: "demo-random-weights",
+      input: input(),
+      webhook: `http://127.0.0.1:${receiver.address().port}/hook`,
+      webhook_events_filter: ["start", "completed"],
+    });
+    await completed;
+
+    assert.deepEqual(received.map((r) => JSON.parse(r.body).status), ["processing", "succeeded"]);
+    for (const r of received) {
+      const valid = await validateWebhook(
+        { id: r.headers["webhook-id"], timestamp: r.headers["webhook-timestamp"], signature: r.headers["webhook-signature"], body: r.body, secret: key },
+      );
+      assert.equal(valid, true);
+    }
+    const tampered = received[0];
+    assert.equal(
+      await validateWebhook({ id: tampered.headers["webhook-id"], timestamp: tampered.headers["webhook-timestamp"], signature: tampered.headers["webhook-signature"], body: tampered.body + " ", secret: key }),
+      false,
+    );
+  } finally {
+    receiver.close();
+  }
 });

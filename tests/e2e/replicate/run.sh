@@ -18,8 +18,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== publishing the server"
-dotnet publish "$root/src/StableDiffusion.Server" -c Release -o "$work/server" --nologo -v q
+# tests/run-all.sh publishes once and passes the result in SD_SERVER_DLL; alone, this script publishes itself.
+if [[ -n "${SD_SERVER_DLL:-}" ]]; then
+  server=(dotnet "$SD_SERVER_DLL")
+else
+  echo "== publishing the server"
+  dotnet publish "$root/src/StableDiffusion.Server" -c Release -o "$work/server" --nologo -v q
+  server=("$work/server/StableDiffusion.Server")
+fi
 
 echo "== installing the replicate client (package-lock.json)"
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
@@ -40,9 +46,10 @@ Models__ExecutionProvider=cpu \
 Limits__MaxSteps=1000 \
 Auth__ApiKeys__0="$api_key" \
 RateLimits__Enabled=false \
+Webhooks__AllowPrivateTargets=true \
 Kestrel__Certificates__Default__Path="$work/tls.crt" \
 Kestrel__Certificates__Default__KeyPath="$work/tls.key" \
-  "$work/server/StableDiffusion.Server" --urls "http://127.0.0.1:$port;https://127.0.0.1:$tls_port" >"$work/server.log" 2>&1 &
+  "${server[@]}" --urls "http://127.0.0.1:$port;https://127.0.0.1:$tls_port" >"$work/server.log" 2>&1 &
 pid=$!
 
 for _ in $(seq 1 600); do

@@ -1,0 +1,22 @@
+using System.Text.Json.Serialization;
+using StableDiffusion.Server.Webhooks;
+
+namespace StableDiffusion.Server.Api;
+
+/// <summary>The webhook signing secret, where Replicate's clients look for it.</summary>
+public static class WebhooksApi
+{
+    /// <summary>Replicate's secret object.</summary>
+    public sealed record WebhookSecret([property: JsonPropertyName("key")] string Key);
+
+    public static RouteGroupBuilder MapWebhooks(this RouteGroupBuilder v1)
+    {
+        v1.MapGet("/webhooks/default/secret", (WebhookSigner signer) => TypedResults.Ok(new WebhookSecret(signer.Secret)))
+            .WithName("GetWebhookSecret")
+            .WithTags("Webhooks")
+            .WithSummary("Get the webhook signing secret")
+            .WithDescription("Deliveries carry webhook-id, webhook-timestamp and webhook-signature (v1, HMAC-SHA256 of \"id.timestamp.body\"), as Replicate's; verify with the replicate client's validateWebhook.")
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        return v1;
+    }
+}

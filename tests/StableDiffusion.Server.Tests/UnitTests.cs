@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.Http;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using StableDiffusion.Server.Api;
+using StableDiffusion.Server.Generation;
+
+namespace StableDiffusion.Server.Tests;
+
+public sealed class PreferWaitTests
+{
+    private static TimeSpan? Parse(string? header)
+    {
+        var context = new DefaultHttpContext();
+        if (header is not null)
+        {
+            context.Request.Headers["Prefer"] = header;
+        }
+        return PredictionsApi.PreferWait(context.Request, 60);
+    }
+
+    [Theory]
+    [InlineData("wait", 60)]
+    [InlineData("wait=5", 5)]
+    [InlineData("wait=600", 60)]
+    [InlineData("respond-async, wait=10", 10)]
+    public void Wait_preference_is_read_and_capped(string header, int seconds)
+        => Assert.Equal(TimeSpan.FromSeconds(seconds), Parse(header));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("respond-async")]
+    [InlineData("wait=abc")]
+    [InlineData("wait=0")]
+    public void No_wait_without_a_valid_preference(string? header) => Assert.Null(Parse(header));
+}
+
+public sealed class ImageInputTests
+{
+    private static string DataUri(int width, int height, Func<Image<Rgb24>, Action<Stream>> save, string mime)
+    {
+        using var image = new Image<Rgb24>(width, height, new Rgb24(10, 20, 30));
+        using var stream = new MemoryStream();
+        save(image)(stream);
+        return $"data:{mime};base64,{Convert.ToBase64String(stream.ToArray())}";
+    }
+
+    [Fact]
+    public void Png_data_uri_decodes_to_rgb_pixels()
+    {
+        var uri = DataUri(16, 8, i => s => i.SaveAsPng(s), "image/png");
+
+        var image = ImageInput.TryDecode(uri, 1_000, out var error);
+
+        Assert.Null(error);
+        Assert.Equal((16, 8), (image!.Width, image.Height));
+        Assert.Equal([10, 20, 30], image.Pixels[..3]);
+    }
+
+    [Fact]
+    public void Too_many_pixels_are_refused_before_decoding()
+    {
+        var uri = DataUri(64, 64, i => s => i.SaveAsPng(s), "image/png");
+
+        var image = ImageInput.TryDecode(uri, 4_095, out var error);
+
+        Assert.Null(image);
+        Assert.Contains("64x64", error);
+    }
+
+    [Fact]
+    public void Gif_is_not_an_accepted_format()
+    {
+        var uri = DataUri(8, 8, i => s => i.SaveAsGif(s), "image/gif");
+
+        Assert.Null(ImageInput.TryDecode(uri, 1_000, out var error));
+        Assert.Contains("PNG, JPEG or WebP", error);
+    }
+
+    [Fact]
+    public void Urls_are_not_fetched()
+    {
+        Assert.Null(ImageInput.TryDecode("http://169.254.169.254/latest", 1_000, out var error));
+        Assert.Contains("data URI", error);
+    }
+
+    [Fact]
+    public void Malformed_base64_is_refused()
+    {
+        Assert.Null(ImageInput.TryDecode("data:image/png;base64,@@@", 1_000, out var error));
+        Assert.Contains("base64", error);
+    }
+}
