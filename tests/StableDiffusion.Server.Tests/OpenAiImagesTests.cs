@@ -204,6 +204,44 @@ public sealed class OpenAiImagesTests
     }
 
     [Fact]
+    public async Task A_client_that_hangs_up_cancels_its_job()
+    {
+        // Nobody can collect a synchronous result once its caller is gone (SillyTavern aborts on chat changes).
+        await using var factory = new ServerFactory();
+        var client = await factory.ReadyClientAsync();
+        var slow = Generation();
+        slow["size"] = "512x512";
+        slow["steps"] = 1000;
+        using var hangUp = new CancellationTokenSource();
+
+        var call = client.PostAsJsonAsync("/v1/images/generations", slow, hangUp.Token);
+        var running = await WaitForRunningJobAsync(client);
+        hangUp.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        var done = await Wire.WaitDoneAsync(client, running);
+
+        Assert.Equal("canceled", done.Status());
+    }
+
+    private static async Task<string> WaitForRunningJobAsync(HttpClient client)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            var jobs = JsonNode.Parse(await client.GetStringAsync("/v1/predictions"))!["results"]!.AsArray();
+            if (jobs.Count > 0 && jobs[0]!["status"]!.GetValue<string>() == "processing" && jobs[0]!["logs"]!.GetValue<string>().Contains("| 1/"))
+            {
+                return jobs[0]!["id"]!.GetValue<string>();
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("the job never started");
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public async Task Api_keys_when_configured_are_required_with_an_openai_401()
     {
         await using var factory = new ServerFactory(new() { ["Auth:ApiKeys:0"] = Key });

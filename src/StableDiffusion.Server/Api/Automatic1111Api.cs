@@ -55,6 +55,12 @@ public static class Automatic1111Api
 
         sdapi.MapPost("/txt2img", (HttpContext context, [AsParameters] GenerationServicesForA1111 services) => GenerateAsync(context, session, services, img2img: false))
             .WithName("A1111Txt2Img")
+            .Accepts<JsonObject>("application/json")
+            .WithRequestExample(new JsonObject
+            {
+                ["prompt"] = "a watercolor fox", ["negative_prompt"] = "blurry", ["steps"] = 25, ["cfg_scale"] = 7, ["width"] = 512,
+                ["height"] = 512, ["seed"] = -1, ["sampler_name"] = "DPM++ 2M", ["scheduler"] = "Karras", ["batch_size"] = 1, ["n_iter"] = 1,
+            })
             .WithSummary("Text to image (AUTOMATIC1111 API)")
             .WithDescription("A1111's `StableDiffusionTxt2ImgProcessingAPI`: `prompt`, `negative_prompt`, `steps`, `cfg_scale`, `width`, `height`, `seed` (-1 = random), `sampler_name` (+ `scheduler`), `batch_size`, `n_iter`, `override_settings.sd_model_checkpoint`. Unknown fields are ignored. Answers `{images, parameters, info}` with `info` a JSON string.")
             .Produces<Automatic1111ImagesResponse>()

@@ -26,6 +26,17 @@ public static class OpenAiImagesApi
         ["prompt_strength"] = "strength",
     };
 
+    private static readonly JsonObject ImagesExample = new()
+    {
+        ["created"] = 1764087000,
+        ["data"] = new JsonArray(new JsonObject { ["b64_json"] = "iVBORw0KGgoAAAANSUhEUgAA...", ["revised_prompt"] = "a lighthouse at dusk" }),
+    };
+
+    private static JsonObject ErrorExample(string message, string type, string? param, string? code) => new()
+    {
+        ["error"] = new JsonObject { ["message"] = message, ["type"] = type, ["param"] = param, ["code"] = code },
+    };
+
     public static WebApplication MapOpenAiImages(this WebApplication app)
     {
         var images = app.MapGroup("/v1/images")
@@ -38,6 +49,14 @@ public static class OpenAiImagesApi
             .WithSummary("Create images (OpenAI Images API)")
             .WithDescription("OpenAI's `images.generate`: `prompt`, `n`, `size` (WxH), `response_format` (`url` or `b64_json`), `model`; extras `negative_prompt`, `seed`, `steps`, `guidance_scale`, `scheduler`. Waits for the images (bounded by Queue:JobDeadlineSeconds). Errors are OpenAI-shaped: `{error:{message,type,param,code}}`.")
             .Accepts<OpenAiGenerationRequest>("application/json")
+            .WithRequestExample(new JsonObject
+            {
+                ["model"] = "dall-e-3", ["prompt"] = "a lighthouse at dusk", ["n"] = 1, ["size"] = "512x512",
+                ["response_format"] = "b64_json", ["negative_prompt"] = "fog", ["seed"] = 42, ["steps"] = 25,
+            })
+            .WithResponseExample(StatusCodes.Status200OK, ImagesExample)
+            .WithResponseExample(StatusCodes.Status400BadRequest, ErrorExample("Invalid request: 'size' (width) must be a multiple of 8.", "invalid_request_error", "size", "invalid_value"))
+            .WithResponseExample(StatusCodes.Status429TooManyRequests, ErrorExample("All 64 queue slots are taken; retry after 5 s. No image was generated.", "requests", null, "rate_limit_exceeded"))
             .Produces<OpenAiImagesResponse>()
             .Produces<OpenAiErrorResponse>(StatusCodes.Status400BadRequest)
             .Produces<OpenAiErrorResponse>(StatusCodes.Status401Unauthorized)
@@ -49,6 +68,8 @@ public static class OpenAiImagesApi
         images.MapPost("/edits", EditsAsync)
             .WithName("OpenAiEditImage")
             .WithSummary("Edit an image (OpenAI Images API)")
+            .WithResponseExample(StatusCodes.Status200OK, ImagesExample)
+            .WithResponseExample(StatusCodes.Status400BadRequest, ErrorExample("Invalid request: 'image' model 'sd21' cannot do image-to-image; it offers text-to-image.", "invalid_request_error", "image", "invalid_value"))
             .WithDescription("OpenAI's `images.edit`, multipart/form-data: `image` (PNG, JPEG or WebP), optional `mask` → inpainting (transparent = repaint, as OpenAI; an opaque mask is white = repaint), without a mask → image-to-image (`strength`, default 0.8). Other fields as for generations. A model that cannot do the task answers 400 naming the reason.")
             .Produces<OpenAiImagesResponse>()
             .Produces<OpenAiErrorResponse>(StatusCodes.Status400BadRequest)
@@ -117,14 +138,36 @@ public static class OpenAiImagesApi
         {
             return OpenAiErrors.Invalid("'image' is required: the image to edit, as a file part.", "image", "missing_required_parameter");
         }
-        var image = DataUri(await ReadAllAsync(imageFile, context.RequestAborted));
+        var imageBytes = await ReadAllAsync(imageFile, context.RequestAborted);
+        var image = DataUri(imageBytes);
         string? mask = null;
         if (form.Files.GetFile("mask") is { } maskFile)
         {
             mask = DataUri(OpenAiMask.ToRepaintMask(await ReadAllAsync(maskFile, context.RequestAborted), l.MaxImagePixels));
         }
         var parsed = Parse(fields, image, mask);
+        if (parsed.Input.Width is null && InputSize(imageBytes) is var (width, height))
+        {
+            // No size: an edit keeps the input's size, rounded down to a multiple of 8 (diffusers'
+            // get_default_height_width), rather than the model's native size.
+            parsed = parsed with { Input = parsed.Input with { Width = width / 8 * 8, Height = height / 8 * 8 } };
+        }
         return await GenerateAsync(context, parsed, fields, validator, dispatcher, queue, queueOptions.Value, time);
+    }
+
+    /// <summary>The image's size from its header; null when unreadable (the validator then says why).</summary>
+    private static (int Width, int Height)? InputSize(byte[] bytes)
+    {
+        try
+        {
+            using var stream = new MemoryStream(bytes, writable: false);
+            return SixLabors.ImageSharp.Image.Identify(stream) is { } info ? (info.Width, info.Height) : null;
+        }
+        catch (Exception e) when (e is SixLabors.ImageSharp.UnknownImageFormatException or SixLabors.ImageSharp.InvalidImageContentException
+            or NotSupportedException)
+        {
+            return null;
+        }
     }
 
     private sealed record ParsedRequest(GenerationInput Input, string? Model, bool AsUrl);
