@@ -44,6 +44,27 @@ public sealed class EdgeTests
     }
 
     [Fact]
+    public async Task Each_key_lists_only_its_own_predictions()
+    {
+        await using var factory = new ServerFactory(new() { ["Auth:ApiKeys:0"] = Key, ["Auth:ApiKeys:1"] = Key + "-second" });
+        var first = await factory.ReadyClientAsync();
+        first.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+        var second = factory.CreateClient();
+        second.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key + "-second");
+        var mine = await Wire.CreatedAsync(first, Wire.Input());
+        var theirs = await Wire.CreatedAsync(second, Wire.Input());
+
+        var firstList = System.Text.Json.Nodes.JsonNode.Parse(await first.GetStringAsync("/v1/predictions"))!["results"]!.AsArray();
+        var secondList = System.Text.Json.Nodes.JsonNode.Parse(await second.GetStringAsync("/v1/predictions"))!["results"]!.AsArray();
+
+        Assert.Equal([mine.Id()], firstList.Select(p => p!["id"]!.GetValue<string>()).ToArray());
+        Assert.Equal([theirs.Id()], secondList.Select(p => p!["id"]!.GetValue<string>()).ToArray());
+        Assert.Equal(HttpStatusCode.NotFound, (await second.GetAsync($"/v1/predictions/{mine.Id()}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await second.PostAsync($"/v1/predictions/{mine.Id()}/cancel", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await first.GetAsync($"/v1/predictions/{mine.Id()}")).StatusCode);
+    }
+
+    [Fact]
     public async Task Operations_endpoints_need_no_key()
     {
         await using var factory = new ServerFactory(new() { ["Auth:ApiKeys:0"] = Key });

@@ -31,6 +31,23 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public async Task With_no_loadable_model_ready_fails_and_jobs_fail_at_once()
+    {
+        var broken = TinyModel.TempFolder("broken");
+        Directory.CreateDirectory(broken);
+        await using var factory = new ServerFactory(new() { ["Models:Items:0:Path"] = broken });
+        var client = await factory.ReadyClientAsync();
+
+        var ready = await client.GetAsync("/health/ready");
+        var job = await Wire.CreatedAsync(client, Wire.Input(), prefer: "wait");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("could not load", await ready.Content.ReadAsStringAsync());
+        Assert.Equal("failed", job.Status());
+        Assert.Contains("not loaded", job["error"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Invalid_configuration_stops_the_host_at_start()
     {
         await using var factory = new ServerFactory(new() { ["Queue:Capacity"] = "0" });

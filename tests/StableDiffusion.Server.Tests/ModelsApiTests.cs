@@ -58,6 +58,18 @@ public sealed class ModelsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Versions_list_has_the_one_version_and_get_returns_it()
+    {
+        var versions = JsonNode.Parse(await _client.GetStringAsync("/v1/models/test/tiny/versions"))!;
+        var version = JsonNode.Parse(await _client.GetStringAsync("/v1/models/test/tiny/versions/tiny"))!;
+        var missing = await _client.GetAsync("/v1/models/test/tiny/versions/other");
+
+        Assert.Equal("tiny", versions["results"]!.AsArray().Single()!["id"]!.GetValue<string>());
+        Assert.NotNull(version["openapi_schema"]!["components"]!["schemas"]!["Input"]);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
     public async Task Unknown_model_is_404()
     {
         var response = await _client.GetAsync("/v1/models/test/none");

@@ -79,6 +79,22 @@ public sealed class StreamTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stream_of_a_failed_prediction_sends_error_then_done_reason_error()
+    {
+        var broken = TinyModel.TempFolder("broken");
+        Directory.CreateDirectory(broken);
+        await using var factory = new ServerFactory(new() { ["Models:Items:1:Name"] = "broken", ["Models:Items:1:Path"] = broken });
+        var client = await factory.ReadyClientAsync();
+        var failed = await Wire.CreatedAsync(client, Wire.Input(), new JsonObject { ["version"] = "broken" }, prefer: "wait");
+
+        var events = Parse(await client.GetStringAsync($"/v1/predictions/{failed.Id()}/stream"));
+
+        Assert.Equal(["error", "done"], events.Select(e => e.Event).ToArray()[^2..]);
+        Assert.Equal(failed["error"]!.GetValue<string>(), events[^2].Data);
+        Assert.Equal("error", JsonNode.Parse(events[^1].Data)!["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Stream_of_an_unknown_prediction_is_404()
     {
         var response = await _client.GetAsync("/v1/predictions/nope/stream");

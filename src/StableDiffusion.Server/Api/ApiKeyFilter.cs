@@ -22,6 +22,13 @@ public sealed class ApiKeyFilter(IOptionsMonitor<AuthOptions> options) : IEndpoi
             detail: "Send a valid API key as 'Authorization: Bearer <key>'.");
     }
 
+    /// <summary>
+    /// Who owns predictions created by this request: a hash of its API key (predictions are listed per key, as on
+    /// Replicate per account); null when keys are off.
+    /// </summary>
+    public static string? OwnerOf(HttpRequest request, IReadOnlyList<string> keys)
+        => FindKey(request, keys) is { } key ? Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16] : null;
+
     /// <summary>The configured key the request carries, or null.</summary>
     public static string? FindKey(HttpRequest request, IReadOnlyList<string> keys)
     {

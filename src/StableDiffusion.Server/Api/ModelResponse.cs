@@ -30,3 +30,9 @@ public sealed record ModelPage(
     [property: JsonPropertyName("next")] string? Next,
     [property: JsonPropertyName("previous")] string? Previous,
     [property: JsonPropertyName("results")] IReadOnlyList<ModelResponse> Results);
+
+/// <summary>A page of model versions.</summary>
+public sealed record ModelVersionPage(
+    [property: JsonPropertyName("next")] string? Next,
+    [property: JsonPropertyName("previous")] string? Previous,
+    [property: JsonPropertyName("results")] IReadOnlyList<ModelVersionResponse> Results);

@@ -28,6 +28,27 @@ public static class ModelsApi
             .WithDescription("`latest_version.openapi_schema.components.schemas.Input` is the JSON schema of the prediction input.")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound);
+        v1.MapGet("/models/{owner}/{name}/versions", Results<Ok<ModelVersionPage>, ProblemHttpResult> (string owner, string name, HttpContext context,
+                ModelCatalog catalog, IOptions<LimitsOptions> limits)
+                => catalog.Find($"{owner}/{name}") is { } model
+                    ? TypedResults.Ok(new ModelVersionPage(null, null, [ToResponse(context, catalog, model, limits.Value).LatestVersion!]))
+                    : Problems.NotFound($"No model '{owner}/{name}'."))
+            .WithName("ListModelVersions")
+            .WithTags("Models")
+            .WithSummary("List a model's versions (one: the served folder, its id is the model name)")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        v1.MapGet("/models/{owner}/{name}/versions/{version}", Results<Ok<ModelVersionResponse>, ProblemHttpResult> (string owner, string name,
+                string version, HttpContext context, ModelCatalog catalog, IOptions<LimitsOptions> limits)
+                => catalog.Find($"{owner}/{name}:{version}") is { } model
+                    ? TypedResults.Ok(ToResponse(context, catalog, model, limits.Value).LatestVersion!)
+                    : Problems.NotFound($"No version '{version}' of model '{owner}/{name}'."))
+            .WithName("GetModelVersion")
+            .WithTags("Models")
+            .WithSummary("Get a model version with its input schema")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return v1;
     }
 

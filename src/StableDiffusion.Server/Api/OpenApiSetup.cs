@@ -201,6 +201,12 @@ public static class OpenApiSetup
                 case "GetModel":
                     SetResponseExample(operation, "200", ModelExample);
                     break;
+                case "GetModelVersion":
+                    SetResponseExample(operation, "200", ModelExample["latest_version"]!.DeepClone());
+                    break;
+                case "ListModelVersions":
+                    SetResponseExample(operation, "200", new JsonObject { ["next"] = null, ["previous"] = null, ["results"] = new JsonArray(ModelExample["latest_version"]!.DeepClone()) });
+                    break;
                 case "ListModels":
                     SetResponseExample(operation, "200", new JsonObject { ["next"] = null, ["previous"] = null, ["results"] = new JsonArray(ModelExample.DeepClone()) });
                     break;

@@ -14,8 +14,8 @@ public static class PredictionsApi
     public static RouteGroupBuilder MapPredictions(this RouteGroupBuilder v1)
     {
         v1.MapPost("/predictions", (HttpContext context, GenerationRequestValidator validator, JobDispatcher dispatcher,
-                IOptions<LimitsOptions> limits, IOptions<QueueOptions> queue, IOptionsMonitor<WebhookOptions> webhooks, GenerationQueue q)
-                => CreateAsync(context, null, validator, dispatcher, limits.Value, queue.Value, webhooks.CurrentValue, q))
+                IOptions<LimitsOptions> limits, IOptions<QueueOptions> queue, IOptionsMonitor<WebhookOptions> webhooks, GenerationQueue q, IOptionsMonitor<AuthOptions> auth)
+                => CreateAsync(context, null, validator, dispatcher, limits.Value, queue.Value, webhooks.CurrentValue, q, auth.CurrentValue))
             .WithName("CreatePrediction")
             .WithTags("Predictions")
             .WithSummary("Create a prediction")
@@ -30,8 +30,8 @@ public static class PredictionsApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         v1.MapPost("/models/{owner}/{name}/predictions", (string owner, string name, HttpContext context, GenerationRequestValidator validator,
-                JobDispatcher dispatcher, IOptions<LimitsOptions> limits, IOptions<QueueOptions> queue, IOptionsMonitor<WebhookOptions> webhooks, GenerationQueue q)
-                => CreateAsync(context, $"{owner}/{name}", validator, dispatcher, limits.Value, queue.Value, webhooks.CurrentValue, q))
+                JobDispatcher dispatcher, IOptions<LimitsOptions> limits, IOptions<QueueOptions> queue, IOptionsMonitor<WebhookOptions> webhooks, GenerationQueue q, IOptionsMonitor<AuthOptions> auth)
+                => CreateAsync(context, $"{owner}/{name}", validator, dispatcher, limits.Value, queue.Value, webhooks.CurrentValue, q, auth.CurrentValue))
             .WithName("CreateModelPrediction")
             .WithTags("Predictions")
             .WithSummary("Create a prediction for a model")
@@ -45,8 +45,11 @@ public static class PredictionsApi
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        v1.MapGet("/predictions/{id}", Results<Ok<PredictionResponse>, ProblemHttpResult> (string id, JobStore store)
-                => store.Find(id) is { } job ? TypedResults.Ok(PredictionMapper.ToResponse(job)) : Problems.NotFound($"No prediction '{id}' (it may have expired)."))
+        v1.MapGet("/predictions/{id}", Results<Ok<PredictionResponse>, ProblemHttpResult> (string id, HttpContext context, JobStore store,
+                IOptionsMonitor<AuthOptions> auth)
+                => Visible(store, id, context, auth.CurrentValue) is { } job
+                    ? TypedResults.Ok(PredictionMapper.ToResponse(job))
+                    : Problems.NotFound($"No prediction '{id}' (it may have expired)."))
             .WithName("GetPrediction")
             .WithTags("Predictions")
             .WithSummary("Get a prediction")
@@ -54,17 +57,19 @@ public static class PredictionsApi
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         v1.MapGet("/predictions", Results<Ok<PredictionPage>, ValidationProblem> (HttpContext context, JobStore store, IOptions<LimitsOptions> limits,
-                string? cursor, int? page_size) => List(context, store, limits.Value, cursor, page_size))
+                IOptionsMonitor<AuthOptions> auth, string? cursor, int? page_size)
+                => List(context, store, limits.Value, ApiKeyFilter.OwnerOf(context.Request, auth.CurrentValue.ApiKeys), cursor, page_size))
             .WithName("ListPredictions")
             .WithTags("Predictions")
             .WithSummary("List predictions, newest first")
-            .WithDescription("Cursor pagination as Replicate: follow `next` (older) and `previous` (newer). `page_size` defaults to the configured maximum.")
+            .WithDescription("Cursor pagination as Replicate: follow `next` (older) and `previous` (newer). `page_size` defaults to the configured maximum. With API keys, each key lists only the predictions it created.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 
-        v1.MapPost("/predictions/{id}/cancel", async Task<Results<Ok<PredictionResponse>, ProblemHttpResult>> (string id, JobStore store, JobDispatcher dispatcher) =>
+        v1.MapPost("/predictions/{id}/cancel", async Task<Results<Ok<PredictionResponse>, ProblemHttpResult>> (string id, HttpContext context,
+                JobStore store, JobDispatcher dispatcher, IOptionsMonitor<AuthOptions> auth) =>
             {
-                if (store.Find(id) is not { } job)
+                if (Visible(store, id, context, auth.CurrentValue) is not { } job)
                 {
                     return Problems.NotFound($"No prediction '{id}' (it may have expired).");
                 }
@@ -94,7 +99,7 @@ public static class PredictionsApi
 
     private static async Task<Results<Created<PredictionResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         HttpContext context, string? modelFromPath, GenerationRequestValidator validator, JobDispatcher dispatcher,
-        LimitsOptions limits, QueueOptions queueOptions, WebhookOptions webhookOptions, GenerationQueue queue)
+        LimitsOptions limits, QueueOptions queueOptions, WebhookOptions webhookOptions, GenerationQueue queue, AuthOptions auth)
     {
         if (context.Request.ContentLength > limits.MaxBodyBytes)
         {
@@ -124,6 +129,7 @@ public static class PredictionsApi
             Webhook = body.Webhook,
             WebhookEvents = body.WebhookEvents,
             BaseUrl = PublicUrls.BaseUrl(context.Request),
+            Owner = ApiKeyFilter.OwnerOf(context.Request, auth.ApiKeys),
         });
         if (job is null)
         {
@@ -138,6 +144,10 @@ public static class PredictionsApi
         var response = PredictionMapper.ToResponse(job);
         return TypedResults.Created(response.Urls.Get, response);
     }
+
+    /// <summary>The job, when it exists and the caller's key created it (another key's prediction is a 404, as on Replicate).</summary>
+    private static Job? Visible(JobStore store, string id, HttpContext context, AuthOptions auth)
+        => store.Find(id) is { } job && job.Owner == ApiKeyFilter.OwnerOf(context.Request, auth.ApiKeys) ? job : null;
 
     /// <summary>Parses RFC 7240 <c>Prefer: wait</c> / <c>wait=N</c>; null when the client does not want to wait.</summary>
     internal static TimeSpan? PreferWait(HttpRequest request, int maxSeconds)
@@ -160,7 +170,7 @@ public static class PredictionsApi
         return null;
     }
 
-    private static Results<Ok<PredictionPage>, ValidationProblem> List(HttpContext context, JobStore store, LimitsOptions limits, string? cursor, int? pageSize)
+    private static Results<Ok<PredictionPage>, ValidationProblem> List(HttpContext context, JobStore store, LimitsOptions limits, string? owner, string? cursor, int? pageSize)
     {
         var size = pageSize ?? limits.MaxPageSize;
         if (size < 1 || size > limits.MaxPageSize)
@@ -181,16 +191,16 @@ public static class PredictionsApi
         bool older;
         if (after is { } a)
         {
-            page = store.PageNewer(a, size);
-            older = page.Count > 0 && store.Page(page[^1].Sequence, 1, out _).Count > 0;
+            page = store.PageNewer(owner, a, size);
+            older = page.Count > 0 && store.Page(owner, page[^1].Sequence, 1, out _).Count > 0;
         }
         else
         {
-            page = store.Page(before, size, out older);
+            page = store.Page(owner, before, size, out older);
         }
         var baseUrl = $"{PublicUrls.BaseUrl(context.Request)}/v1/predictions?page_size={size}&cursor=";
         var next = older && page.Count > 0 ? baseUrl + EncodeCursor('b', page[^1].Sequence) : null;
-        var previous = page.Count > 0 && (before is not null || after is not null) && store.AnyNewerThan(page[0].Sequence)
+        var previous = page.Count > 0 && (before is not null || after is not null) && store.AnyNewerThan(owner, page[0].Sequence)
             ? baseUrl + EncodeCursor('a', page[0].Sequence) : null;
         return TypedResults.Ok(new PredictionPage(next, previous, page.Select(PredictionMapper.ToResponse).ToArray()));
     }

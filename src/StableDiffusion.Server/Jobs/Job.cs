@@ -48,6 +48,8 @@ public sealed class Job
     public Uri? Webhook { get; init; }
     /// <summary>Scheme, host and path base the client used (after forwarded headers), for absolute URLs.</summary>
     public string BaseUrl { get; init; } = "";
+    /// <summary>Who may list this prediction (a hash of the creating API key); null without keys.</summary>
+    public string? Owner { get; init; }
     public IReadOnlySet<string> WebhookEvents { get; init; } = new HashSet<string>();
 
     /// <summary>Canceled when the client cancels or shutdown runs out of grace; the pipeline checks it every step.</summary>

@@ -32,6 +32,7 @@ public sealed class JobDispatcher(
             Webhook = submission.Webhook,
             WebhookEvents = submission.WebhookEvents,
             BaseUrl = submission.BaseUrl,
+            Owner = submission.Owner,
         };
         // Subscribe before the job is visible to a worker, so the webhook sees every event.
         if (job.Webhook is not null)

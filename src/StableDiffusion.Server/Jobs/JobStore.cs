@@ -31,10 +31,10 @@ public sealed class JobStore(IOptions<ResultsOptions> options, TimeProvider time
     public IEnumerable<Job> Queued() => _jobs.Values.Where(j => j.Status == JobStatus.Starting);
 
     /// <summary>Newest first, starting after the cursor's sequence number.</summary>
-    public IReadOnlyList<Job> Page(long? beforeSequence, int count, out bool more)
+    public IReadOnlyList<Job> Page(string? owner, long? beforeSequence, int count, out bool more)
     {
         var page = _jobs.Values
-            .Where(j => beforeSequence is null || j.Sequence < beforeSequence)
+            .Where(j => j.Owner == owner && (beforeSequence is null || j.Sequence < beforeSequence))
             .OrderByDescending(j => j.Sequence)
             .Take(count + 1)
             .ToList();
@@ -47,10 +47,10 @@ public sealed class JobStore(IOptions<ResultsOptions> options, TimeProvider time
     }
 
     /// <summary>The <paramref name="count"/> jobs just newer than <paramref name="afterSequence"/>, newest first (a "previous" page).</summary>
-    public IReadOnlyList<Job> PageNewer(long afterSequence, int count)
+    public IReadOnlyList<Job> PageNewer(string? owner, long afterSequence, int count)
     {
         var page = _jobs.Values
-            .Where(j => j.Sequence > afterSequence)
+            .Where(j => j.Owner == owner && j.Sequence > afterSequence)
             .OrderBy(j => j.Sequence)
             .Take(count)
             .ToList();
@@ -59,7 +59,7 @@ public sealed class JobStore(IOptions<ResultsOptions> options, TimeProvider time
     }
 
     /// <summary>Whether a newer page exists before <paramref name="afterSequence"/> (for the <c>previous</c> cursor).</summary>
-    public bool AnyNewerThan(long afterSequence) => _jobs.Values.Any(j => j.Sequence > afterSequence);
+    public bool AnyNewerThan(string? owner, long afterSequence) => _jobs.Values.Any(j => j.Owner == owner && j.Sequence > afterSequence);
 
     /// <summary>Stores output files, then evicts the oldest files while the total passes the cap.</summary>
     public void AddFiles(IEnumerable<StoredFile> files)

@@ -9,6 +9,8 @@ public sealed record JobSubmission(GenerationRequest Request, JsonElement Input)
     public bool OutputAsDataUri { get; init; }
     public Uri? Webhook { get; init; }
     public required string BaseUrl { get; init; }
+    /// <summary>The API key's owner id (see ApiKeyFilter.OwnerOf); null without keys.</summary>
+    public string? Owner { get; init; }
     public IReadOnlySet<string> WebhookEvents { get; init; } = new HashSet<string>();
 }
 

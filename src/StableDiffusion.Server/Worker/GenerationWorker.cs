@@ -53,15 +53,18 @@ public sealed class GenerationWorker(
         {
             FailureReason = string.Join("; ", _loadErrors.Select(e => $"{e.Key}: {e.Value}"));
             State = WorkerState.Failed;
-            _logger.LogCritical("Worker on device {Device} could not load any model; it takes no jobs: {Reason}", device, FailureReason);
-            return;
+            // It keeps draining the queue so that jobs fail at once with the load error instead of waiting for their deadline.
+            _logger.LogCritical("Worker on device {Device} could not load any model; its jobs fail: {Reason}", device, FailureReason);
         }
-        if (_loadErrors.Count > 0)
+        else
         {
-            // The other models still serve; jobs for a broken one fail with its load error, and readiness says why.
-            FailureReason = string.Join("; ", _loadErrors.Select(e => $"{e.Key}: {e.Value}"));
+            if (_loadErrors.Count > 0)
+            {
+                // The other models still serve; jobs for a broken one fail with its load error, and readiness says why.
+                FailureReason = string.Join("; ", _loadErrors.Select(e => $"{e.Key}: {e.Value}"));
+            }
+            State = WorkerState.Ready;
         }
-        State = WorkerState.Ready;
 
         try
         {

@@ -20,7 +20,7 @@ public sealed class WorkerHealthCheck(IEnumerable<IHostedService> services, Mode
         }
         if (workers.FirstOrDefault(w => w.State == WorkerState.Failed) is { } failed)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy($"worker on device {failed.Device} failed: {failed.FailureReason}", data: data));
+            return Task.FromResult(HealthCheckResult.Unhealthy($"worker on device {failed.Device} could not load any model: {failed.FailureReason}", data: data));
         }
         if (workers.FirstOrDefault(w => w.State == WorkerState.Ready && w.FailureReason is not null) is { } degraded)
         {

@@ -123,6 +123,14 @@ test("models.get returns the input schema", async () => {
   assert.ok(inputSchema.properties.scheduler.enum.includes("K_EULER"));
 });
 
+test("models.versions.list and get return the one served version", async () => {
+  const versions = await replicate.models.versions.list("local", "demo-random-weights");
+  assert.deepEqual(versions.results.map((v) => v.id), ["demo-random-weights"]);
+
+  const version = await replicate.models.versions.get("local", "demo-random-weights", "demo-random-weights");
+  assert.ok(version.openapi_schema.components.schemas.Input.properties.prompt);
+});
+
 test("invalid input surfaces as an ApiError with status 400 naming the field", async () => {
   await assert.rejects(
     () => replicate.predictions.create({ version: "demo-random-weights", input: input({ width: 100 }) }),
