@@ -15,9 +15,15 @@ public static class BenchCommand
     {
         var shared = new GenerationOptions();
         var runs = new Option<int>("--runs") { Description = "Measured runs (after one warm-up)", DefaultValueFactory = _ => 3 };
+        var task = new Option<string>("--task") { Description = "txt2img, img2img, inpaint, upscale or depth", DefaultValueFactory = _ => "txt2img" };
+        var image = new Option<string?>("--image") { Description = "Input image for image tasks; default: a generated gradient" };
+        var strength = new Option<double>("--prompt-strength") { Description = "img2img/inpaint/depth strength", DefaultValueFactory = _ => 0.8 };
         var command = new Command("bench", "Measure generation speed and memory on a model");
         shared.AddTo(command);
         command.Options.Add(runs);
+        command.Options.Add(task);
+        command.Options.Add(image);
+        command.Options.Add(strength);
         command.SetAction(parse =>
         {
             int count = parse.GetValue(runs);
@@ -37,7 +43,10 @@ public static class BenchCommand
                 settings = settings with { Prompt = "a photograph of an astronaut riding a horse" };
             }
 
-            pipeline.Generate(settings);
+            settings = BenchInputs.Apply(settings, pipeline, parse.GetValue(task) ?? "txt2img", parse.GetValue(image), parse.GetValue(strength));
+
+            var warmup = pipeline.Generate(settings);
+            int lastWidth = warmup.Images[0].Width, lastHeight = warmup.Images[0].Height;
             var totals = new List<double>();
             var perStep = new List<double>();
             double onnx = 0, wall = 0;
@@ -48,7 +57,7 @@ public static class BenchCommand
                 var result = pipeline.Generate(settings with { Seed = settings.Seed + i });
                 double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 totals.Add(seconds);
-                perStep.Add(result.StageSeconds["denoise"] / result.StepsRun);
+                perStep.Add(result.StepsRun > 0 ? result.StageSeconds["denoise"] / result.StepsRun : 0);
                 onnx += result.OnnxRuntimeSeconds;
                 wall += seconds;
                 foreach (var (stage, s) in result.StageSeconds)
@@ -62,9 +71,10 @@ public static class BenchCommand
             var line = new
             {
                 model = pipeline.Info.Name,
+                task = settings.Task.ToString(),
                 provider = pipeline.Info.ExecutionProvider,
-                width = settings.Width ?? pipeline.Info.NativeWidth,
-                height = settings.Height ?? pipeline.Info.NativeHeight,
+                width = lastWidth,
+                height = lastHeight,
                 steps = settings.Steps,
                 scheduler = settings.Scheduler ?? pipeline.Info.DefaultScheduler,
                 images_per_run = settings.NumOutputs,

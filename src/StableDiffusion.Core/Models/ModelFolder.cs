@@ -23,6 +23,12 @@ public sealed record ModelFolder
     public int? UnetSampleSize { get; init; }
     /// <summary>Whether the folder was written by StableDiffusion.Synthetic (random weights).</summary>
     public bool IsSynthetic { get; init; }
+    /// <summary>unet/config.json <c>in_channels</c> (4, 9 inpainting, 5 depth, 7 x4 upscaler), when present.</summary>
+    public int? UnetInChannels { get; init; }
+    /// <summary>model_index.json <c>max_noise_level</c> of the x4 upscaler (diffusers' default 350).</summary>
+    public int MaxNoiseLevel { get; init; } = 350;
+    /// <summary>low_res_scheduler/scheduler_config.json of the x4 upscaler (the DDPM schedule that noises the low-res image).</summary>
+    public SchedulerConfig? LowResScheduler { get; init; }
 
     public string TokenizerDirectory => System.IO.Path.Combine(Directory, "tokenizer");
     public string TextEncoderPath => Component("text_encoder");
@@ -31,6 +37,9 @@ public sealed record ModelFolder
     public string VaeEncoderPath => Component("vae_encoder");
     public string SafetyCheckerPath => Component("safety_checker");
     public string DepthEstimatorPath => Component("depth_estimator");
+    /// <summary>CLIP/DPT image-processor settings (resize, crop, mean, std) for the safety checker or depth estimator.</summary>
+    public string FeatureExtractorConfigPath => System.IO.Path.Combine(Directory, "feature_extractor", "preprocessor_config.json");
+    public const string LowResSchedulerFile = "low_res_scheduler/scheduler_config.json";
 
     public bool HasVaeEncoder => File.Exists(VaeEncoderPath);
     public bool HasSafetyChecker => File.Exists(SafetyCheckerPath);
@@ -97,6 +106,7 @@ public sealed record ModelFolder
         }
 
         int? sampleSize = null;
+        int? inChannels = null;
         string unetConfig = System.IO.Path.Combine(directory, "unet", "config.json");
         if (File.Exists(unetConfig))
         {
@@ -104,6 +114,28 @@ public sealed record ModelFolder
             if (unet.RootElement.TryGetProperty("sample_size", out var size) && size.ValueKind == JsonValueKind.Number)
             {
                 sampleSize = size.GetInt32();
+            }
+
+            if (unet.RootElement.TryGetProperty("in_channels", out var channels) && channels.ValueKind == JsonValueKind.Number)
+            {
+                inChannels = channels.GetInt32();
+            }
+        }
+
+        int maxNoiseLevel = index.RootElement.TryGetProperty("max_noise_level", out var mnl) && mnl.ValueKind == JsonValueKind.Number
+            ? mnl.GetInt32()
+            : 350;
+        SchedulerConfig? lowRes = null;
+        string lowResPath = System.IO.Path.Combine(directory, LowResSchedulerFile);
+        if (File.Exists(lowResPath))
+        {
+            try
+            {
+                lowRes = SchedulerConfig.Load(lowResPath);
+            }
+            catch (JsonException ex)
+            {
+                throw new ModelLoadException($"Model folder '{directory}': {LowResSchedulerFile} is not valid JSON: {ex.Message}", ex);
             }
         }
 
@@ -115,6 +147,9 @@ public sealed record ModelFolder
             ScalingFactor = scaling,
             LatentFactor = latentFactor,
             UnetSampleSize = sampleSize,
+            UnetInChannels = inChannels,
+            MaxNoiseLevel = maxNoiseLevel,
+            LowResScheduler = lowRes,
             IsSynthetic = File.Exists(System.IO.Path.Combine(directory, "synthetic.json")),
         };
     }

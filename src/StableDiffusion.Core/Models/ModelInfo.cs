@@ -13,4 +13,14 @@ public sealed record ModelInfo(
     string DefaultScheduler,
     string PredictionType,
     int LatentFactor,
-    string ExecutionProvider);
+    string ExecutionProvider)
+{
+    /// <summary>UNet input channels: 4 text-to-image, 9 inpainting, 5 depth, 7 x4 upscaler.</summary>
+    public int UnetInChannels { get; init; } = 4;
+
+    /// <summary>Whether flagged images are blacked out (safety checker loaded).</summary>
+    public bool SafetyChecker { get; init; }
+
+    /// <summary>Whether depth-to-image can estimate depth itself (<c>depth_estimator/</c> present); otherwise it needs a depth image.</summary>
+    public bool DepthEstimator { get; init; }
+}

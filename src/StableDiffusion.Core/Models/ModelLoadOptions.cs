@@ -10,4 +10,12 @@ public sealed record ModelLoadOptions
     public int IntraOpThreads { get; init; }
     /// <summary>Display name; null = the folder's name.</summary>
     public string? Name { get; init; }
+    /// <summary>Load <c>safety_checker/</c> and black out images it flags (off by default). When on, a folder without
+    /// <c>safety_checker/model.onnx</c> fails to load rather than silently running unchecked.</summary>
+    public bool SafetyChecker { get; init; }
+    /// <summary>x4 upscaler: inputs whose latents (= low-res pixels) exceed this are upscaled in overlapping tiles of at
+    /// most this many latent pixels, which bounds UNet and VAE-decoder memory (default 128×128: 512×512 out per tile).</summary>
+    public int MaxUpscaleLatentPixels { get; init; } = 128 * 128;
+    /// <summary>x4 upscaler: overlap between neighbouring tiles, in low-res pixels (blended linearly).</summary>
+    public int UpscaleTileOverlap { get; init; } = 16;
 }

@@ -49,6 +49,9 @@ public sealed class DenoisingLoop
     /// <summary>Called after each scheduler step with the call index and the latents (legacy inpainting blends here).</summary>
     public Action<int, Span<float>>? AfterStep { get; init; }
 
+    /// <summary>Called with the call index once the UNet's inputs are written, before it runs (tests inspect the layout).</summary>
+    internal Action<int, UNetRun>? BeforeUNet { get; init; }
+
     /// <summary>Runs model calls <paramref name="startIndex"/> … end of the schedule on <paramref name="latents"/> in place.</summary>
     public int Run(Span<float> latents, int startIndex, NoiseFill? noise, GenerationObserver? observer, CancellationToken cancellationToken)
     {
@@ -58,25 +61,31 @@ public sealed class DenoisingLoop
         int samplePerImage = _latentSize + extraPerImage;
         long start = Stopwatch.GetTimestamp();
         var sample = _run.Sample;
+        int halves = _guided ? 2 : 1;
+
+        // The conditioning channels do not change between steps: written once, after each image's latent channels.
+        for (int half = 0; half < halves && extraPerImage > 0; half++)
+        {
+            for (int n = 0; n < _images; n++)
+            {
+                sample.Write(ExtraChannels.AsSpan(n * extraPerImage, extraPerImage), (half * _images + n) * samplePerImage + _latentSize);
+            }
+        }
+
         for (int i = startIndex; i < timesteps.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             _scheduler.ScaleModelInput(latents, _scaled, i);
-            int halves = _guided ? 2 : 1;
             for (int half = 0; half < halves; half++)
             {
                 for (int n = 0; n < _images; n++)
                 {
-                    int offset = (half * _images + n) * samplePerImage;
-                    sample.Write(_scaled.AsSpan(n * _latentSize, _latentSize), offset);
-                    if (extraPerImage > 0)
-                    {
-                        sample.Write(ExtraChannels.AsSpan(n * extraPerImage, extraPerImage), offset + _latentSize);
-                    }
+                    sample.Write(_scaled.AsSpan(n * _latentSize, _latentSize), (half * _images + n) * samplePerImage);
                 }
             }
 
             _run.SetTimestep(timesteps[i]);
+            BeforeUNet?.Invoke(i, _run);
             _run.Run();
             _run.Output.Read(_prediction);
 

@@ -9,6 +9,8 @@ public sealed class GenerationObserver
     public Action<StepProgress>? OnStep { get; init; }
     /// <summary>Human-readable log lines meant for the job's logs (e.g. prompt truncation).</summary>
     public Action<string>? OnLog { get; init; }
+    /// <summary>Test hook: a copy of the UNet's <c>sample</c> input [batch, C, h, w] before each call (call index, values).</summary>
+    internal Action<int, float[]>? OnUNetSample { get; init; }
 }
 
 /// <summary>One output image.</summary>

@@ -38,5 +38,9 @@ public sealed record GenerationSettings
     public double PromptStrength { get; init; } = 0.8;
     /// <summary>x4 upscaler noise level (class_labels).</summary>
     public int NoiseLevel { get; init; } = 20;
+    /// <summary>Depth-to-image: a grey depth map (white = near); null = estimate it with the model's depth_estimator.</summary>
     public RgbImage? DepthImage { get; init; }
+    /// <summary>Per-request switch of a loaded safety checker; null = on when the model loaded one. It cannot turn on a
+    /// checker the model was loaded without.</summary>
+    public bool? SafetyChecker { get; init; }
 }

@@ -12,7 +12,9 @@ using StableDiffusion.Core.Text;
 namespace StableDiffusion.Core.Pipelines;
 
 /// <summary>A loaded model folder and the generation tasks it can run. Not thread-safe: one generation at a time.</summary>
-public sealed class StableDiffusionPipeline : IDisposable
+/// <remarks>One file per task: this one loads, dispatches, runs text-to-image and the shared ending; the others are
+/// StableDiffusionPipeline.ImageToImage.cs, .Inpaint.cs, .Upscale.cs and .Depth.cs.</remarks>
+public sealed partial class StableDiffusionPipeline : IDisposable
 {
     private readonly ModelFolder _folder;
     private readonly SessionOptions _sessionOptions;
@@ -20,9 +22,14 @@ public sealed class StableDiffusionPipeline : IDisposable
     private readonly PromptEncoder _prompts;
     private readonly UNetModel _unet;
     private readonly VaeDecoder _vaeDecoder;
+    private readonly ModelLoadOptions _options;
+    private VaeEncoder? _vaeEncoder;
+    private SafetyChecker? _safetyChecker;
+    private DepthEstimator? _depthEstimator;
+    private LowResNoise? _lowResNoise;
 
     private StableDiffusionPipeline(ModelFolder folder, SessionOptions sessionOptions, List<OnnxComponent> components,
-        PromptEncoder prompts, UNetModel unet, VaeDecoder vaeDecoder, ModelInfo info)
+        PromptEncoder prompts, UNetModel unet, VaeDecoder vaeDecoder, ModelInfo info, ModelLoadOptions options)
     {
         _folder = folder;
         _sessionOptions = sessionOptions;
@@ -30,6 +37,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         _prompts = prompts;
         _unet = unet;
         _vaeDecoder = vaeDecoder;
+        _options = options;
         Info = info;
     }
 
@@ -55,7 +63,7 @@ public sealed class StableDiffusionPipeline : IDisposable
             var decoderComponent = Open(components, "vae_decoder", folder.VaeDecoderPath, sessionOptions);
 
             var prompts = new PromptEncoder(tokenizer, textEncoder);
-            var unet = new UNetModel(unetComponent, configuredInChannels: null);
+            var unet = new UNetModel(unetComponent, folder.UnetInChannels);
             if (prompts.HiddenSize > 0 && unet.Hidden.FixedDimension(2) is long unetWidth && unetWidth != prompts.HiddenSize)
             {
                 throw new ModelLoadException(
@@ -63,27 +71,40 @@ public sealed class StableDiffusionPipeline : IDisposable
             }
 
             var decoder = new VaeDecoder(decoderComponent, folder.ScalingFactor, folder.LatentFactor);
+            var tasks = ModelTasks.For(folder, unet.InChannels, unet.HasClassLabels);
+            if (options.SafetyChecker && !folder.HasSafetyChecker)
+            {
+                throw new ModelLoadException($"Model folder '{folder.Directory}' is missing 'safety_checker/model.onnx' (the safety checker is enabled).");
+            }
+
             int native = NativeSize(folder, unet);
             string name = options.Name ?? Path.GetFileName(folder.Directory.TrimEnd(Path.DirectorySeparatorChar));
             var info = new ModelInfo(
                 name,
                 folder.Directory,
                 folder.PipelineClass,
-                [GenerationTask.TextToImage],
+                tasks,
                 native,
                 native,
                 SchedulerFactory.DefaultFor(folder.Scheduler),
                 folder.Scheduler.PredictionType,
                 folder.LatentFactor,
-                provider);
+                provider)
+            {
+                UnetInChannels = unet.InChannels,
+                SafetyChecker = options.SafetyChecker,
+                DepthEstimator = unet.InChannels == 5 && folder.HasDepthEstimator,
+            };
+            var pipeline = new StableDiffusionPipeline(folder, sessionOptions, components, prompts, unet, decoder, info, options);
+            pipeline.LoadTaskComponents(tasks);
             if (folder.IsSynthetic)
             {
                 logger.LogWarning("Model {Model} at {Directory} is SYNTHETIC: random weights, its images are noise", name, folder.Directory);
             }
 
-            logger.LogInformation("Loaded model {Model} ({PipelineClass}, {Provider}, native {Size}px, scheduler {Scheduler}, {Prediction})",
-                name, folder.PipelineClass, provider, native, info.DefaultScheduler, info.PredictionType);
-            return new StableDiffusionPipeline(folder, sessionOptions, components, prompts, unet, decoder, info);
+            logger.LogInformation("Loaded model {Model} ({PipelineClass}, {Provider}, native {Size}px, scheduler {Scheduler}, {Prediction}, tasks {Tasks}, safety checker {Safety})",
+                name, folder.PipelineClass, provider, native, info.DefaultScheduler, info.PredictionType, string.Join(", ", tasks), options.SafetyChecker ? "on" : "off");
+            return pipeline;
         }
         catch
         {
@@ -97,18 +118,58 @@ public sealed class StableDiffusionPipeline : IDisposable
         }
     }
 
+    /// <summary>Runs one generation. A task the model does not offer (see <see cref="ModelInfo.Tasks"/>) throws
+    /// <see cref="NotSupportedException"/>; a task without its input image throws <see cref="ArgumentException"/>.</summary>
     public GenerationResult Generate(GenerationSettings settings, GenerationObserver? observer = null, CancellationToken cancellationToken = default)
     {
         if (!Info.Tasks.Contains(settings.Task))
         {
-            throw new NotSupportedException($"Model '{Info.Name}' ({Info.PipelineClass}) cannot do {settings.Task}.");
+            throw new NotSupportedException(ModelTasks.Unsupported(Info, settings.Task));
         }
 
         return settings.Task switch
         {
             GenerationTask.TextToImage => TextToImage(settings, observer, cancellationToken),
-            _ => throw new NotSupportedException($"{settings.Task} is not available for '{Info.Name}'."),
+            GenerationTask.ImageToImage => ImageToImage(settings, observer, cancellationToken),
+            GenerationTask.Inpaint => Inpaint(settings, observer, cancellationToken),
+            GenerationTask.Upscale => Upscale(settings, observer, cancellationToken),
+            GenerationTask.DepthToImage => DepthToImage(settings, observer, cancellationToken),
+            _ => throw new NotSupportedException(ModelTasks.Unsupported(Info, settings.Task)),
         };
+    }
+
+    /// <summary>Opens the optional components the model's tasks (and the options) need.</summary>
+    private void LoadTaskComponents(IReadOnlyList<GenerationTask> tasks)
+    {
+        bool needsEncoder = tasks.Contains(GenerationTask.ImageToImage) || tasks.Contains(GenerationTask.Inpaint) || tasks.Contains(GenerationTask.DepthToImage);
+        if (needsEncoder)
+        {
+            _vaeEncoder = new VaeEncoder(Open(_components, "vae_encoder", _folder.VaeEncoderPath, _sessionOptions), _folder.ScalingFactor);
+        }
+
+        if (_options.SafetyChecker)
+        {
+            // A depth model's feature_extractor/ is DPT's (for its estimator); the checker then uses CLIP's defaults.
+            var features = Info.UnetInChannels == 5 ? FeatureExtractor.Clip : FeatureExtractor.Load(_folder.FeatureExtractorConfigPath, FeatureExtractor.Clip);
+            _safetyChecker = new SafetyChecker(Open(_components, "safety_checker", _folder.SafetyCheckerPath, _sessionOptions), features);
+        }
+
+        if (Info.DepthEstimator)
+        {
+            var features = FeatureExtractor.Load(_folder.FeatureExtractorConfigPath, FeatureExtractor.Dpt());
+            _depthEstimator = new DepthEstimator(Open(_components, "depth_estimator", _folder.DepthEstimatorPath, _sessionOptions), features);
+        }
+
+        if (tasks.Contains(GenerationTask.Upscale))
+        {
+            if (_options.MaxUpscaleLatentPixels < 64 || _options.UpscaleTileOverlap < 0)
+            {
+                throw new ArgumentException(
+                    $"MaxUpscaleLatentPixels must be at least 64 (an 8x8 tile) and UpscaleTileOverlap at least 0; got {_options.MaxUpscaleLatentPixels} and {_options.UpscaleTileOverlap}.");
+            }
+
+            _lowResNoise = new LowResNoise(_folder.LowResScheduler!);
+        }
     }
 
     private GenerationResult TextToImage(GenerationSettings settings, GenerationObserver? observer, CancellationToken cancellationToken)
@@ -147,7 +208,10 @@ public sealed class StableDiffusionPipeline : IDisposable
         int stepsRun = run.Stage("denoise", () =>
         {
             using var unetRun = _unet.CreateRun((guided ? 2 : 1) * images, run.LatentHeight, run.LatentWidth, hidden, _prompts.HiddenSize);
-            var loop = new DenoisingLoop(unetRun, scheduler, images, run.LatentHeight, run.LatentWidth, settings.GuidanceScale);
+            var loop = new DenoisingLoop(unetRun, scheduler, images, run.LatentHeight, run.LatentWidth, settings.GuidanceScale)
+            {
+                BeforeUNet = SampleHook(observer),
+            };
             return loop.Run(latents, 0, noise.Fill, observer, cancellationToken);
         });
 
@@ -175,6 +239,22 @@ public sealed class StableDiffusionPipeline : IDisposable
         }
 
         return hidden;
+    }
+
+    /// <summary>Copies the UNet's sample input for tests that check the channel layout (null = no copy, no cost).</summary>
+    private static Action<int, UNetRun>? SampleHook(GenerationObserver? observer)
+    {
+        if (observer?.OnUNetSample is not { } callback)
+        {
+            return null;
+        }
+
+        return (step, run) =>
+        {
+            var copy = new float[run.Sample.Length];
+            run.Sample.Read(copy);
+            callback(step, copy);
+        };
     }
 
     private double OnnxSeconds()
@@ -233,14 +313,16 @@ public sealed class StableDiffusionPipeline : IDisposable
         private readonly List<string> _logs = [];
         private readonly double _onnxStart;
 
-        public GenerationRun(StableDiffusionPipeline pipeline, GenerationSettings settings, GenerationObserver? observer)
+        /// <param name="defaultWidth">Output width when the request gives none (image tasks: the input's); null = native.</param>
+        public GenerationRun(StableDiffusionPipeline pipeline, GenerationSettings settings, GenerationObserver? observer,
+            int? defaultWidth = null, int? defaultHeight = null)
         {
             _pipeline = pipeline;
             _settings = settings;
             _observer = observer;
             _onnxStart = pipeline.OnnxSeconds();
-            Width = settings.Width ?? pipeline.Info.NativeWidth;
-            Height = settings.Height ?? pipeline.Info.NativeHeight;
+            Width = settings.Width ?? defaultWidth ?? pipeline.Info.NativeWidth;
+            Height = settings.Height ?? defaultHeight ?? pipeline.Info.NativeHeight;
             int factor = pipeline._folder.LatentFactor;
             if (Width % factor != 0 || Height % factor != 0)
             {
@@ -289,21 +371,44 @@ public sealed class StableDiffusionPipeline : IDisposable
         {
             int images = _settings.NumOutputs;
             int perImage = latents.Length / images;
-            var watermark = _settings.WatermarkPayload is { Length: > 0 } payload ? InvisibleWatermark.FromText(payload) : null;
+            var watermark = CreateWatermark();
             var results = new GeneratedImage[images];
             for (int k = 0; k < images; k++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var image = Stage("vae_decode", () => _pipeline._vaeDecoder.Decode(latents.AsSpan(k * perImage, perImage), LatentHeight, LatentWidth));
-                bool marked = watermark is not null && Stage("watermark", () => watermark.Embed(image.Pixels, image.Width, image.Height));
-                long seed = _settings.Seed + k;
-                string parameters = GenerationParameters.Format(_settings, scheduler, seed, image.Width, image.Height,
-                    _settings.ModelName ?? _pipeline.Info.Name);
-                byte[] png = Stage("png", () => PngWriter.Encode(image, parameters));
-                results[k] = new GeneratedImage(k, seed, png, image.Width, image.Height, marked, NsfwDetected: false);
+                results[k] = Encode(k, image, scheduler, watermark);
             }
 
-            return new GenerationResult(results, _stages, _pipeline.OnnxSeconds() - _onnxStart, stepsRun, _logs);
+            return Result(results, stepsRun);
         }
+
+        /// <summary>The end of every image: safety checker (black out when flagged), watermark, PNG with parameters.</summary>
+        public GeneratedImage Encode(int k, RgbImage image, string scheduler, InvisibleWatermark? watermark)
+        {
+            bool nsfw = false;
+            if (_pipeline._safetyChecker is { } checker && _settings.SafetyChecker != false)
+            {
+                nsfw = Stage("safety_checker", () => checker.CheckAndBlackOut(image));
+                if (nsfw)
+                {
+                    // A black image carries no watermark: dwtDct on a saturated image wraps around (DESIGN §4).
+                    Log($"image {k}: potential NSFW content detected; replaced by a black image");
+                }
+            }
+
+            bool marked = !nsfw && watermark is not null && Stage("watermark", () => watermark.Embed(image.Pixels, image.Width, image.Height));
+            long seed = _settings.Seed + k;
+            string parameters = GenerationParameters.Format(_settings, scheduler, seed, image.Width, image.Height,
+                _settings.ModelName ?? _pipeline.Info.Name);
+            byte[] png = Stage("png", () => PngWriter.Encode(image, parameters));
+            return new GeneratedImage(k, seed, png, image.Width, image.Height, marked, nsfw);
+        }
+
+        public InvisibleWatermark? CreateWatermark() =>
+            _settings.WatermarkPayload is { Length: > 0 } payload ? InvisibleWatermark.FromText(payload) : null;
+
+        public GenerationResult Result(GeneratedImage[] images, int stepsRun) =>
+            new(images, _stages, _pipeline.OnnxSeconds() - _onnxStart, stepsRun, _logs);
     }
 }
