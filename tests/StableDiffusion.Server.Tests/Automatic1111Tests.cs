@@ -4,8 +4,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using StableDiffusion.Core.Imaging;
-using StableDiffusion.Core.Pipelines;
-using StableDiffusion.Server.Models;
 using StableDiffusion.Server.Tests.Support;
 
 namespace StableDiffusion.Server.Tests;
@@ -253,7 +251,7 @@ public sealed class Automatic1111Tests
     }
 
     [Fact]
-    public async Task Img2img_runs_or_names_the_task_the_model_lacks()
+    public async Task Img2img_wiki_payload_runs_on_raw_base64()
     {
         // The A1111 wiki's img2img example (w-e-w's gist): raw base64 init_images, denoising_strength 0.5.
         await using var factory = new ServerFactory();
@@ -265,19 +263,43 @@ public sealed class Automatic1111Tests
              "n_iter": 1, "init_images": ["{{init}}"], "batch_size": 1}
             """);
 
-        var catalog = factory.Service<ModelCatalog>();
-        if (catalog.InfoOf(catalog.Default)!.Tasks.Contains(GenerationTask.ImageToImage))
-        {
-            Assert.Equal(HttpStatusCode.OK, status);
-            Assert.Single(body["images"]!.AsArray());
-            Assert.Equal(0.5, Info(body)["denoising_strength"]!.GetValue<double>());
-            Assert.Null(body["parameters"]!["init_images"]);
-        }
-        else
-        {
-            Assert.Equal(HttpStatusCode.BadRequest, status);
-            Assert.Contains("cannot do image-to-image", body["errors"]!["init_images"]![0]!.GetValue<string>());
-        }
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        var image = Convert.FromBase64String(Assert.Single(body["images"]!.AsArray())!.GetValue<string>());
+        Assert.Equal(0.5, Info(body)["denoising_strength"]!.GetValue<double>());
+        Assert.Contains("Denoising strength: 0.5", PngWriter.ReadParameters(image));
+        Assert.Null(body["parameters"]!["init_images"]);
+    }
+
+    [Fact]
+    public async Task Img2img_with_a_mask_is_inpainting()
+    {
+        await using var factory = new ServerFactory();
+        var client = await factory.ReadyClientAsync();
+        var init = "data:image/png;base64," + Convert.ToBase64String(OpenAiImagesTests.TestPng());
+        var mask = Convert.ToBase64String(OpenAiImagesTests.TestPng(transparentHalf: true));
+
+        var (status, body) = await PostAsync(client, "/sdapi/v1/img2img", $$"""
+            {"prompt": "a door", "seed": 2, "steps": 4, "width": 64, "height": 64, "init_images": ["{{init}}"], "mask": "{{mask}}",
+             "mask_blur": 4, "inpainting_fill": 1, "inpaint_full_res": false, "include_init_images": true}
+            """);
+
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        Assert.Single(body["images"]!.AsArray());
+        Assert.Equal(0.75, Info(body)["denoising_strength"]!.GetValue<double>());
+        Assert.Equal(mask, body["parameters"]!["mask"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Img2img_on_a_model_without_the_task_names_why()
+    {
+        await using var factory = new ServerFactory(new() { ["Models:Items:0:Path"] = OpenAiImagesTests.TextOnlyModel() });
+        var client = await factory.ReadyClientAsync();
+        var init = Convert.ToBase64String(OpenAiImagesTests.TestPng());
+
+        var (status, body) = await PostAsync(client, "/sdapi/v1/img2img", $$"""{"prompt": "x", "init_images": ["{{init}}"]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("cannot do image-to-image", body["errors"]!["init_images"]![0]!.GetValue<string>());
     }
 
     [Fact]

@@ -4,9 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using StableDiffusion.Core.Pipelines;
 using StableDiffusion.Server.Api;
-using StableDiffusion.Server.Models;
 using StableDiffusion.Server.Tests.Support;
 
 namespace StableDiffusion.Server.Tests;
@@ -257,47 +255,51 @@ public sealed class OpenAiImagesTests
     }
 
     [Fact]
-    public async Task Edits_without_a_mask_are_img2img_or_an_error_naming_the_missing_task()
+    public async Task Edits_without_a_mask_are_img2img_at_the_input_size()
     {
         await using var factory = new ServerFactory();
         var client = await factory.ReadyClientAsync();
 
-        var response = await client.PostAsync("/v1/images/edits", EditForm(withMask: false));
+        var response = await client.PostAsync("/v1/images/edits", EditForm(withMask: false, size: null));
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+        var listed = JsonNode.Parse(await client.GetStringAsync("/v1/predictions"))!["results"]![0]!;
 
-        if (Tasks(factory).Contains(GenerationTask.ImageToImage))
-        {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal(PngSignature, Convert.FromBase64String(body["data"]![0]!["b64_json"]!.GetValue<string>())[..8]);
-        }
-        else
-        {
-            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-            Assert.Equal("image", Error(body)["param"]!.GetValue<string>());
-            Assert.Contains("cannot do image-to-image", Error(body)["message"]!.GetValue<string>());
-        }
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToJsonString());
+        using var image = Image.Load(Convert.FromBase64String(body["data"]![0]!["b64_json"]!.GetValue<string>()));
+        Assert.Equal((72, 64), (image.Width, image.Height));
+        Assert.Contains("Denoising strength: 0.8", PngText(body));
+        Assert.Equal("(image)", listed["input"]!["image"]!.GetValue<string>());
     }
 
     [Fact]
-    public async Task Edits_with_a_mask_are_inpainting_or_an_error_naming_the_missing_task()
+    public async Task Edits_with_a_mask_are_inpainting()
     {
         await using var factory = new ServerFactory();
         var client = await factory.ReadyClientAsync();
 
         var response = await client.PostAsync("/v1/images/edits", EditForm(withMask: true));
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+        var listed = JsonNode.Parse(await client.GetStringAsync("/v1/predictions"))!["results"]![0]!;
 
-        if (Tasks(factory).Contains(GenerationTask.Inpaint))
-        {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Single(body["data"]!.AsArray());
-        }
-        else
-        {
-            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-            Assert.Equal("mask", Error(body)["param"]!.GetValue<string>());
-            Assert.Contains("cannot do inpainting", Error(body)["message"]!.GetValue<string>());
-        }
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToJsonString());
+        Assert.Single(body["data"]!.AsArray());
+        Assert.Equal("(mask)", listed["input"]!["mask"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData(false, "image", "cannot do image-to-image")]
+    [InlineData(true, "mask", "cannot do inpainting")]
+    public async Task Edits_on_a_model_without_the_task_answer_400_naming_why(bool withMask, string param, string message)
+    {
+        await using var factory = new ServerFactory(new() { ["Models:Items:0:Path"] = TextOnlyModel() });
+        var client = await factory.ReadyClientAsync();
+
+        var response = await client.PostAsync("/v1/images/edits", EditForm(withMask));
+        var error = Error(JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject());
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(param, error["param"]!.GetValue<string>());
+        Assert.Contains(message, error["message"]!.GetValue<string>());
     }
 
     [Fact]
@@ -340,10 +342,21 @@ public sealed class OpenAiImagesTests
         Assert.Equal(png.ToArray(), OpenAiMask.ToRepaintMask(png.ToArray(), 4096));
     }
 
-    private static IReadOnlyList<GenerationTask> Tasks(ServerFactory factory)
+    private static string PngText(JsonObject body)
+        => StableDiffusion.Core.Imaging.PngWriter.ReadParameters(Convert.FromBase64String(body["data"]![0]!["b64_json"]!.GetValue<string>()))!;
+
+    /// <summary>The tiny model without its vae_encoder: a model that offers text-to-image only.</summary>
+    internal static string TextOnlyModel()
     {
-        var catalog = factory.Service<ModelCatalog>();
-        return catalog.InfoOf(catalog.Default)!.Tasks;
+        var folder = TinyModel.TempFolder("tiny-text-only");
+        foreach (var file in Directory.EnumerateFiles(TinyModel.Path, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(folder, Path.GetRelativePath(TinyModel.Path, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        Directory.Delete(Path.Combine(folder, "vae_encoder"), recursive: true);
+        return folder;
     }
 
     internal static byte[] TestPng(int width = 64, int height = 64, bool transparentHalf = false)
@@ -363,18 +376,22 @@ public sealed class OpenAiImagesTests
         return stream.ToArray();
     }
 
-    private static MultipartFormDataContent EditForm(bool withMask)
+    private static MultipartFormDataContent EditForm(bool withMask, string? size = "64x64")
     {
         var form = new MultipartFormDataContent
         {
             { new StringContent("a red door"), "prompt" },
             { new StringContent("1"), "n" },
-            { new StringContent("64x64"), "size" },
             { new StringContent("b64_json"), "response_format" },
-            { new StringContent("2"), "steps" },
+            { new StringContent("4"), "steps" },
             { new StringContent("3"), "seed" },
         };
-        var image = new ByteArrayContent(TestPng());
+        if (size is not null)
+        {
+            form.Add(new StringContent(size), "size");
+        }
+        // 75x66: without a size the edit keeps it, rounded down to multiples of 8 (72x64).
+        var image = new ByteArrayContent(size is null ? TestPng(75, 66) : TestPng());
         image.Headers.ContentType = new MediaTypeHeaderValue("image/png");
         form.Add(image, "image", "image.png");
         if (withMask)
