@@ -27,24 +27,6 @@ public static class Automatic1111Api
         ["prompt_strength"] = "denoising_strength",
     };
 
-    // A1111 fields echoed back in `parameters` when sent (A1111 echoes its whole request model; fields it does not know,
-    // such as SillyTavern's `url` and `auth`, are not part of it and are not echoed).
-    private static readonly string[] EchoedFields =
-    [
-        "styles", "subseed", "subseed_strength", "seed_resize_from_h", "seed_resize_from_w", "restore_faces", "tiling",
-        "do_not_save_samples", "do_not_save_grid", "eta", "s_min_uncond", "s_churn", "s_tmax", "s_tmin", "s_noise",
-        "override_settings", "override_settings_restore_afterwards", "sampler_index", "script_name", "script_args",
-        "send_images", "save_images", "alwayson_scripts", "enable_hr", "hr_scale", "hr_upscaler", "hr_second_pass_steps",
-        "hr_resize_x", "hr_resize_y", "resize_mode", "image_cfg_scale", "mask_blur", "inpainting_fill", "inpaint_full_res",
-        "inpaint_full_res_padding", "inpainting_mask_invert", "include_init_images", "clip_skip",
-    ];
-
-    // A1111's defaults (modules/processing.py StableDiffusionProcessing, and the API's sampler default).
-    private const int DefaultSteps = 50;
-    private const double DefaultCfgScale = 7.0;
-    private const int DefaultSize = 512;
-    private const double DefaultDenoisingStrength = 0.75;
-
     public static WebApplication MapAutomatic1111(this WebApplication app)
     {
         var session = new Automatic1111Session(app.Services.GetRequiredService<ModelCatalog>());
@@ -53,7 +35,7 @@ public static class Automatic1111Api
             .RequireRateLimiting(ApiEdges.RateLimitPolicy)
             .WithTags("AUTOMATIC1111");
 
-        sdapi.MapPost("/txt2img", (HttpContext context, [AsParameters] GenerationServicesForA1111 services) => GenerateAsync(context, session, services, img2img: false))
+        sdapi.MapPost("/txt2img", (HttpContext context, [AsParameters] Dependencies services) => GenerateAsync(context, session, services, img2img: false))
             .WithName("A1111Txt2Img")
             .Accepts<JsonObject>("application/json")
             .WithRequestExample(new JsonObject
@@ -68,7 +50,7 @@ public static class Automatic1111Api
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
-        sdapi.MapPost("/img2img", (HttpContext context, [AsParameters] GenerationServicesForA1111 services) => GenerateAsync(context, session, services, img2img: true))
+        sdapi.MapPost("/img2img", (HttpContext context, [AsParameters] Dependencies services) => GenerateAsync(context, session, services, img2img: true))
             .WithName("A1111Img2Img")
             .WithSummary("Image to image and inpainting (AUTOMATIC1111 API)")
             .WithDescription("As txt2img, plus `init_images` (base64, the first is used), `mask` (white = repaint) and `denoising_strength` (default 0.75). A model that cannot do the task answers 400 naming the reason.")
@@ -124,7 +106,7 @@ public static class Automatic1111Api
     }
 
     /// <summary>The services a generation needs, bundled so the route handlers stay short.</summary>
-    public sealed record GenerationServicesForA1111(
+    public sealed record Dependencies(
         ModelCatalog Catalog,
         GenerationRequestValidator Validator,
         JobDispatcher Dispatcher,
@@ -133,7 +115,7 @@ public static class Automatic1111Api
         IOptions<QueueOptions> QueueOptions,
         TimeProvider Time);
 
-    private static async Task<IResult> GenerateAsync(HttpContext context, Automatic1111Session session, GenerationServicesForA1111 s, bool img2img)
+    private static async Task<IResult> GenerateAsync(HttpContext context, Automatic1111Session session, Dependencies s, bool img2img)
     {
         var limits = s.Limits.CurrentValue;
         var (document, bodyError, tooLarge) = await RequestBodies.ReadObjectAsync(context.Request, limits.MaxBodyBytes);
@@ -147,91 +129,12 @@ public static class Automatic1111Api
         }
         using (document)
         {
-            var root = document.RootElement;
-            var f = new LooseFields(root);
-            var prompt = f.String("prompt") ?? "";
-            var negative = f.String("negative_prompt") ?? "";
-            var steps = f.Int("steps") ?? DefaultSteps;
-            var cfg = f.Double("cfg_scale") ?? DefaultCfgScale;
-            var width = f.Int("width") ?? DefaultSize;
-            var height = f.Int("height") ?? DefaultSize;
-            var seed = f.Long("seed") ?? -1;
-            var batch = f.Int("batch_size") ?? 1;
-            var iterations = f.Int("n_iter") ?? 1;
-            var sampler = f.String("sampler_name") ?? f.String("sampler_index") ?? Automatic1111Samplers.Default;
-            var scheduleType = f.String("scheduler");
-            var sendImages = f.Bool("send_images") ?? true;
-            var overrides = f.Object("override_settings");
-            var checkpoint = overrides?.String("sd_model_checkpoint");
-            foreach (var (field, message) in overrides?.Errors ?? [])
+            var parsed = Automatic1111Request.Read(document.RootElement, img2img, s.Catalog, session.Checkpoint, limits, out var errors);
+            if (parsed is null)
             {
-                f.Errors["override_settings." + field] = message;
+                return Problems.Validation(errors);
             }
-            double? denoising = null;
-            string? initImage = null, mask = null;
-            var includeInitImages = false;
-            if (img2img)
-            {
-                denoising = f.Double("denoising_strength") ?? DefaultDenoisingStrength;
-                includeInitImages = f.Bool("include_init_images") ?? false;
-                var initImages = f.Strings("init_images");
-                if (initImages is null || initImages.Count == 0)
-                {
-                    f.Errors.TryAdd("init_images", "is required: at least one base64 image");
-                }
-                else
-                {
-                    initImage = ToDataUri(initImages[0]);
-                }
-                mask = f.String("mask") is { Length: > 0 } m ? ToDataUri(m) : null;
-            }
-            var scheduler = Automatic1111Samplers.Resolve(sampler, scheduleType, out var samplerField, out var samplerError);
-            if (samplerError is not null)
-            {
-                f.Errors[samplerField!] = samplerError;
-            }
-            if (iterations < 1)
-            {
-                f.Errors["n_iter"] = "must be at least 1";
-            }
-            else if (batch >= 1 && (long)batch * iterations > limits.MaxOutputs)
-            {
-                f.Errors["n_iter"] = $"batch_size × n_iter is {(long)batch * iterations} images; at most {limits.MaxOutputs} are accepted per request";
-            }
-
-            ServedModel model = session.Checkpoint;
-            if (checkpoint is not null)
-            {
-                if (Automatic1111Checkpoints.Resolve(s.Catalog, checkpoint) is { } chosen)
-                {
-                    model = chosen;
-                }
-                else
-                {
-                    f.Errors["override_settings.sd_model_checkpoint"] = UnknownCheckpoint(checkpoint, s.Catalog);
-                }
-            }
-            if (f.Errors.Count > 0)
-            {
-                return Problems.Validation(f.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }));
-            }
-
-            var input = new GenerationInput
-            {
-                Prompt = prompt,
-                NegativePrompt = negative,
-                Width = width,
-                Height = height,
-                NumOutputs = batch,
-                NumInferenceSteps = steps,
-                GuidanceScale = cfg,
-                Scheduler = scheduler,
-                // A1111's get_fixed_seed: -1 means "draw one".
-                Seed = seed == -1 ? null : seed,
-                Image = initImage,
-                Mask = mask,
-                PromptStrength = denoising,
-            };
+            var (input, model, batch, iterations) = (parsed.Input, parsed.Model, parsed.BatchSize, parsed.Iterations);
             var validation = s.Validator.Validate(model.Name, input, "override_settings.sd_model_checkpoint");
             if (!validation.IsValid)
             {
@@ -299,12 +202,10 @@ public static class Automatic1111Api
                 session.End(run);
             }
 
-            var parameters = Parameters(root, img2img, includeInitImages, prompt, negative, seed, sampler, scheduleType, steps, cfg,
-                width, height, batch, iterations, denoising);
-            var info = Automatic1111Info.Build(request, model, outputs.Select(o => o.Seed).ToArray(), batch, denoising,
-                scheduleType, run.JobTimestamp);
-            var images = sendImages ? outputs.Select(o => Convert.ToBase64String(o.File.Bytes)).ToArray() : [];
-            return TypedResults.Ok(new Automatic1111ImagesResponse(images, parameters, info));
+            var info = Automatic1111Info.Build(request, model, outputs.Select(o => o.Seed).ToArray(), batch, parsed.DenoisingStrength,
+                parsed.ScheduleType, run.JobTimestamp);
+            var images = parsed.SendImages ? outputs.Select(o => Convert.ToBase64String(o.File.Bytes)).ToArray() : [];
+            return TypedResults.Ok(new Automatic1111ImagesResponse(images, parsed.Parameters, info));
         }
     }
 
@@ -319,7 +220,7 @@ public static class Automatic1111Api
         {
             if (Automatic1111Checkpoints.Resolve(catalog, checkpoint) is not { } model)
             {
-                return Problems.Validation(new Dictionary<string, string[]> { ["sd_model_checkpoint"] = [UnknownCheckpoint(checkpoint, catalog)] });
+                return Problems.Validation(new Dictionary<string, string[]> { ["sd_model_checkpoint"] = [Automatic1111Checkpoints.Unknown(checkpoint, catalog)] });
             }
             session.Checkpoint = model;
         }
@@ -344,40 +245,6 @@ public static class Automatic1111Api
         ["show_progress_every_n_steps"] = -1,
     };
 
-    private static JsonObject Parameters(JsonElement root, bool img2img, bool includeInitImages, string prompt, string negative, long seed,
-        string sampler, string? scheduleType, int steps, double cfg, int width, int height, int batch, int iterations, double? denoising)
-    {
-        var parameters = new JsonObject
-        {
-            ["prompt"] = prompt,
-            ["negative_prompt"] = negative,
-            ["seed"] = seed,
-            ["sampler_name"] = sampler,
-            ["scheduler"] = scheduleType,
-            ["batch_size"] = batch,
-            ["n_iter"] = iterations,
-            ["steps"] = steps,
-            ["cfg_scale"] = cfg,
-            ["width"] = width,
-            ["height"] = height,
-            ["denoising_strength"] = denoising,
-        };
-        foreach (var field in EchoedFields)
-        {
-            if (root.TryGetProperty(field, out var value))
-            {
-                parameters[field] = JsonNode.Parse(value.GetRawText());
-            }
-        }
-        if (img2img)
-        {
-            // A1111 drops the (large) input images from the echo unless include_init_images is set.
-            parameters["init_images"] = includeInitImages && root.TryGetProperty("init_images", out var images) ? JsonNode.Parse(images.GetRawText()) : null;
-            parameters["mask"] = includeInitImages && root.TryGetProperty("mask", out var m) ? JsonNode.Parse(m.GetRawText()) : null;
-        }
-        return parameters;
-    }
-
     private static Dictionary<string, string[]> RenameFields(IReadOnlyDictionary<string, string[]> errors)
     {
         var renamed = new Dictionary<string, string[]>();
@@ -388,14 +255,4 @@ public static class Automatic1111Api
         }
         return renamed;
     }
-
-    private static string UnknownCheckpoint(string checkpoint, ModelCatalog catalog)
-        => $"unknown checkpoint '{checkpoint}'; one of {string.Join(", ", catalog.Models.Select(Automatic1111Checkpoints.Title))}";
-
-    /// <summary>A1111 accepts raw base64 or a data URI (modules/api/api.py decode_base64_to_image); ours reads data URIs.</summary>
-    private static string ToDataUri(string value)
-        => value.StartsWith("data:", StringComparison.OrdinalIgnoreCase) || value.StartsWith("http:", StringComparison.OrdinalIgnoreCase)
-            || value.StartsWith("https:", StringComparison.OrdinalIgnoreCase)
-            ? value
-            : "data:application/octet-stream;base64," + value;
 }

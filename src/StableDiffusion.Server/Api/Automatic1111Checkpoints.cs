@@ -40,4 +40,7 @@ public static class Automatic1111Checkpoints
         var name = bracket > 0 ? wanted[..bracket] : wanted;
         return catalog.Find(name) ?? catalog.Find(System.IO.Path.GetFileNameWithoutExtension(name));
     }
+
+    public static string Unknown(string checkpoint, ModelCatalog catalog)
+        => $"unknown checkpoint '{checkpoint}'; one of {string.Join(", ", catalog.Models.Select(Title))}";
 }
