@@ -251,6 +251,29 @@ public sealed class Automatic1111Tests
     }
 
     [Fact]
+    public async Task Current_image_is_the_last_finished_batch_only_when_asked()
+    {
+        await using var factory = new ServerFactory(new() { ["Limits:MaxSteps"] = "1000" });
+        var client = await factory.ReadyClientAsync();
+        var call = PostAsync(client, "/sdapi/v1/txt2img", """
+            {"prompt": "two batches", "steps": 1000, "width": 128, "height": 128, "n_iter": 2, "seed": 5, "sampler_name": "Euler"}
+            """);
+
+        var second = await PollProgressAsync(client, p => p["state"]!["job_no"]!.GetValue<int>() == 1);
+        var asked = JsonNode.Parse(await client.GetStringAsync("/sdapi/v1/progress?skip_current_image=false"))!;
+        await client.PostAsync("/sdapi/v1/interrupt", null);
+        var (status, body) = await call;
+
+        Assert.Null(second["current_image"]);
+        var preview = Convert.FromBase64String(asked["current_image"]!.GetValue<string>());
+        Assert.Equal(PngSignature, preview[..8]);
+        // The interrupted call returns the finished first batch, which is what current_image showed.
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(Convert.ToBase64String(preview), Assert.Single(body["images"]!.AsArray())!.GetValue<string>());
+        Assert.Equal([5L], Info(body)["all_seeds"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray());
+    }
+
+    [Fact]
     public async Task Img2img_wiki_payload_runs_on_raw_base64()
     {
         // The A1111 wiki's img2img example (w-e-w's gist): raw base64 init_images, denoising_strength 0.5.
