@@ -97,7 +97,7 @@ public sealed record Automatic1111Request(
             f.Errors["n_iter"] = $"batch_size × n_iter is {(long)batch * iterations} images; at most {limits.MaxOutputs} are accepted per request";
         }
         var model = checkpoint;
-        if (checkpointName is not null)
+        if (!string.IsNullOrWhiteSpace(checkpointName))
         {
             if (Automatic1111Checkpoints.Resolve(catalog, checkpointName) is { } chosen)
             {

@@ -270,7 +270,7 @@ public static class OpenAiImagesApi
 
     /// <summary>OpenAI's own model ids mean "the default model", so clients that hard-code them still work.</summary>
     private static string? ModelReference(string? model)
-        => model is null || model.StartsWith("dall-e", StringComparison.OrdinalIgnoreCase)
+        => string.IsNullOrWhiteSpace(model) || model.StartsWith("dall-e", StringComparison.OrdinalIgnoreCase)
             || model.StartsWith("gpt-image", StringComparison.OrdinalIgnoreCase) ? null : model;
 
     private static Dictionary<string, string[]> RenameFields(IReadOnlyDictionary<string, string[]> errors)
