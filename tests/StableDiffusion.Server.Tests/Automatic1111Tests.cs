@@ -274,6 +274,25 @@ public sealed class Automatic1111Tests
     }
 
     [Fact]
+    public async Task Skip_drops_the_running_batch_and_the_call_goes_on()
+    {
+        await using var factory = new ServerFactory(new() { ["Limits:MaxSteps"] = "1000" });
+        var client = await factory.ReadyClientAsync();
+        var call = PostAsync(client, "/sdapi/v1/txt2img", """
+            {"prompt": "skip one", "steps": 300, "width": 128, "height": 128, "n_iter": 2, "seed": 5, "sampler_name": "Euler"}
+            """);
+
+        await PollProgressAsync(client, p => p["state"]!["job_no"]!.GetValue<int>() == 0 && p["state"]!["sampling_step"]!.GetValue<int>() > 0);
+        await client.PostAsync("/sdapi/v1/skip", null);
+        var (status, body) = await call;
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Single(body["images"]!.AsArray());
+        // The second batch's seed: the first (seed 5) was skipped.
+        Assert.Equal([6L], Info(body)["all_seeds"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray());
+    }
+
+    [Fact]
     public async Task Img2img_wiki_payload_runs_on_raw_base64()
     {
         // The A1111 wiki's img2img example (w-e-w's gist): raw base64 init_images, denoising_strength 0.5.
