@@ -226,7 +226,7 @@ public sealed class Automatic1111Tests
         await using var factory = new ServerFactory();
         var client = await factory.ReadyClientAsync();
         var call = PostAsync(client, "/sdapi/v1/txt2img", """
-            {"prompt": "slow", "steps": 1000, "width": 512, "height": 512, "n_iter": 2, "seed": 7}
+            {"prompt": "slow", "steps": 999, "width": 512, "height": 512, "n_iter": 2, "seed": 7}
             """);
 
         var running = await PollProgressAsync(client, p => p["state"]!["sampling_step"]!.GetValue<int>() > 0);
@@ -238,7 +238,7 @@ public sealed class Automatic1111Tests
         Assert.Equal("scripts_txt2img", running["state"]!["job"]!.GetValue<string>());
         Assert.Equal(2, running["state"]!["job_count"]!.GetValue<int>());
         Assert.Equal(0, running["state"]!["job_no"]!.GetValue<int>());
-        Assert.Equal(1000, running["state"]!["sampling_steps"]!.GetValue<int>());
+        Assert.Equal(999, running["state"]!["sampling_steps"]!.GetValue<int>());
         Assert.True(running["eta_relative"]!.GetValue<double>() > 0);
         Assert.Equal("{}", await interrupt.Content.ReadAsStringAsync());
         // A1111 answers an interrupted call normally, with what it finished (here: nothing).
@@ -253,10 +253,10 @@ public sealed class Automatic1111Tests
     [Fact]
     public async Task Current_image_is_the_last_finished_batch_only_when_asked()
     {
-        await using var factory = new ServerFactory(new() { ["Limits:MaxSteps"] = "1000" });
+        await using var factory = new ServerFactory(new() { ["Limits:MaxSteps"] = "999" });
         var client = await factory.ReadyClientAsync();
         var call = PostAsync(client, "/sdapi/v1/txt2img", """
-            {"prompt": "two batches", "steps": 1000, "width": 128, "height": 128, "n_iter": 2, "seed": 5, "sampler_name": "Euler"}
+            {"prompt": "two batches", "steps": 999, "width": 128, "height": 128, "n_iter": 2, "seed": 5, "sampler_name": "Euler"}
             """);
 
         var second = await PollProgressAsync(client, p => p["state"]!["job_no"]!.GetValue<int>() == 1);
@@ -276,7 +276,7 @@ public sealed class Automatic1111Tests
     [Fact]
     public async Task Skip_drops_the_running_batch_and_the_call_goes_on()
     {
-        await using var factory = new ServerFactory(new() { ["Limits:MaxSteps"] = "1000" });
+        await using var factory = new ServerFactory(new() { ["Limits:MaxSteps"] = "999" });
         var client = await factory.ReadyClientAsync();
         var call = PostAsync(client, "/sdapi/v1/txt2img", """
             {"prompt": "skip one", "steps": 300, "width": 128, "height": 128, "n_iter": 2, "seed": 5, "sampler_name": "Euler"}

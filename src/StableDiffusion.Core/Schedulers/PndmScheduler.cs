@@ -81,7 +81,8 @@ public sealed class PndmScheduler : IScheduler
         else
         {
             prevTimestep = timestep;
-            timestep += ratio;
+            // With as many steps as training timesteps this would reach alphas_cumprod[1000] (diffusers: IndexError).
+            timestep = Math.Min(timestep + ratio, Config.NumTrainTimesteps - 1);
         }
 
         var alphaProd = _noise.AlphasCumprod[timestep];

@@ -14,6 +14,7 @@ internal static class TimestepSpacing
     public static double[] Descending(SchedulerConfig config, int steps, bool roundLinspace)
     {
         var train = config.NumTrainTimesteps;
+        CheckSteps(train, steps);
         var result = new double[steps];
         switch (config.TimestepSpacing)
         {
@@ -30,7 +31,9 @@ internal static class TimestepSpacing
                 var ratio = train / steps;
                 for (var i = 0; i < steps; i++)
                 {
-                    result[i] = (double)(steps - 1 - i) * ratio + config.StepsOffset;
+                    // diffusers indexes alphas_cumprod[1000] (IndexError) when steps == num_train_timesteps and
+                    // steps_offset == 1; the last trained timestep is the nearest valid one.
+                    result[i] = Math.Min((double)(steps - 1 - i) * ratio + config.StepsOffset, train - 1);
                 }
 
                 break;
@@ -54,11 +57,23 @@ internal static class TimestepSpacing
         return result;
     }
 
+    /// <summary>At most num_train_timesteps − 1 steps. diffusers refuses more than num_train_timesteps (a step ratio of
+    /// 0), and at exactly that many, with steps_offset 1, two steps land on the same timestep: DPM-Solver and LMS then
+    /// divide by a zero interval (NaN) and PNDM/DDIM index past the schedule.</summary>
+    private static void CheckSteps(int train, int steps)
+    {
+        if (steps < 1 || steps >= train)
+        {
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"The number of inference steps must be between 1 and {train - 1} (num_train_timesteps - 1).");
+        }
+    }
+
     /// <summary>DPMSolverMultistepScheduler's variant: "linspace" and "leading" divide the range into steps + 1 parts and
     /// drop the final 0, so its "leading" ratio is <c>num_train_timesteps // (steps + 1)</c>.</summary>
     public static double[] DpmSolver(SchedulerConfig config, int steps)
     {
         var train = config.NumTrainTimesteps;
+        CheckSteps(train, steps);
         var result = new double[steps];
         switch (config.TimestepSpacing)
         {

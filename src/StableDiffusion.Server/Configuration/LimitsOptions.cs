@@ -11,7 +11,7 @@ public sealed class LimitsOptions
     [Range(64, 8_192)] public int MaxHeight { get; set; } = 1_024;
     /// <summary>Width × height; bounds the latent and VAE memory.</summary>
     [Range(4_096, 67_108_864)] public int MaxPixels { get; set; } = 1_048_576;
-    [Range(1, 1_000)] public int MaxSteps { get; set; } = 150;
+    [Range(1, 999)] public int MaxSteps { get; set; } = 150;
     [Range(1, 64)] public int MaxOutputs { get; set; } = 4;
     /// <summary>Characters; the tokenizer truncates at 77 tokens anyway, this bounds the work before it.</summary>
     [Range(1, 100_000)] public int MaxPromptLength { get; set; } = 2_000;

@@ -19,7 +19,7 @@ public static class Wire
     };
 
     /// <summary>A job that takes many denoising steps, so it is still running when the test acts on it.</summary>
-    public static JsonObject SlowInput() => Input(steps: 1000, size: 512);
+    public static JsonObject SlowInput() => Input(steps: 999, size: 512);
 
     public static async Task<HttpResponseMessage> CreateAsync(HttpClient client, JsonObject input, JsonObject? extra = null, string? prefer = null)
     {

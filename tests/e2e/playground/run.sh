@@ -47,7 +47,7 @@ echo "== starting the server on 127.0.0.1:$port"
 (cd "$(dirname "$dll")" && \
   Models__DemoModelPath="$work/demo-random-weights" \
   Models__ExecutionProvider=cpu \
-  Limits__MaxSteps=1000 \
+  Limits__MaxSteps=999 \
   Auth__ApiKeys__0="$api_key" \
   RateLimits__Enabled=false \
   Cors__Origins__0="http://127.0.0.1:$allowed_port" \

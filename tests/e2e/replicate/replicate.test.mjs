@@ -115,7 +115,7 @@ test("predictions.create then replicate.wait reaches succeeded with logs and met
 });
 
 test("predictions.cancel stops a running prediction", async () => {
-  const created = await replicate.predictions.create({ version: "demo-random-weights", input: input({ width: 512, height: 512, num_inference_steps: 1000 }) });
+  const created = await replicate.predictions.create({ version: "demo-random-weights", input: input({ width: 512, height: 512, num_inference_steps: 999 }) });
   let current = created;
   while (!(current.status === "processing" && /\| 1\//.test(current.logs))) {
     await new Promise((r) => setTimeout(r, 20));

@@ -43,7 +43,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" -addext 
 echo "== starting the server on 127.0.0.1:$port (http) and :$tls_port (https)"
 Models__DemoModelPath="$work/demo-random-weights" \
 Models__ExecutionProvider=cpu \
-Limits__MaxSteps=1000 \
+Limits__MaxSteps=999 \
 Auth__ApiKeys__0="$api_key" \
 RateLimits__Enabled=false \
 Webhooks__AllowPrivateTargets=true \
