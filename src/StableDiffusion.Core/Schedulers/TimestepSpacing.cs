@@ -60,11 +60,11 @@ internal static class TimestepSpacing
     /// <summary>At most num_train_timesteps − 1 steps. diffusers refuses more than num_train_timesteps (a step ratio of
     /// 0), and at exactly that many, with steps_offset 1, two steps land on the same timestep: DPM-Solver and LMS then
     /// divide by a zero interval (NaN) and PNDM/DDIM index past the schedule.</summary>
-    private static void CheckSteps(int train, int steps)
+    private static void CheckSteps(int train, int steps, int headroom = 1)
     {
-        if (steps < 1 || steps >= train)
+        if (steps < 1 || steps > train - headroom)
         {
-            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"The number of inference steps must be between 1 and {train - 1} (num_train_timesteps - 1).");
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"The number of inference steps must be between 1 and {train - headroom} for this scheduler (num_train_timesteps {train}).");
         }
     }
 
@@ -73,7 +73,9 @@ internal static class TimestepSpacing
     public static double[] DpmSolver(SchedulerConfig config, int steps)
     {
         var train = config.NumTrainTimesteps;
-        CheckSteps(train, steps);
+        // Its "leading" first timestep is steps·(train // (steps + 1)) + steps_offset: from 999 steps on it reaches
+        // 1000, whose sigma clamps onto 999's, and the zero interval between them is a NaN.
+        CheckSteps(train, steps, headroom: 2);
         var result = new double[steps];
         switch (config.TimestepSpacing)
         {
