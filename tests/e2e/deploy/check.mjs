@@ -325,6 +325,51 @@ check('prometheus: scrapes the server /metrics on the compose network', () => {
   return job.job_name;
 });
 
+// The metric families the server exports, derived from its instruments the way OpenTelemetry's Prometheus exporter
+// names them: dots to underscores, unit "s" appends _seconds ({job}-style annotations add nothing), counters
+// end in _total. tests/e2e/nginx/run.sh checks the same names on a live /metrics page.
+const serverMetricsPath = join(ROOT, 'src/StableDiffusion.Server/Telemetry/ServerMetrics.cs');
+const serverFamilies = new Map(); // name -> counter | histogram | gauge
+if (existsSync(serverMetricsPath)) {
+  const source = readFileSync(serverMetricsPath, 'utf8');
+  for (const m of source.matchAll(/\.Create(Counter|Histogram|ObservableGauge|ObservableCounter|UpDownCounter|Gauge)(?:<\w+>)?\(\s*"([\w.]+)",\s*(?:\(\)\s*=>[^,]+,\s*)?(null|"[^"]*")/g)) {
+    const unit = m[3] === 'null' ? '' : m[3].slice(1, -1);
+    let name = m[2].replace(/\./g, '_') + (unit === 's' ? '_seconds' : '');
+    const type = /Counter$/.test(m[1]) && m[1] !== 'UpDownCounter' ? 'counter' : m[1] === 'Histogram' ? 'histogram' : 'gauge';
+    if (type === 'counter') name += '_total';
+    serverFamilies.set(name, type);
+  }
+}
+/** sd_* series names used in `text` that the server does not export (histogram series: _bucket, _sum, _count). */
+function unknownSdMetrics(text) {
+  // (sd_upstream and sd_forwarded_host are the nginx template's names, not metrics.)
+  const used = new Set([...text.matchAll(/\bsd_[a-z0-9_]+/g)].map((m) => m[0]).filter((n) => !/^sd_(upstream|forwarded_host)$/.test(n)));
+  return [...used].filter((name) => {
+    if (serverFamilies.has(name)) return false;
+    const base = name.replace(/_(bucket|sum|count)$/, '');
+    return serverFamilies.get(base) !== 'histogram';
+  });
+}
+
+check('metrics: the sd_* names in alerts, README and Prometheus files are ones the server exports', () => {
+  assert(serverFamilies.size >= 8, `only ${serverFamilies.size} instruments found in ${rel(serverMetricsPath)}`);
+  const files = ['deploy/README.md', ...walk(join(ROOT, 'deploy/prometheus')).map(rel)];
+  const problems = files.flatMap((f) => unknownSdMetrics(readFileSync(join(ROOT, f), 'utf8')).map((n) => `${f}: ${n}`));
+  assert(problems.length === 0, `not exported by the server (${[...serverFamilies.keys()].join(', ')}): ${problems.join('; ')}`);
+  return `${serverFamilies.size} families`;
+});
+
+check('prometheus: every rule file is mounted next to the configuration in compose', () => {
+  const config = docsOf('deploy/prometheus/prometheus.yml')[0];
+  const prom = docsOf('docker-compose.yml')[0].services.prometheus;
+  for (const file of config.rule_files ?? []) {
+    assert(!file.startsWith('/'), `rule file ${file} must be relative (it differs between the repository and the container)`);
+    const mount = (prom.volumes ?? []).find((v) => typeof v === 'object' && v.target === `/etc/prometheus/${file}`);
+    assert(mount && join(ROOT, mount.source) === join(ROOT, 'deploy/prometheus', file), `${file} is not mounted at /etc/prometheus/${file}`);
+  }
+  return (config.rule_files ?? []).join(', ') || 'no rule files';
+});
+
 // ---- nginx template (text; behaviour is proved by tests/e2e/nginx) ---------------------------------------------
 check('nginx: SSE location unbuffered with long timeouts', () => {
   const block = nginxBlocks.match(/location ~ \^\/sd\(\/v1\/predictions\/\[\^\/\]\+\/stream\)\$ \{([^}]*)\}/);
