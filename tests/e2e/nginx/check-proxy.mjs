@@ -6,6 +6,8 @@
 //   DIRECT_URL  http://127.0.0.1:SERVERPORT
 //   SD_SSE_INPUT    optional JSON merged into the SSE job's input (e.g. {"num_inference_steps":150,"width":512})
 //   SD_SSE_MIN_RUN  seconds a prediction must run for the SSE timing to be conclusive (default 1)
+//   SD_API_KEY      the server's API key, if it has one: sent on /v1 requests except those that must work without
+//                   it (output files, streams: their ids are the credential), and checked to be required
 //
 // Prints one line per check and ends with "N passed, N failed"; exits 1 if any failed.
 import http from 'node:http';
@@ -18,6 +20,7 @@ if (!PROXY || !DIRECT) {
   process.exit(2);
 }
 const MIN_RUN_SECONDS = Number(process.env.SD_SSE_MIN_RUN ?? '1');
+const API_KEY = process.env.SD_API_KEY ?? '';
 const PROMPT = 'a lighthouse on a cliff at dusk';
 
 let passed = 0;
@@ -43,9 +46,10 @@ function assert(cond, message) {
 }
 
 /** One HTTP request; `path` is appended to the origin of `base` verbatim. */
-function request(method, base, path, { headers = {}, body, timeoutMs = 180_000 } = {}) {
+function request(method, base, path, { headers = {}, body, timeoutMs = 180_000, auth = true } = {}) {
   const origin = new URL(base);
   const basePath = origin.pathname.replace(/\/$/, '');
+  if (auth && API_KEY) headers = { Authorization: `Bearer ${API_KEY}`, ...headers };
   if (body !== undefined) headers = { ...headers, 'Content-Length': Buffer.byteLength(body) };
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -65,9 +69,9 @@ function request(method, base, path, { headers = {}, body, timeoutMs = 180_000 }
 }
 
 /** GET on an absolute URL (as found in a prediction). */
-function getAbsolute(url) {
+function getAbsolute(url, options = {}) {
   const u = new URL(url);
-  return request('GET', `${u.protocol}//${u.host}`, u.pathname + u.search);
+  return request('GET', `${u.protocol}//${u.host}`, u.pathname + u.search, options);
 }
 
 function json(res) {
@@ -222,7 +226,8 @@ await check('output file URLs carry the proxy prefix and serve PNGs', async () =
   assert(output.length > 0 && output.every((o) => typeof o === 'string'), `output is ${JSON.stringify(output)}`);
   for (const url of output) {
     assert(url.startsWith(`${PROXY}/`), `output URL ${url.slice(0, 120)} does not start with ${PROXY}/`);
-    const res = await getAbsolute(url);
+    // Without the API key: a file URL is its own credential (as on Replicate).
+    const res = await getAbsolute(url, { auth: false });
     assert(res.status === 200, `GET ${url} answered ${res.status}`);
     assert(res.body.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
       `${url} is not a PNG (content-type ${res.headers['content-type']})`);
@@ -311,6 +316,15 @@ await check('a ~5 MB data-URI upload is not refused by nginx (413)', async () =>
   return `${(Buffer.byteLength(body) / 1e6).toFixed(1)} MB body, server answered ${viaProxy.status} both ways`;
 });
 
+await check('API key: required through the proxy on /v1, passed on by nginx', async () => {
+  if (!API_KEY) return 'no key configured (SD_API_KEY unset): skipped';
+  const anonymous = await request('GET', PROXY, '/v1/models', { auth: false });
+  assert(anonymous.status === 401, `GET /sd/v1/models without a key answered ${anonymous.status}`);
+  const keyed = await request('GET', PROXY, '/v1/models');
+  assert(keyed.status === 200, `GET /sd/v1/models with the key answered ${keyed.status}`);
+  return '401 without, 200 with';
+});
+
 await check('/sd/metrics is not reachable through the proxy', async () => {
   const results = [];
   for (const path of ['/metrics', '/metrics/', '/METRICS', '//metrics', '/%6detrics', '/v1/../metrics', '/metrics?x=1']) {
@@ -322,8 +336,9 @@ await check('/sd/metrics is not reachable through the proxy', async () => {
   return results.join(', ');
 });
 
-await check("the server's own /metrics works (direct)", async () => {
-  const res = await request('GET', DIRECT, '/metrics');
+await check("the server's own /metrics works (direct, without an API key)", async () => {
+  // Outside /v1: Prometheus scrapes it without credentials, the proxy keeps it private.
+  const res = await request('GET', DIRECT, '/metrics', { auth: false });
   assert(res.status === 200, `GET /metrics answered ${res.status}`);
   assert(/^# (TYPE|HELP) /m.test(res.body.toString('utf8')), 'no # TYPE / # HELP lines in /metrics');
 });

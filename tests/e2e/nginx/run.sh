@@ -92,6 +92,10 @@ server)
     export Models__DemoModelPath="$WORK/cache/demo-random-weights"
     export Queue__Capacity=16
     export ForwardedHeaders__KnownNetworks__0="127.0.0.0/8"
+    # An API key, as in a production compose .env: check-proxy.mjs proves nginx passes Authorization on, that
+    # file and stream URLs work without it, and that /metrics is not behind it.
+    SD_API_KEY="e2e-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+    export SD_API_KEY Auth__ApiKeys__0="$SD_API_KEY"
 
     if [ -n "${SD_SERVER_CMD:-}" ]; then
         echo "starting the server: $SD_SERVER_CMD (port $SERVER_PORT)"
@@ -144,7 +148,8 @@ if [ "${SD_E2E_CHECK_METRICS:-1}" = "1" ]; then
                 | sed -E 's/^\| `(sd_[a-z0-9_]+)`.*/\1/' | tr '\n' ' ')"
             [ -n "$expected" ] || { echo "FAIL no sd_* metrics table in deploy/README.md"; status=1; }
         fi
-        SD_EXPECTED_METRICS="$expected" "$SD_REPO_ROOT/tests/e2e/deploy/check-metrics.sh" \
+        # Without the API key: /metrics must not be behind it.
+        SD_API_KEY="" SD_EXPECTED_METRICS="$expected" "$SD_REPO_ROOT/tests/e2e/deploy/check-metrics.sh" \
             "http://127.0.0.1:$SERVER_PORT/metrics" || status=1
     else
         echo "SKIP promtool check metrics: promtool not installed (apt-get install -y prometheus)"
