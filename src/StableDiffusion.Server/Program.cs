@@ -27,9 +27,11 @@ var app = builder.Build();
 app.UseForwardedHeadersFromConfig();
 app.UseSerilogRequestLogging();
 app.UseApiEdges();
+app.UsePlayground();
 app.MapServerOpenApi();
 app.MapOperations();
 app.MapV1().MapPredictions().MapModels().MapFiles().MapWebhooks();
+app.MapOpenAiImages(); app.MapAutomatic1111();
 
 app.Run();
 

@@ -24,7 +24,7 @@ public static class ApiEdges
         services.PostConfigure<AuthOptions>(o => o.ApiKeys.RemoveAll(string.IsNullOrWhiteSpace));
 
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<LimitsOptions>>((kestrel, limits)
-            => kestrel.Limits.MaxRequestBodySize = limits.Value.MaxBodyBytes);
+            => kestrel.Limits.MaxRequestBodySize = limits.Value.BodyLimit);
 
         services.AddCors();
         services.AddOptions<CorsOptions>().Configure<IOptions<CorsOriginsOptions>>((cors, origins) =>

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using StableDiffusion.Core.Models;
+using StableDiffusion.Core.Pipelines;
 using StableDiffusion.Core.Schedulers;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Generation;
@@ -37,9 +38,11 @@ public static class ModelSchema
             ["scheduler"] = Property("Scheduler", "string", "Choose a scheduler; the model's own when absent"),
             ["seed"] = Property("Seed", "integer", "Random seed. Leave blank to randomize the seed"),
             ["output_format"] = Property("Output Format", "string", "Format of the output images", "png"),
-            ["image"] = Property("Image", "string", "Input image for img2img or inpaint mode (data URI)"),
-            ["mask"] = Property("Mask", "string", "Input mask for inpaint mode; white areas are repainted (data URI)"),
+            ["image"] = Property("Image", "string", "Input image for img2img or inpaint mode: a data URI, or the URL of a file uploaded with POST /v1/files"),
+            ["mask"] = Property("Mask", "string", "Input mask for inpaint mode; white areas are repainted (data URI or uploaded file URL)"),
             ["prompt_strength"] = Property("Prompt Strength", "number", "Prompt strength with an input image; 1.0 destroys the image's information", GenerationRequestValidator.DefaultPromptStrength),
+            ["noise_level"] = Property("Noise Level", "integer", "Noise added to the low-resolution image before upscaling", GenerationRequestValidator.DefaultNoiseLevel),
+            ["depth_image"] = Property("Depth Image", "string", "Grey depth map, white = near (data URI or uploaded file URL); estimated from the image when absent"),
         };
         properties["width"]!["minimum"] = 64;
         properties["width"]!["maximum"] = limits.MaxWidth;
@@ -59,10 +62,56 @@ public static class ModelSchema
         properties["output_format"]!["enum"] = Strings(OutputFormats.Names);
         properties["image"]!["format"] = "uri";
         properties["mask"]!["format"] = "uri";
+        properties["depth_image"]!["format"] = "uri";
+        properties["noise_level"]!["minimum"] = 0;
+        properties["noise_level"]!["maximum"] = GenerationRequestValidator.MaxNoiseLevel;
         properties["prompt_strength"]!["minimum"] = 0;
         properties["prompt_strength"]!["maximum"] = 1;
         properties["seed"]!["minimum"] = 0;
         properties["seed"]!["maximum"] = uint.MaxValue;
+
+        // Only the fields the model's kind takes (an unknown model kind, not loaded yet, shows the 4-channel set).
+        var tasks = info?.Tasks ?? [GenerationTask.TextToImage, GenerationTask.ImageToImage, GenerationTask.Inpaint];
+        var required = new List<string> { "prompt" };
+        var takesImage = tasks.Any(t => t != GenerationTask.TextToImage);
+        if (!takesImage)
+        {
+            properties.Remove("image");
+        }
+        else if (!tasks.Contains(GenerationTask.TextToImage))
+        {
+            required.Add("image");
+        }
+        if (!tasks.Contains(GenerationTask.Inpaint))
+        {
+            properties.Remove("mask");
+        }
+        else if (tasks is [GenerationTask.Inpaint])
+        {
+            required.Add("mask");
+        }
+        if (!tasks.Any(t => t is GenerationTask.ImageToImage or GenerationTask.Inpaint or GenerationTask.DepthToImage))
+        {
+            properties.Remove("prompt_strength");
+        }
+        if (!tasks.Contains(GenerationTask.Upscale))
+        {
+            properties.Remove("noise_level");
+        }
+        else
+        {
+            // The output is 4x the input image.
+            properties.Remove("width");
+            properties.Remove("height");
+        }
+        if (!tasks.Contains(GenerationTask.DepthToImage))
+        {
+            properties.Remove("depth_image");
+        }
+        else if (info is { DepthEstimator: false })
+        {
+            required.Add("depth_image");
+        }
 
         return new JsonObject
         {
@@ -77,7 +126,7 @@ public static class ModelSchema
                     {
                         ["type"] = "object",
                         ["title"] = "Input",
-                        ["required"] = Strings(["prompt"]),
+                        ["required"] = Strings(required),
                         ["properties"] = properties,
                     },
                     ["Output"] = new JsonObject

@@ -219,6 +219,18 @@ public static class OpenApiSetup
                     });
                     break;
             }
+            // Surfaces may carry their own examples as endpoint metadata (see OpenApiExamples).
+            foreach (var example in context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<OpenApiExampleMetadata>())
+            {
+                if (example.Status is null)
+                {
+                    SetRequestExample(operation, example.Example);
+                }
+                else
+                {
+                    SetResponseExample(operation, example.Status, example.Example);
+                }
+            }
             AddProblemExamples(operation);
             if (context.ApiDescription.RelativePath?.StartsWith("v1/", StringComparison.Ordinal) == true)
             {

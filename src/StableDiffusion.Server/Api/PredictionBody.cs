@@ -17,7 +17,7 @@ public sealed record PredictionBody(
     {
         ["width"] = "an integer", ["height"] = "an integer", ["num_outputs"] = "an integer",
         ["num_inference_steps"] = "an integer", ["seed"] = "an integer",
-        ["guidance_scale"] = "a number", ["prompt_strength"] = "a number",
+        ["guidance_scale"] = "a number", ["prompt_strength"] = "a number", ["noise_level"] = "an integer",
     };
 
     /// <summary>Reads and checks the body; <c>TooLarge</c> when it passes <paramref name="maxBytes"/> (chunked bodies included).</summary>
@@ -36,6 +36,13 @@ public sealed record PredictionBody(
             buffer.Write(chunk, 0, read);
         }
         buffer.Position = 0;
+        return await ParseAsync(buffer, request, allowPrivateWebhooks);
+    }
+
+    /// <summary>Checks a JSON body already read (a multipart prediction is turned into one).</summary>
+    public static async Task<(PredictionBody? Body, Dictionary<string, string[]>? Errors, bool TooLarge)> ParseAsync(
+        Stream buffer, HttpRequest request, bool allowPrivateWebhooks)
+    {
         JsonDocument document;
         try
         {

@@ -14,13 +14,14 @@ public static class PredictionsApi
     public static RouteGroupBuilder MapPredictions(this RouteGroupBuilder v1)
     {
         v1.MapPost("/predictions", (HttpContext context, GenerationRequestValidator validator, JobDispatcher dispatcher,
-                IOptions<LimitsOptions> limits, IOptions<QueueOptions> queue, IOptionsMonitor<WebhookOptions> webhooks, GenerationQueue q, IOptionsMonitor<AuthOptions> auth)
-                => CreateAsync(context, null, validator, dispatcher, limits.Value, queue.Value, webhooks.CurrentValue, q, auth.CurrentValue))
+                IOptions<LimitsOptions> limits, IOptions<QueueOptions> queue, IOptionsMonitor<WebhookOptions> webhooks, GenerationQueue q, IOptionsMonitor<AuthOptions> auth, JobStore store, TimeProvider time)
+                => CreateAsync(context, null, validator, dispatcher, limits.Value, queue.Value, webhooks.CurrentValue, q, auth.CurrentValue, store, time))
             .WithName("CreatePrediction")
             .WithTags("Predictions")
             .WithSummary("Create a prediction")
-            .WithDescription("Queues a generation. `version` names the model (default model when absent). Header `Prefer: wait` (or `wait=N`, N ≤ 60) holds the response until the prediction finishes.")
-            .Accepts<PredictionRequest>("application/json")
+            .WithDescription("Queues a generation. `version` names the model (default model when absent). Header `Prefer: wait` (or `wait=N`, N ≤ 60) holds the response until the prediction finishes. Also accepts multipart/form-data: fields `version` and `input` (JSON text), file parts `image`, `mask`, `depth_image`.")
+            .Accepts<PredictionRequest>("application/json", "multipart/form-data")
+            .DisableAntiforgery()
             .Produces<PredictionResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -30,13 +31,13 @@ public static class PredictionsApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         v1.MapPost("/models/{owner}/{name}/predictions", (string owner, string name, HttpContext context, GenerationRequestValidator validator,
-                JobDispatcher dispatcher, IOptions<LimitsOptions> limits, IOptions<QueueOptions> queue, IOptionsMonitor<WebhookOptions> webhooks, GenerationQueue q, IOptionsMonitor<AuthOptions> auth)
-                => CreateAsync(context, $"{owner}/{name}", validator, dispatcher, limits.Value, queue.Value, webhooks.CurrentValue, q, auth.CurrentValue))
+                JobDispatcher dispatcher, IOptions<LimitsOptions> limits, IOptions<QueueOptions> queue, IOptionsMonitor<WebhookOptions> webhooks, GenerationQueue q, IOptionsMonitor<AuthOptions> auth, JobStore store, TimeProvider time)
+                => CreateAsync(context, $"{owner}/{name}", validator, dispatcher, limits.Value, queue.Value, webhooks.CurrentValue, q, auth.CurrentValue, store, time))
             .WithName("CreateModelPrediction")
             .WithTags("Predictions")
             .WithSummary("Create a prediction for a model")
             .WithDescription("As POST /v1/predictions, with the model taken from the path (what `replicate.run(\"owner/name\", ...)` calls).")
-            .Accepts<PredictionRequest>("application/json")
+            .Accepts<PredictionRequest>("application/json", "multipart/form-data")
             .Produces<PredictionResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -99,16 +100,32 @@ public static class PredictionsApi
 
     private static async Task<Results<Created<PredictionResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         HttpContext context, string? modelFromPath, GenerationRequestValidator validator, JobDispatcher dispatcher,
-        LimitsOptions limits, QueueOptions queueOptions, WebhookOptions webhookOptions, GenerationQueue queue, AuthOptions auth)
+        LimitsOptions limits, QueueOptions queueOptions, WebhookOptions webhookOptions, GenerationQueue queue, AuthOptions auth,
+        JobStore store, TimeProvider time)
     {
-        if (context.Request.ContentLength > limits.MaxBodyBytes)
+        if (context.Request.ContentLength > limits.BodyLimit)
         {
-            return Problems.TooLarge(limits.MaxBodyBytes);
+            return Problems.TooLarge(limits.BodyLimit);
         }
-        var (body, errors, tooLarge) = await PredictionBody.ReadAsync(context.Request, webhookOptions.AllowPrivateTargets, limits.MaxBodyBytes);
+        PredictionBody? body;
+        Dictionary<string, string[]>? errors;
+        bool tooLarge;
+        if (context.Request.HasFormContentType)
+        {
+            var (json, formErrors, imageTooLarge) = await MultipartPrediction.ToJsonAsync(context.Request, store, time, limits);
+            if (json is null)
+            {
+                return imageTooLarge ? TooLargeProblem.For(formErrors!) : Problems.Validation(formErrors!);
+            }
+            (body, errors, tooLarge) = await PredictionBody.ParseAsync(json, context.Request, webhookOptions.AllowPrivateTargets);
+        }
+        else
+        {
+            (body, errors, tooLarge) = await PredictionBody.ReadAsync(context.Request, webhookOptions.AllowPrivateTargets, limits.BodyLimit);
+        }
         if (tooLarge)
         {
-            return Problems.TooLarge(limits.MaxBodyBytes);
+            return Problems.TooLarge(limits.BodyLimit);
         }
         if (body is null)
         {
@@ -118,6 +135,10 @@ public static class PredictionsApi
         if (validation.UnknownModel)
         {
             return Problems.NotFound(string.Join(" ", validation.Errors.Values.SelectMany(e => e)));
+        }
+        if (validation.TooLarge)
+        {
+            return TooLargeProblem.For(validation.Errors);
         }
         if (!validation.IsValid)
         {

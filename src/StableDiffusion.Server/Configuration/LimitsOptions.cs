@@ -15,9 +15,19 @@ public sealed class LimitsOptions
     [Range(1, 64)] public int MaxOutputs { get; set; } = 4;
     /// <summary>Characters; the tokenizer truncates at 77 tokens anyway, this bounds the work before it.</summary>
     [Range(1, 100_000)] public int MaxPromptLength { get; set; } = 2_000;
-    [Range(1_024, 1_073_741_824)] public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
+    /// <summary>Request body; raised to fit one <see cref="MaxImageBytes"/> image as base64 when set lower (see <see cref="BodyLimit"/>).</summary>
+    [Range(1_024, 1_073_741_824)] public long MaxBodyBytes { get; set; } = 32 * 1024 * 1024;
+    /// <summary>Encoded size of one input image (after base64 decoding) or upload; more is a 413.</summary>
+    [Range(1_024, 1_073_741_824)] public long MaxImageBytes { get; set; } = 20 * 1024 * 1024;
     /// <summary>Decoded input image pixels, checked from the header before decoding.</summary>
     [Range(4_096, 268_435_456)] public int MaxImagePixels { get; set; } = 4_194_304;
+    /// <summary>The body limit actually enforced: a request carrying one maximum-size image as a base64 data URI must
+    /// get through to the image check, which answers 413 naming the field.</summary>
+    public long BodyLimit => Math.Max(MaxBodyBytes, (MaxImageBytes + 2) / 3 * 4 + 64 * 1024);
+
+    /// <summary>Core's image limits from these options.</summary>
+    public Core.Imaging.ImageLimits ImageLimits => new() { MaxBytes = MaxImageBytes, MaxPixels = MaxImagePixels };
+
     /// <summary>Largest page of <c>GET /v1/predictions</c>.</summary>
     [Range(1, 1_000)] public int MaxPageSize { get; set; } = 100;
     /// <summary>Longest <c>Prefer: wait</c> hold, in seconds (Replicate's maximum).</summary>

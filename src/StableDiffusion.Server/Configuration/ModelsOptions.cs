@@ -41,4 +41,7 @@ public sealed class ModelEntryOptions
     public string Path { get; set; } = "";
 
     public string? Description { get; set; }
+
+    /// <summary>Load the folder's <c>safety_checker/</c> and black out flagged images (the folder must have one).</summary>
+    public bool SafetyChecker { get; set; }
 }

@@ -39,12 +39,18 @@ public sealed record GenerationInput
     [JsonPropertyName("output_format"), Description("png (default), webp or jpg.")]
     public string? OutputFormat { get; init; }
 
-    [JsonPropertyName("image"), Description("Input image as a data URI (img2img/inpainting models only).")]
+    [JsonPropertyName("image"), Description("Input image: a data URI, or the URL or id of a file uploaded with POST /v1/files. With it a text-to-image model does img2img (inpainting with a mask); inpainting, depth and upscaler models require it.")]
     public string? Image { get; init; }
 
-    [JsonPropertyName("mask"), Description("Inpainting mask as a data URI, white = repaint (inpainting models only).")]
+    [JsonPropertyName("mask"), Description("Inpainting mask (white = repaint), as image.")]
     public string? Mask { get; init; }
 
-    [JsonPropertyName("prompt_strength"), Description("How much of the input image to replace, 0..1 (img2img only).")]
+    [JsonPropertyName("prompt_strength"), Description("How much of the input image to replace, 0..1 (img2img, inpainting, depth-to-image).")]
     public double? PromptStrength { get; init; }
+
+    [JsonPropertyName("noise_level"), Description("x4 upscaler: noise added to the low-resolution image, 0..max_noise_level (default 20).")]
+    public int? NoiseLevel { get; init; }
+
+    [JsonPropertyName("depth_image"), Description("Depth-to-image: a grey depth map (white = near), as image; estimated from the image when absent and the model can.")]
+    public string? DepthImage { get; init; }
 }

@@ -27,6 +27,9 @@ public sealed record GenerationRequest
     public RgbImage? Image { get; init; }
     public RgbImage? Mask { get; init; }
     public double PromptStrength { get; init; } = 0.8;
+    /// <summary>x4 upscaler noise level.</summary>
+    public int NoiseLevel { get; init; } = 20;
+    public RgbImage? DepthImage { get; init; }
 
     /// <summary>The Core settings for this request.</summary>
     public GenerationSettings ToSettings(string? watermarkPayload) => new()
@@ -34,8 +37,9 @@ public sealed record GenerationRequest
         Task = Task,
         Prompt = Prompt,
         NegativePrompt = NegativePrompt,
-        Width = Width,
-        Height = Height,
+        // The upscaler's output size is 4x its input; Core refuses an explicit size for it.
+        Width = Task == GenerationTask.Upscale ? null : Width,
+        Height = Task == GenerationTask.Upscale ? null : Height,
         Steps = Steps,
         GuidanceScale = GuidanceScale,
         Scheduler = Scheduler,
@@ -46,5 +50,7 @@ public sealed record GenerationRequest
         Image = Image,
         Mask = Mask,
         PromptStrength = PromptStrength,
+        NoiseLevel = NoiseLevel,
+        DepthImage = DepthImage,
     };
 }

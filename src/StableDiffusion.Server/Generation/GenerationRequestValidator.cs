@@ -1,18 +1,24 @@
 using Microsoft.Extensions.Options;
+using StableDiffusion.Core.Models;
 using StableDiffusion.Core.Pipelines;
 using StableDiffusion.Core.Schedulers;
 using StableDiffusion.Server.Configuration;
+using StableDiffusion.Server.Jobs;
 using StableDiffusion.Server.Models;
 
 namespace StableDiffusion.Server.Generation;
 
 /// <summary>The one validator every API surface uses: limits from config, sizes and tasks from the model.</summary>
-public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMonitor<LimitsOptions> limits)
+public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMonitor<LimitsOptions> limits, JobStore store)
 {
     // Replicate's stable-diffusion model defaults.
     public const int DefaultSteps = 50;
     public const double DefaultGuidanceScale = 7.5;
     public const double DefaultPromptStrength = 0.8;
+    // diffusers' StableDiffusionUpscalePipeline: noise_level=20, max_noise_level=350 (Core checks the model's own).
+    public const int DefaultNoiseLevel = 20;
+    public const int MaxNoiseLevel = 350;
+    public const int UpscaleFactor = 4;
 
     /// <summary>Validates <paramref name="input"/> for the model <paramref name="modelReference"/> (null = default model).</summary>
     public GenerationValidation Validate(string? modelReference, GenerationInput input, string modelField = "version")
@@ -47,26 +53,6 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMon
         if (input.NegativePrompt is { } negative && negative.Length > l.MaxPromptLength)
         {
             Add("negative_prompt", $"is {negative.Length} characters; at most {l.MaxPromptLength} are accepted");
-        }
-
-        var width = input.Width ?? info?.NativeWidth ?? 512;
-        var height = input.Height ?? info?.NativeHeight ?? 512;
-        CheckSide("width", width, l.MaxWidth);
-        CheckSide("height", height, l.MaxHeight);
-        void CheckSide(string field, int value, int max)
-        {
-            if (value < 64 || value > max)
-            {
-                Add(field, $"must be between 64 and {max}");
-            }
-            else if (value % 8 != 0)
-            {
-                Add(field, "must be a multiple of 8");
-            }
-        }
-        if (!errors.ContainsKey("width") && !errors.ContainsKey("height") && (long)width * height > l.MaxPixels)
-        {
-            Add("width", $"{width}x{height} is {(long)width * height} pixels; at most {l.MaxPixels} are accepted");
         }
 
         var outputs = input.NumOutputs ?? 1;
@@ -109,50 +95,93 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMon
             Add("output_format", $"must be one of {string.Join(", ", OutputFormats.Names)}");
         }
 
-        var task = GenerationTask.TextToImage;
         var strength = input.PromptStrength ?? DefaultPromptStrength;
         if (input.PromptStrength is { } ps && (!double.IsFinite(ps) || ps < 0 || ps > 1))
         {
             Add("prompt_strength", "must be between 0 and 1");
         }
-        Core.Imaging.RgbImage? image = null, mask = null;
-        if (input.Mask is not null && input.Image is null)
+        var task = ChooseTask(model.Name, info, input, Add);
+        var noiseLevel = input.NoiseLevel ?? DefaultNoiseLevel;
+        if (task == GenerationTask.Upscale && (noiseLevel < 0 || noiseLevel > MaxNoiseLevel))
         {
-            Add("mask", "needs an image to inpaint");
+            Add("noise_level", $"must be between 0 and {MaxNoiseLevel}");
         }
-        if (input.Image is not null)
+
+        // Images are decoded only once the request is otherwise sound: decoding is the expensive part.
+        Core.Imaging.RgbImage? image = null, mask = null, depth = null;
+        var tooLarge = false;
+        if (errors.Count == 0)
         {
-            task = input.Mask is null ? GenerationTask.ImageToImage : GenerationTask.Inpaint;
-            if (info is not null && !info.Tasks.Contains(task))
+            var imageLimits = l.ImageLimits;
+            Core.Imaging.RgbImage? DecodeField(string field, string? value)
             {
-                var field = task == GenerationTask.Inpaint ? "mask" : "image";
-                Add(field, $"model '{model.Name}' cannot do {Describe(task)}; it offers {string.Join(", ", info.Tasks.Select(Describe))}");
+                if (value is null)
+                {
+                    return null;
+                }
+                try
+                {
+                    return ImageSource.Decode(value, field, imageLimits, store);
+                }
+                catch (Core.Imaging.ImageInputException e)
+                {
+                    Add(field, e.Detail);
+                    tooLarge |= e.StatusHint == StatusCodes.Status413PayloadTooLarge;
+                    return null;
+                }
             }
-            else
+            image = DecodeField("image", input.Image);
+            mask = DecodeField("mask", input.Mask);
+            depth = DecodeField("depth_image", input.DepthImage);
+        }
+
+        var (width, height) = (input.Width ?? info?.NativeWidth ?? 512, input.Height ?? info?.NativeHeight ?? 512);
+        if (image is not null && task == GenerationTask.Upscale)
+        {
+            // Output = 4x the input rounded down to a multiple of 8 (Core's rule); the pixel limit bounds the output.
+            (width, height) = (image.Width / 8 * 8 * UpscaleFactor, image.Height / 8 * 8 * UpscaleFactor);
+            if (width == 0 || height == 0)
             {
-                image = ImageInput.TryDecode(input.Image, l.MaxImagePixels, out var imageError);
-                if (imageError is not null)
-                {
-                    Add("image", imageError);
-                }
-                if (input.Mask is not null)
-                {
-                    mask = ImageInput.TryDecode(input.Mask, l.MaxImagePixels, out var maskError);
-                    if (maskError is not null)
-                    {
-                        Add("mask", maskError);
-                    }
-                    else if (image is not null && mask is not null && (mask.Width != image.Width || mask.Height != image.Height))
-                    {
-                        Add("mask", $"is {mask.Width}x{mask.Height}; it must match the image's {image.Width}x{image.Height}");
-                    }
-                }
+                Add("image", $"is {image.Width}x{image.Height}; the upscaler needs at least 8x8");
+            }
+            else if ((long)width * height > l.MaxPixels)
+            {
+                Add("image", $"is {image.Width}x{image.Height}; upscaled 4x that is {width}x{height}, over the limit of {l.MaxPixels} pixels (Limits:MaxPixels)");
+            }
+        }
+        else if (image is not null)
+        {
+            var (w, h) = DefaultSize(image.Width, image.Height, l);
+            (width, height) = (input.Width ?? w, input.Height ?? h);
+            if ((input.Width is null && w < 64) || (input.Height is null && h < 64))
+            {
+                Add("image", $"is {image.Width}x{image.Height}; the output takes its size, and at least 64x64 is needed (or set width and height)");
+            }
+        }
+        if (task != GenerationTask.Upscale && !errors.ContainsKey("image"))
+        {
+            CheckSide("width", width, l.MaxWidth);
+            CheckSide("height", height, l.MaxHeight);
+            if (!errors.ContainsKey("width") && !errors.ContainsKey("height") && (long)width * height > l.MaxPixels)
+            {
+                Add("width", $"{width}x{height} is {(long)width * height} pixels; at most {l.MaxPixels} are accepted");
+            }
+        }
+        void CheckSide(string field, int value, int max)
+        {
+            if (value < 64 || value > max)
+            {
+                Add(field, $"must be between 64 and {max}");
+            }
+            else if (value % 8 != 0)
+            {
+                Add(field, "must be a multiple of 8");
             }
         }
 
         if (errors.Count > 0)
         {
-            return GenerationValidation.Invalid(errors);
+            return GenerationValidation.Invalid(errors, tooLarge: tooLarge);
         }
         return new GenerationValidation(new GenerationRequest
         {
@@ -172,7 +201,71 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMon
             Image = image,
             Mask = mask,
             PromptStrength = strength,
+            NoiseLevel = noiseLevel,
+            DepthImage = depth,
         }, new Dictionary<string, string[]>());
+    }
+
+    /// <summary>The task the model's kind and the given inputs ask for; errors name the field that asks too much.</summary>
+    private static GenerationTask ChooseTask(string modelName, ModelInfo? info, GenerationInput input, Action<string, string> add)
+    {
+        var channels = info?.UnetInChannels ?? 4;
+        var offers = info is null ? "" : $"; it offers {string.Join(", ", info.Tasks.Select(Describe))}";
+        void Cannot(string field, GenerationTask wanted) => add(field, $"model '{modelName}' cannot do {Describe(wanted)}{offers}");
+        void Required(string field, GenerationTask task) => add(field, $"is required: model '{modelName}' does {Describe(task)}");
+
+        GenerationTask task;
+        switch (channels)
+        {
+            case 9:
+                task = GenerationTask.Inpaint;
+                if (input.Image is null) Required("image", task);
+                if (input.Mask is null) Required("mask", task);
+                break;
+            case 5:
+                task = GenerationTask.DepthToImage;
+                if (input.Image is null) Required("image", task);
+                if (input.DepthImage is null && info is { DepthEstimator: false })
+                {
+                    add("depth_image", $"is required: model '{modelName}' has no depth_estimator/ to estimate depth from the image");
+                }
+                if (input.Mask is not null) Cannot("mask", GenerationTask.Inpaint);
+                break;
+            case 7:
+                task = GenerationTask.Upscale;
+                if (input.Image is null) Required("image", task);
+                if (input.Mask is not null) Cannot("mask", GenerationTask.Inpaint);
+                break;
+            default:
+                task = input.Image is null ? GenerationTask.TextToImage
+                    : input.Mask is null ? GenerationTask.ImageToImage : GenerationTask.Inpaint;
+                if (input.Mask is not null && input.Image is null)
+                {
+                    add("mask", "needs an image to inpaint");
+                }
+                else if (info is not null && !info.Tasks.Contains(task))
+                {
+                    Cannot(task == GenerationTask.Inpaint ? "mask" : "image", task);
+                }
+                break;
+        }
+        if (input.DepthImage is not null && task != GenerationTask.DepthToImage)
+        {
+            Cannot("depth_image", GenerationTask.DepthToImage);
+        }
+        if (input.NoiseLevel is not null && task != GenerationTask.Upscale)
+        {
+            Cannot("noise_level", GenerationTask.Upscale);
+        }
+        return task;
+    }
+
+    /// <summary>The input's own size rounded down to a multiple of 8 (diffusers' default), scaled down to fit the limits.</summary>
+    private static (int Width, int Height) DefaultSize(int imageWidth, int imageHeight, LimitsOptions l)
+    {
+        var scale = Math.Min(1.0, Math.Min(Math.Sqrt((double)l.MaxPixels / ((long)imageWidth * imageHeight)),
+            Math.Min((double)l.MaxWidth / imageWidth, (double)l.MaxHeight / imageHeight)));
+        return ((int)(imageWidth * scale) / 8 * 8, (int)(imageHeight * scale) / 8 * 8);
     }
 
     public static string Describe(GenerationTask task) => task switch

@@ -8,6 +8,9 @@ public sealed record GenerationValidation(GenerationRequest? Request, IReadOnlyD
     /// <summary>True when the named model is not served (a 404 rather than a 400).</summary>
     public bool UnknownModel { get; init; }
 
-    public static GenerationValidation Invalid(Dictionary<string, List<string>> errors, bool unknownModel = false)
-        => new(null, errors.ToDictionary(e => e.Key, e => e.Value.ToArray())) { UnknownModel = unknownModel };
+    /// <summary>True when an input image is over the byte limit (a 413 rather than a 400); the errors name its field.</summary>
+    public bool TooLarge { get; init; }
+
+    public static GenerationValidation Invalid(Dictionary<string, List<string>> errors, bool unknownModel = false, bool tooLarge = false)
+        => new(null, errors.ToDictionary(e => e.Key, e => e.Value.ToArray())) { UnknownModel = unknownModel, TooLarge = tooLarge };
 }

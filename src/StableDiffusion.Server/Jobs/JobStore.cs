@@ -73,6 +73,9 @@ public sealed class JobStore(IOptions<ResultsOptions> options, TimeProvider time
         EvictOverCap();
     }
 
+    /// <summary>Deletes an uploaded file (<c>DELETE /v1/files/{id}</c>); output files go with their prediction.</summary>
+    public bool DeleteUpload(string id) => _files.TryGetValue(id, out var file) && file.IsUpload && RemoveFile(id);
+
     /// <summary>Removes predictions finished longer ago than the retention time, and their files.</summary>
     public int Sweep()
     {
@@ -86,6 +89,13 @@ public sealed class JobStore(IOptions<ResultsOptions> options, TimeProvider time
                 {
                     RemoveFile(file.Id);
                 }
+                removed++;
+            }
+        }
+        foreach (var file in _files.Values)
+        {
+            if (file.IsUpload && file.CreatedAt < cutoff && RemoveFile(file.Id))
+            {
                 removed++;
             }
         }

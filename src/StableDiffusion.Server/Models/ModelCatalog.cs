@@ -20,7 +20,7 @@ public sealed class ModelCatalog
         }
         else
         {
-            Models = o.Items.Select(i => new ServedModel(i.Name, i.Owner, i.Path, i.Description, IsDemo: false)).ToArray();
+            Models = o.Items.Select(i => new ServedModel(i.Name, i.Owner, i.Path, i.Description, IsDemo: false) { SafetyChecker = i.SafetyChecker }).ToArray();
         }
         Default = Models.FirstOrDefault(m => m.Name == o.Default) ?? Models[0];
     }

@@ -5,4 +5,7 @@ public sealed record ServedModel(string Name, string Owner, string Path, string?
 {
     /// <summary>Replicate's <c>owner/name</c>.</summary>
     public string FullName => $"{Owner}/{Name}";
+
+    /// <summary>Whether the worker loads the model's safety checker (<c>Models:Items:N:SafetyChecker</c>).</summary>
+    public bool SafetyChecker { get; init; }
 }

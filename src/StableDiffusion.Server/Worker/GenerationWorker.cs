@@ -118,6 +118,7 @@ public sealed class GenerationWorker(
                     DeviceId = device,
                     IntraOpThreads = o.IntraOpThreads,
                     Name = model.Name,
+                    SafetyChecker = model.SafetyChecker,
                 }, _logger);
             }
             catch (Exception e)
@@ -179,7 +180,7 @@ public sealed class GenerationWorker(
             job.AppendLog(DemoModel.Warning);
         }
         job.AppendLog(request.SeedGiven ? $"Using seed: {request.Seed}" : $"Using seed: {request.Seed} (random)");
-        job.AppendLog($"Model: {job.Model.Name}, {request.Width}x{request.Height}, {request.Steps} steps, guidance {request.GuidanceScale}, scheduler {request.Scheduler ?? _pipelines.GetValueOrDefault(job.Model.Name)?.Info.DefaultScheduler ?? "model default"}, {request.NumOutputs} output(s)");
+        job.AppendLog($"Model: {job.Model.Name}, {GenerationRequestValidator.Describe(request.Task)}, {request.Width}x{request.Height}, {request.Steps} steps, guidance {request.GuidanceScale}, scheduler {request.Scheduler ?? _pipelines.GetValueOrDefault(job.Model.Name)?.Info.DefaultScheduler ?? "model default"}, {request.NumOutputs} output(s)");
 
         // Shutdown lets the running job finish, but only for so long.
         using var shutdown = stoppingToken.Register(() => job.CancelAfter(TimeSpan.FromSeconds(queueOptions.Value.ShutdownGraceSeconds)));
@@ -209,6 +210,14 @@ public sealed class GenerationWorker(
                     request.OutputFormat.ContentType(), bytes, time.GetUtcNow()));
             }
             store.AddFiles(files);
+            foreach (var image in result.Images)
+            {
+                if (image.NsfwDetected)
+                {
+                    // Replicate's stable-diffusion answers a flagged output the same way.
+                    job.AppendLog($"nsfw content detected in output {image.Index}: replaced by a black image");
+                }
+            }
             var denoise = result.StageSeconds.GetValueOrDefault("denoise");
             metrics.Generated(job, result.Images.Count, result.StepsRun, denoise, result.StageSeconds, result.OnnxRuntimeSeconds);
             job.AppendLog($"Generated {result.Images.Count} image(s) in {(time.GetUtcNow() - startedAt).TotalSeconds:0.000} s ({(denoise > 0 ? result.StepsRun / denoise : 0):0.00} steps/s)");

@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
+import { deflateSync } from "node:zlib";
 import Replicate, { validateWebhook } from "replicate";
 
 const baseUrl = process.env.SD_BASE_URL;
@@ -19,6 +20,51 @@ test("replicate.run returns output file URLs that download as PNG", async () => 
   assert.match(String(output[0]), /^http:\/\/127\.0\.0\.1:\d+\/v1\/files\/[a-z2-7]{26}$/);
   const bytes = new Uint8Array(await (await fetch(String(output[0]))).arrayBuffer());
   assert.deepEqual([...bytes.slice(0, 4)], PNG);
+});
+
+// A grey RGB PNG built by hand (node has zlib but no image encoder).
+function greyPng(width, height) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc32 = (bytes) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const out = Buffer.alloc(8 + data.length + 4);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const rows = Buffer.alloc(height * (1 + 3 * width), 128);
+  for (let y = 0; y < height; y++) rows[y * (1 + 3 * width)] = 0; // filter: none
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr), chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
+}
+
+test("replicate.run uploads a Buffer image through POST /v1/files for img2img", async () => {
+  const { width, height, ...rest } = input({ prompt_strength: 0.5 });
+  let last;
+
+  const output = await replicate.run(model, { input: { ...rest, image: greyPng(72, 64) } }, (prediction) => { last = prediction; });
+
+  // The client replaced the Buffer by the uploaded file's URL (files.create → urls.get).
+  assert.match(last.input.image, /^http:\/\/127\.0\.0\.1:\d+\/v1\/files\/[a-z2-7]{26}$/);
+  const bytes = Buffer.from(await (await fetch(String(output[0]))).arrayBuffer());
+  assert.deepEqual([...bytes.subarray(0, 4)], PNG);
+  // Without width/height the output takes the input image's size (IHDR width and height).
+  assert.deepEqual([bytes.readUInt32BE(16), bytes.readUInt32BE(20)], [72, 64]);
 });
 
 test("replicate.run wraps https output URLs in FileOutput that streams the PNG", async () => {

@@ -1,0 +1,71 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using StableDiffusion.Server.Configuration;
+using StableDiffusion.Server.Jobs;
+
+namespace StableDiffusion.Server.Api;
+
+/// <summary>Files clients upload (<c>POST /v1/files</c>, multipart predictions): held in the <see cref="JobStore"/> under
+/// the same byte cap as outputs, and expiring after the results retention time.</summary>
+public static class FileUpload
+{
+    /// <summary>Stores <paramref name="bytes"/> as an upload and returns it.</summary>
+    public static StoredFile Store(JobStore store, TimeProvider time, byte[] bytes, string? fileName, string? contentType, string? metadata)
+    {
+        var file = new StoredFile(Ids.New(), "", string.IsNullOrWhiteSpace(fileName) ? "upload" : Path.GetFileName(fileName),
+            string.IsNullOrWhiteSpace(contentType) ? "application/octet-stream" : contentType, bytes, time.GetUtcNow())
+        {
+            Metadata = metadata,
+        };
+        store.AddFiles([file]);
+        return file;
+    }
+
+    /// <summary>Reads a multipart form; null and a message when it is malformed or over a form limit (a 400, not a 500).</summary>
+    public static async Task<(IFormCollection? Form, string? Error)> ReadFormAsync(HttpRequest request)
+    {
+        try
+        {
+            return (await request.ReadFormAsync(request.HttpContext.RequestAborted), null);
+        }
+        catch (InvalidDataException e)
+        {
+            return (null, $"the multipart body is malformed or over a form limit: {e.Message}");
+        }
+    }
+
+    /// <summary>The absolute URL of a file on this server (what an input field may reference).</summary>
+    public static string UrlOf(HttpRequest request, string id) => $"{PublicUrls.BaseUrl(request)}/v1/files/{id}";
+
+    /// <summary>Replicate's file object, as the <c>replicate</c> client's <c>files.create</c> reads it.</summary>
+    public static JsonObject Describe(HttpRequest request, StoredFile file, ResultsOptions results)
+    {
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(file.Bytes));
+        // Replicate's etag is the content's MD5 (as S3's for single-part uploads).
+        var md5 = Convert.ToHexStringLower(MD5.HashData(file.Bytes));
+        JsonNode metadata = new JsonObject();
+        if (file.Metadata is { } text)
+        {
+            try
+            {
+                metadata = JsonNode.Parse(text) ?? new JsonObject();
+            }
+            catch (System.Text.Json.JsonException)
+            {
+            }
+        }
+        return new JsonObject
+        {
+            ["id"] = file.Id,
+            ["name"] = file.FileName,
+            ["content_type"] = file.ContentType,
+            ["size"] = file.Bytes.LongLength,
+            ["etag"] = md5,
+            ["checksums"] = new JsonObject { ["sha256"] = sha256, ["md5"] = md5 },
+            ["metadata"] = metadata,
+            ["created_at"] = file.CreatedAt.ToString("O"),
+            ["expires_at"] = file.CreatedAt.AddSeconds(results.RetentionSeconds).ToString("O"),
+            ["urls"] = new JsonObject { ["get"] = UrlOf(request, file.Id) },
+        };
+    }
+}

@@ -1,0 +1,15 @@
+using System.Text.Json.Nodes;
+
+namespace StableDiffusion.Server.Api;
+
+/// <summary>An example for the API description, attached to an endpoint: <see cref="Status"/> null = the request body.</summary>
+public sealed record OpenApiExampleMetadata(string? Status, JsonNode Example);
+
+public static class OpenApiExamples
+{
+    public static RouteHandlerBuilder WithRequestExample(this RouteHandlerBuilder builder, JsonNode example)
+        => builder.WithMetadata(new OpenApiExampleMetadata(null, example));
+
+    public static RouteHandlerBuilder WithResponseExample(this RouteHandlerBuilder builder, int status, JsonNode example)
+        => builder.WithMetadata(new OpenApiExampleMetadata(status.ToString(System.Globalization.CultureInfo.InvariantCulture), example));
+}
