@@ -569,5 +569,27 @@ check('k8s: Ingress routes /sd/... to the Service, but not /sd/metrics', () => {
   }
 });
 
+check('nginx and Ingress body limits are above the server\'s own (appsettings.json Limits)', () => {
+  // The server must be the one to refuse a large body (413 with a problem body naming the field), not the proxy:
+  // its limit is MaxBodyBytes, raised to fit one MaxImageBytes image as a base64 data URI (LimitsOptions.BodyLimit).
+  // A key missing from appsettings.json has the options class's default (e.g. `= 20 * 1024 * 1024;`).
+  const limitsSource = readFileSync(join(optionsDir, 'LimitsOptions.cs'), 'utf8');
+  const setting = (name) => {
+    if (appsettings.Limits?.[name] !== undefined) return Number(appsettings.Limits[name]);
+    const def = limitsSource.match(new RegExp(`\\b${name} \\{ get; set; \\} = ([\\d_ *L]+);`))?.[1];
+    return def ? def.split('*').reduce((a, f) => a * Number(f.replace(/[_L\s]/g, '')), 1) : 0;
+  };
+  const maxBody = setting('MaxBodyBytes');
+  const maxImage = setting('MaxImageBytes');
+  assert(maxBody > 0, 'Limits:MaxBodyBytes not found in appsettings.json or LimitsOptions.cs');
+  const serverLimit = Math.max(maxBody, Math.ceil(maxImage / 3) * 4 + 64 * 1024);
+  const mb = (v) => Number(/^(\d+)m$/i.exec(v ?? '')?.[1] ?? NaN) * 1024 * 1024;
+  const nginx = mb(nginxTemplate.match(/client_max_body_size (\S+);/)?.[1]);
+  const ingress = mb(one('Ingress').metadata.annotations?.['nginx.ingress.kubernetes.io/proxy-body-size']);
+  assert(nginx > serverLimit, `nginx client_max_body_size ${nginx} B is not above the server's ${serverLimit} B`);
+  assert(ingress > serverLimit, `Ingress proxy-body-size ${ingress} B is not above the server's ${serverLimit} B`);
+  return `server ${(serverLimit / 1048576).toFixed(1)} MiB, nginx ${nginx / 1048576} MiB, Ingress ${ingress / 1048576} MiB`;
+});
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

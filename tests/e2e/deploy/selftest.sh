@@ -64,6 +64,7 @@ mutations=(
     'deploy/prometheus/alerts.yml|s/expr: up{/expr: up({/|promtool check config'
     'deploy/README.md|s/`Models__Items__0__Owner`/`Models__0__Owner`/|name only real configuration keys'
     'tests/e2e/nginx/run.sh|s/export Urls=/export ASPNETCORE_URLS=/|does not set Urls'
+    'deploy/k8s/ingress.yaml|s/proxy-body-size: 64m/proxy-body-size: 20m/|body limits are above'
 )
 if docker compose version > /dev/null 2>&1 || command -v docker-compose > /dev/null; then
     mutations+=('docker-compose.yml|0,/restart: unless-stopped/s//restartt: unless-stopped/|config -q')

@@ -157,7 +157,19 @@ await check('the root page answers through the proxy as it does directly', async
   assert(page.status === direct.status, `GET /sd/ answered ${page.status}, GET / directly ${direct.status}`);
   // (Error bodies carry a per-request trace id: only a page must be byte-identical.)
   if (direct.status === 200) assert(page.body.equals(direct.body), 'GET /sd/ and GET / directly answered different pages');
-  return `${page.status}${page.status === 404 ? ': no playground in this build' : ''}`;
+  if (page.status !== 200) return `${page.status}${page.status === 404 ? ': no playground in this build' : ''}`;
+  // Under a prefix every asset and link of the page must resolve back through the proxy: a root-absolute
+  // "/playground.js" would go to nginx's own / instead of the server.
+  const refs = [...page.body.toString('utf8').matchAll(/\b(?:src|href)="([^"#]+)"/g)].map((m) => m[1])
+    .filter((r) => !/^(?:[a-z]+:|\/\/)/i.test(r));
+  const broken = [];
+  for (const ref of refs) {
+    const url = new URL(ref, `${PROXY}/`).href;
+    const res = await getAbsolute(url, { auth: false });
+    if (!url.startsWith(`${PROXY}/`) || res.status >= 400) broken.push(`${ref} -> ${url} ${res.status}`);
+  }
+  assert(broken.length === 0, `page references that do not resolve through the proxy: ${broken.join(', ')}`);
+  return `200, ${refs.length} reference(s) resolve: ${refs.join(', ')}`;
 });
 
 await check('OpenAPI document is served under the prefix, with the prefix as its server', async () => {
