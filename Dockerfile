@@ -8,7 +8,7 @@
 # VARIANT=cuda  runs on nvidia/cuda (CUDA 13 + cuDNN 9) with the ASP.NET Core runtime copied in; needs the NVIDIA
 #               container toolkit on the host and a driver >= 580.
 # VARIANT=cpu   runs on mcr.microsoft.com/dotnet/aspnet, without the CUDA provider library (about 280 MB smaller);
-#               Inference__ExecutionProvider defaults to cpu.
+#               Models__ExecutionProvider defaults to cpu.
 #
 # Why CUDA 13 and not 12: the Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0 NuGet package (Directory.Packages.props)
 # ships libonnxruntime_providers_cuda.so linked against libcudart.so.13 / libcublas.so.13 / libcublasLt.so.13
@@ -55,14 +55,14 @@ COPY --from=aspnet /usr/share/dotnet /usr/share/dotnet
 RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
 ENV DOTNET_ROOT=/usr/share/dotnet \
     DOTNET_RUNNING_IN_CONTAINER=true \
-    Inference__ExecutionProvider=auto
+    Models__ExecutionProvider=auto
 
 # ---------------------------------------------------------------------------------------------------------------
 FROM mcr.microsoft.com/dotnet/aspnet:${ASPNET_VERSION}-noble AS runtime-cpu
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl \
  && rm -rf /var/lib/apt/lists/*
-ENV Inference__ExecutionProvider=cpu
+ENV Models__ExecutionProvider=cpu
 
 # ---------------------------------------------------------------------------------------------------------------
 FROM runtime-${VARIANT} AS final
@@ -78,15 +78,24 @@ WORKDIR /app
 COPY --from=build /app/ /app/
 RUN printf '#!/bin/sh\nexec dotnet /app/sd.dll "$@"\n' > /usr/local/bin/sd && chmod 0755 /usr/local/bin/sd
 
-# Models are mounted read-only at /models (one folder per model, see Models__N__Path); /cache and /tmp are the
-# only places the server writes (emptyDir / tmpfs when the root filesystem is read-only).
-ENV ASPNETCORE_HTTP_PORTS=5000 \
+# Models are mounted read-only at /models (one folder per model, see Models__Items__N__Path); /cache and /tmp are
+# the only places the server writes (emptyDir / tmpfs when the root filesystem is read-only).
+#
+# Listening: appsettings.json sets "Urls": "http://localhost:5000", which Kestrel prefers over
+# ASPNETCORE_HTTP_PORTS, and the server inserts appsettings.json as its first configuration source, which (as
+# measured) also wins over ASPNETCORE_URLS. Only the unprefixed `Urls` variable overrides it: all interfaces, port
+# 5000. ASPNETCORE_HTTP_PORTS (8080 in the aspnet base image) is emptied so nothing suggests another port.
+# Models__DemoModelPath: with no Models__Items__* the server generates its demo model (random weights) on first
+# start; the default path is under $HOME, which does not exist here, so it goes to the writable /cache.
+ENV Urls=http://+:5000 \
+    ASPNETCORE_HTTP_PORTS= \
+    Models__DemoModelPath=/cache/demo-random-weights \
     TMPDIR=/tmp \
     SD_IMAGE_VARIANT=${VARIANT}
 EXPOSE 5000
 USER 10001:10001
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD curl -fsS -o /dev/null "http://127.0.0.1:${ASPNETCORE_HTTP_PORTS%%[;,]*}/health/live" || exit 1
+    CMD curl -fsS -o /dev/null http://127.0.0.1:5000/health/live || exit 1
 
 ENTRYPOINT ["dotnet", "/app/StableDiffusion.Server.dll"]

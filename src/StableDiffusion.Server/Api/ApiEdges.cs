@@ -19,6 +19,9 @@ public static class ApiEdges
     {
         services.AddProblemDetails();
         services.AddSingleton<ApiKeyFilter>();
+        // A blank key is an unset one: deployments pass `Auth__ApiKeys__0=${SD_API_KEY:-}` (compose) or an empty
+        // secret, and that must mean "no authentication", not a key "" that fails the 16-character validation.
+        services.PostConfigure<AuthOptions>(o => o.ApiKeys.RemoveAll(string.IsNullOrWhiteSpace));
 
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<LimitsOptions>>((kestrel, limits)
             => kestrel.Limits.MaxRequestBodySize = limits.Value.BodyLimit);

@@ -11,6 +11,20 @@ public sealed class ServerMetrics
 {
     public const string MeterName = "StableDiffusion.Server";
 
+    // OpenTelemetry's default buckets (0, 5, 10, 25 ... 10000) suit milliseconds; these histograms are in seconds
+    // (a stage takes milliseconds, a queued job up to Queue:JobDeadlineSeconds = 600 s), so without explicit
+    // boundaries every observation lands in le="5" and histogram_quantile is useless.
+    private static readonly InstrumentAdvice<double> SecondsBuckets = new()
+    {
+        HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    };
+
+    // From a CPU at a fraction of a step per second to a large GPU at tens of steps per second.
+    private static readonly InstrumentAdvice<double> RateBuckets = new()
+    {
+        HistogramBucketBoundaries = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200],
+    };
+
     private readonly Counter<long> _jobsFinished;
     private readonly Counter<long> _jobsRejected;
     private readonly Histogram<double> _queueWait;
@@ -29,14 +43,14 @@ public sealed class ServerMetrics
         meter.CreateObservableGauge("sd.queue.capacity", () => queue.Capacity, "{job}", "Queue capacity");
         _jobsFinished = meter.CreateCounter<long>("sd.jobs.finished", "{job}", "Jobs by final status");
         _jobsRejected = meter.CreateCounter<long>("sd.jobs.rejected", "{job}", "Submissions refused because the queue was full or closed");
-        _queueWait = meter.CreateHistogram<double>("sd.job.queue_wait", "s", "Time from creation to start");
-        _runTime = meter.CreateHistogram<double>("sd.job.run_time", "s", "Time from start to completion");
-        _stepsPerSecond = meter.CreateHistogram<double>("sd.denoise.steps_per_second", null, "Denoising steps per second per job");
+        _queueWait = meter.CreateHistogram("sd.job.queue_wait", "s", "Time from creation to start", advice: SecondsBuckets);
+        _runTime = meter.CreateHistogram("sd.job.run_time", "s", "Time from start to completion", advice: SecondsBuckets);
+        _stepsPerSecond = meter.CreateHistogram("sd.denoise.steps_per_second", null, "Denoising steps per second per job", advice: RateBuckets);
         _steps = meter.CreateCounter<long>("sd.denoise.steps", "{step}", "Denoising steps run");
         _images = meter.CreateCounter<long>("sd.images.generated", "{image}", "Images generated");
-        _stage = meter.CreateHistogram<double>("sd.stage.duration", "s", "Pipeline stage wall time (tokenize, text_encoder, denoise, vae_decode, ...)");
-        _session = meter.CreateHistogram<double>("sd.onnxruntime.session_time", "s", "Time inside ONNX Runtime per component per job");
-        _onnxRuntime = meter.CreateHistogram<double>("sd.onnxruntime.time", "s", "Time inside ONNX Runtime per job");
+        _stage = meter.CreateHistogram("sd.stage.duration", "s", "Pipeline stage wall time (tokenize, text_encoder, denoise, vae_decode, ...)", advice: SecondsBuckets);
+        _session = meter.CreateHistogram("sd.onnxruntime.session_time", "s", "Time inside ONNX Runtime per component per job", advice: SecondsBuckets);
+        _onnxRuntime = meter.CreateHistogram("sd.onnxruntime.time", "s", "Time inside ONNX Runtime per job", advice: SecondsBuckets);
     }
 
     public void JobRejected() => _jobsRejected.Add(1);

@@ -19,29 +19,35 @@ trap 'rm -f "$body"' EXIT
 auth=()
 [ -n "${SD_API_KEY:-}" ] && auth=(-H "Authorization: Bearer $SD_API_KEY")
 # The classic text format (what promtool reads), not OpenMetrics.
+passed=0
+failed=0
+# Ends with "N passed, N failed" (summed by tests/run-all.sh).
+finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 if ! curl -fsS --max-time 30 -H 'Accept: text/plain;version=0.0.4' "${auth[@]}" -o "$body" "$url"; then
-    echo "FAIL could not fetch $url"
-    exit 1
+    echo "FAIL could not fetch $url"; failed=1; finish
 fi
 families=$(grep -c '^# TYPE ' "$body")
 echo "fetched $url: $(wc -c < "$body") bytes, $families metric families"
-[ "$families" -gt 0 ] || { echo "FAIL no '# TYPE' line: not a Prometheus text page"; exit 1; }
+[ "$families" -gt 0 ] || { echo "FAIL no '# TYPE' line: not a Prometheus text page"; failed=1; finish; }
 
-status=0
 promtool check metrics < "$body" > "$body.out" 2>&1
 rc=$?
 sed 's/^/    /' "$body.out"; rm -f "$body.out"
 case "$rc" in
-0) echo "PASS promtool check metrics" ;;
+0) echo "PASS promtool check metrics"; passed=$((passed + 1)) ;;
 3) if [ "${SD_METRICS_LINT:-fail}" = warn ]; then
-       echo "WARN promtool check metrics: lint problems above (SD_METRICS_LINT=warn)"
+       echo "WARN promtool check metrics: lint problems above (SD_METRICS_LINT=warn)"; passed=$((passed + 1))
    else
-       echo "FAIL promtool check metrics: lint problems above (set SD_METRICS_LINT=warn to accept them)"; status=1
+       echo "FAIL promtool check metrics: lint problems above (set SD_METRICS_LINT=warn to accept them)"; failed=$((failed + 1))
    fi ;;
-*) echo "FAIL promtool check metrics: the page does not parse (exit $rc)"; status=1 ;;
+*) echo "FAIL promtool check metrics: the page does not parse (exit $rc)"; failed=$((failed + 1)) ;;
 esac
 
 for name in ${SD_EXPECTED_METRICS:-}; do
-    if grep -qE "^# TYPE $name " "$body"; then echo "PASS metric $name present"; else echo "FAIL metric $name missing"; status=1; fi
+    if grep -qE "^# TYPE $name " "$body"; then
+        echo "PASS metric $name present"; passed=$((passed + 1))
+    else
+        echo "FAIL metric $name missing"; failed=$((failed + 1))
+    fi
 done
-exit "$status"
+finish

@@ -89,6 +89,134 @@ const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const dockerUser = [...dockerfile.matchAll(/^USER\s+(\S+)/gm)].at(-1)?.[1] ?? '';
 const dockerUid = Number(dockerUser.split(':')[0]);
 
+// ---- the server's configuration: what a Section__Key variable may name -------------------------------------------
+// Read from the server itself, so a renamed setting fails here instead of being silently ignored at run time:
+// appsettings.json (the one configuration file, DESIGN §1) for the top-level keys, and the options classes in
+// src/StableDiffusion.Server/Configuration/*.cs for each section's properties, their types and their
+// [RegularExpression] rules (appsettings.json cannot say what a Models:Items element holds: it is []).
+const appsettings = JSON.parse(readFileSync(join(ROOT, 'appsettings.json'), 'utf8'));
+const optionsDir = join(ROOT, 'src/StableDiffusion.Server/Configuration');
+const optionClasses = new Map(); // class name -> { section, props: Map(lowercase name -> { name, type, regex }) }
+for (const file of existsSync(optionsDir) ? readdirSync(optionsDir).filter((f) => f.endsWith('.cs')) : []) {
+  const source = readFileSync(join(optionsDir, file), 'utf8');
+  for (const cls of source.matchAll(/public sealed class (\w+)\s*\{([\s\S]*?)\n\}/g)) {
+    const props = new Map();
+    // Attributes on the lines just before a property: [Required, RegularExpression("...")].
+    for (const m of cls[2].matchAll(/((?:^[ \t]*\[[^\n]*\][ \t]*\n|\[[^\]\n]*\][ \t]*)*)[ \t]*public ([\w<>?.]+) (\w+) \{ get; set; \}/gm)) {
+      const regex = m[1].match(/RegularExpression\("((?:[^"\\]|\\.)*)"\)/)?.[1];
+      props.set(m[3].toLowerCase(), { name: m[3], type: m[2], regex: regex && new RegExp(regex) });
+    }
+    const section = cls[2].match(/const string Section = "(\w+)";/)?.[1];
+    optionClasses.set(cls[1], { section, props });
+  }
+}
+const sectionClass = new Map([...optionClasses.values()].filter((c) => c.section).map((c) => [c.section.toLowerCase(), c]));
+
+/**
+ * Where the configuration variable `name` (ASP.NET Core's Section__Key form, arrays by index) lands, or an Error
+ * naming the first segment the server does not have. Returns { path, regex } (regex: the property's rule).
+ */
+function configKey(name) {
+  const segments = name.split('__');
+  const topKey = Object.keys(appsettings).find((k) => k.toLowerCase() === segments[0].toLowerCase());
+  if (topKey === undefined) return new Error(`${name}: appsettings.json has no top-level key ${segments[0]}`);
+  const path = [topKey];
+  let cls = sectionClass.get(topKey.toLowerCase());
+  let json = appsettings[topKey];
+  let type = cls ? 'class' : typeof json;
+  for (let i = 1; i < segments.length; i++) {
+    const seg = segments[i];
+    if (cls) {
+      const prop = cls.props.get(seg.toLowerCase());
+      if (!prop) return new Error(`${name}: ${path.join(':')} has no ${seg} (options class properties: ${[...cls.props.values()].map((p) => p.name).join(', ')})`);
+      path.push(prop.name);
+      const list = prop.type.match(/^List<(\w+)\??>$/);
+      if (list) {
+        if (!/^\d+$/.test(segments[i + 1] ?? '')) return new Error(`${name}: ${path.join(':')} is a list, needs an index`);
+        path.push(segments[++i]);
+        cls = optionClasses.get(list[1]);
+        if (!cls && i !== segments.length - 1) return new Error(`${name}: ${path.join(':')} is a ${list[1]}, not a section`);
+        if (!cls) return { path: path.join(':'), regex: prop.regex };
+        continue;
+      }
+      const nested = optionClasses.get(prop.type.replace(/\?$/, ''));
+      if (nested) { cls = nested; continue; }
+      if (i !== segments.length - 1) return new Error(`${name}: ${path.join(':')} is a ${prop.type}, not a section`);
+      return { path: path.join(':'), regex: prop.regex };
+    }
+    // Sections without an options class (Serilog, ...): follow appsettings.json's shape.
+    if (json === null || typeof json !== 'object') return new Error(`${name}: ${path.join(':')} is a value, not a section`);
+    const key = Object.keys(json).find((k) => k.toLowerCase() === seg.toLowerCase());
+    if (key === undefined) return new Error(`${name}: appsettings.json has no ${[...path, seg].join(':')}`);
+    path.push(key);
+    json = json[key];
+    type = typeof json;
+  }
+  if (cls) return new Error(`${name}: ${path.join(':')} is a section, not a value`);
+  if (type === 'object' && json !== null) return new Error(`${name}: ${path.join(':')} is a section, not a value`);
+  return { path: path.join(':'), regex: undefined };
+}
+
+// Process variables that are not application settings: the runtime's own and the image's bookkeeping.
+const NOT_SETTINGS = /^(ASPNETCORE_|DOTNET_|SD_|NVIDIA_|TMPDIR$|PATH$|HOME$|LANG$|TZ$)/;
+
+/** Every variable of `env` must be a real setting (or a runtime variable); values must pass the property's rule. */
+function checkSettings(where, env) {
+  const problems = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (NOT_SETTINGS.test(name) && !name.includes('__')) continue;
+    const key = configKey(name);
+    if (key instanceof Error) { problems.push(`not a configuration key of the server: ${key.message}`); continue; }
+    if (key.regex && value !== '' && !key.regex.test(value)) problems.push(`${name}=${value} does not match ${key.regex}`);
+  }
+  assert(problems.length === 0, `${where}: ${problems.join('; ')}`);
+  return `${Object.keys(env).length} variables`;
+}
+
+/** The listening address must be every interface, port SERVER_PORT, given as `Urls` (see the Dockerfile). */
+function checkListening(where, env) {
+  for (const name of ['ASPNETCORE_URLS', 'ASPNETCORE_HTTP_PORTS']) {
+    assert(!(name in env) || env[name] === '', `${where}: ${name} is set, but appsettings.json's "Urls" wins over it: set Urls`);
+  }
+  const urls = env.Urls ?? env.URLS ?? env.urls;
+  assert(urls, `${where}: no Urls (appsettings.json's "Urls" is ${appsettings.Urls}: loopback only inside a container)`);
+  assert(new RegExp(`^http://(\\+|\\*|0\\.0\\.0\\.0|\\[::\\]):${SERVER_PORT}/?$`).test(urls),
+    `${where}: Urls=${urls}, expected http://+:${SERVER_PORT} (all interfaces)`);
+}
+
+/** Dockerfile ENV pairs of the final image (ENV k=v k2=v2 ..., continuation lines joined). */
+function dockerEnv(text) {
+  const env = {};
+  const flat = text.replace(/\\\n/g, ' ').split('\n').filter((l) => !/^\s*#/.test(l));
+  for (const line of flat) {
+    const m = line.match(/^ENV\s+(.*)$/);
+    if (!m) continue;
+    for (const kv of m[1].matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g)) env[kv[1]] = kv[2].replace(/^"|"$/g, '');
+  }
+  return env;
+}
+
+check('configuration schema read from appsettings.json and Configuration/*.cs', () => {
+  for (const section of ['Models', 'Queue', 'Auth', 'ForwardedHeaders', 'Limits']) {
+    assert(sectionClass.has(section.toLowerCase()), `no options class with Section = "${section}"`);
+    assert(Object.keys(appsettings).includes(section), `appsettings.json has no ${section}`);
+  }
+  for (const name of ['Models__Items__0__Name', 'Models__Items__0__Path', 'Models__ExecutionProvider', 'Urls']) {
+    assert(!(configKey(name) instanceof Error), configKey(name).message);
+  }
+  for (const name of ['Models__0__Name', 'Inference__ExecutionProvider', 'Models__Items__Name', 'Queue__Capacity__0']) {
+    assert(configKey(name) instanceof Error, `${name} was accepted: the key check cannot fail`);
+  }
+  return `${optionClasses.size} options classes, sections ${[...sectionClass.values()].map((c) => c.section).join(', ')}`;
+});
+
+check('Dockerfile: ENV settings are real configuration keys; listens on all interfaces, port 5000', () => {
+  const env = dockerEnv(dockerfile);
+  checkListening('Dockerfile', env);
+  assert(env.Models__DemoModelPath?.startsWith('/cache/'), `Models__DemoModelPath is ${env.Models__DemoModelPath}, not under the writable /cache`);
+  return checkSettings('Dockerfile ENV', env);
+});
+
 // ---- docker-compose.yml ----------------------------------------------------------------------------------------
 const nginxTemplatePath = join(ROOT, 'deploy/nginx/templates/default.conf.template');
 const nginxTemplate = readFileSync(nginxTemplatePath, 'utf8');
@@ -116,14 +244,16 @@ check('compose: server mounts the models read-only at /models', () => {
   assert(readOnly, '/models is not read-only');
 });
 
-check('compose: server is configured through environment variables', () => {
+check('compose: server is configured through environment variables that the server reads', () => {
   const env = envOf(docsOf('docker-compose.yml')[0].services.server);
-  for (const key of ['Models__0__Name', 'Models__0__Path', 'Inference__ExecutionProvider', 'Queue__Capacity',
-    'Auth__ApiKeys__0', 'ForwardedHeaders__KnownNetworks__0']) {
+  for (const key of ['Models__Items__0__Name', 'Models__Items__0__Path', 'Models__ExecutionProvider', 'Queue__Capacity',
+    'Auth__ApiKeys__0', 'ForwardedHeaders__KnownNetworks__0', 'Models__DemoModelPath']) {
     assert(key in env, `environment lacks ${key}`);
   }
-  assert(env.Models__0__Path.startsWith('/models/'), `Models__0__Path ${env.Models__0__Path} is not under /models/`);
-  assert(['auto', 'cuda', 'cpu'].includes(env.Inference__ExecutionProvider), 'Inference__ExecutionProvider invalid');
+  assert(env.Models__Items__0__Path.startsWith('/models/'), `Models__Items__0__Path ${env.Models__Items__0__Path} is not under /models/`);
+  assert(env.Models__DemoModelPath.startsWith('/cache/'), `Models__DemoModelPath ${env.Models__DemoModelPath} is not on the /cache tmpfs`);
+  checkListening('compose server', env);
+  return checkSettings('compose server environment', env);
 });
 
 check('compose: server healthcheck probes /health/live, server port not published', () => {
@@ -180,7 +310,8 @@ check('compose: CPU override drops the GPU reservation and builds VARIANT=cpu', 
   const server = docsOf('deploy/compose/cpu.yml')[0].services.server;
   assert(server.deploy?.composeTag === '!reset', 'deploy is not `!reset`');
   assert(server.build?.args?.VARIANT === 'cpu', 'build.args.VARIANT is not cpu');
-  assert(envOf(server).Inference__ExecutionProvider === 'cpu', 'Inference__ExecutionProvider is not cpu');
+  assert(envOf(server).Models__ExecutionProvider === 'cpu', 'Models__ExecutionProvider is not cpu');
+  checkSettings('deploy/compose/cpu.yml server environment', envOf(server));
   assert(/^ARG VARIANT=/m.test(dockerfile) && /^FROM [^\n]* AS runtime-cpu$/m.test(dockerfile), 'Dockerfile has no cpu variant');
 });
 
@@ -192,6 +323,51 @@ check('prometheus: scrapes the server /metrics on the compose network', () => {
   assert(job, `no scrape job targets server:${SERVER_PORT}`);
   assert((job.metrics_path ?? '/metrics') === '/metrics', `metrics_path ${job.metrics_path}`);
   return job.job_name;
+});
+
+// The metric families the server exports, derived from its instruments the way OpenTelemetry's Prometheus exporter
+// names them: dots to underscores, unit "s" appends _seconds ({job}-style annotations add nothing), counters
+// end in _total. tests/e2e/nginx/run.sh checks the same names on a live /metrics page.
+const serverMetricsPath = join(ROOT, 'src/StableDiffusion.Server/Telemetry/ServerMetrics.cs');
+const serverFamilies = new Map(); // name -> counter | histogram | gauge
+if (existsSync(serverMetricsPath)) {
+  const source = readFileSync(serverMetricsPath, 'utf8');
+  for (const m of source.matchAll(/\.Create(Counter|Histogram|ObservableGauge|ObservableCounter|UpDownCounter|Gauge)(?:<\w+>)?\(\s*"([\w.]+)",\s*(?:\(\)\s*=>[^,]+,\s*)?(null|"[^"]*")/g)) {
+    const unit = m[3] === 'null' ? '' : m[3].slice(1, -1);
+    let name = m[2].replace(/\./g, '_') + (unit === 's' ? '_seconds' : '');
+    const type = /Counter$/.test(m[1]) && m[1] !== 'UpDownCounter' ? 'counter' : m[1] === 'Histogram' ? 'histogram' : 'gauge';
+    if (type === 'counter') name += '_total';
+    serverFamilies.set(name, type);
+  }
+}
+/** sd_* series names used in `text` that the server does not export (histogram series: _bucket, _sum, _count). */
+function unknownSdMetrics(text) {
+  // (sd_upstream and sd_forwarded_host are the nginx template's names, not metrics.)
+  const used = new Set([...text.matchAll(/\bsd_[a-z0-9_]+/g)].map((m) => m[0]).filter((n) => !/^sd_(upstream|forwarded_host)$/.test(n)));
+  return [...used].filter((name) => {
+    if (serverFamilies.has(name)) return false;
+    const base = name.replace(/_(bucket|sum|count)$/, '');
+    return serverFamilies.get(base) !== 'histogram';
+  });
+}
+
+check('metrics: the sd_* names in alerts, README and Prometheus files are ones the server exports', () => {
+  assert(serverFamilies.size >= 8, `only ${serverFamilies.size} instruments found in ${rel(serverMetricsPath)}`);
+  const files = ['deploy/README.md', ...walk(join(ROOT, 'deploy/prometheus')).map(rel)];
+  const problems = files.flatMap((f) => unknownSdMetrics(readFileSync(join(ROOT, f), 'utf8')).map((n) => `${f}: ${n}`));
+  assert(problems.length === 0, `not exported by the server (${[...serverFamilies.keys()].join(', ')}): ${problems.join('; ')}`);
+  return `${serverFamilies.size} families`;
+});
+
+check('prometheus: every rule file is mounted next to the configuration in compose', () => {
+  const config = docsOf('deploy/prometheus/prometheus.yml')[0];
+  const prom = docsOf('docker-compose.yml')[0].services.prometheus;
+  for (const file of config.rule_files ?? []) {
+    assert(!file.startsWith('/'), `rule file ${file} must be relative (it differs between the repository and the container)`);
+    const mount = (prom.volumes ?? []).find((v) => typeof v === 'object' && v.target === `/etc/prometheus/${file}`);
+    assert(mount && join(ROOT, mount.source) === join(ROOT, 'deploy/prometheus', file), `${file} is not mounted at /etc/prometheus/${file}`);
+  }
+  return (config.rule_files ?? []).join(', ') || 'no rule files';
 });
 
 // ---- nginx template (text; behaviour is proved by tests/e2e/nginx) ---------------------------------------------
@@ -300,10 +476,34 @@ check('k8s: ConfigMap holds the appsettings overrides the Deployment loads', () 
   const refs = (container().envFrom ?? []).map((e) => e.configMapRef?.name);
   assert(refs.includes(cm.metadata.name), `envFrom does not load ConfigMap ${cm.metadata.name}`);
   for (const key of Object.keys(cm.data ?? {})) assert(/^[A-Za-z_][A-Za-z0-9_]*$/.test(key), `key ${key} is no env name`);
-  for (const key of ['Models__0__Name', 'Models__0__Path', 'Inference__ExecutionProvider']) {
+  for (const key of ['Models__Items__0__Name', 'Models__Items__0__Path', 'Models__ExecutionProvider', 'Models__DemoModelPath']) {
     assert(key in (cm.data ?? {}), `ConfigMap lacks ${key}`);
   }
-  assert(cm.data.Models__0__Path.startsWith('/models/'), 'Models__0__Path is not under /models/');
+  assert(cm.data.Models__Items__0__Path.startsWith('/models/'), 'Models__Items__0__Path is not under /models/');
+  assert(cm.data.Models__DemoModelPath.startsWith('/cache/'), 'Models__DemoModelPath is not on the /cache emptyDir');
+  const env = { ...cm.data, ...Object.fromEntries((container().env ?? []).map((e) => [e.name, e.value ?? ''])) };
+  checkListening('k8s ConfigMap + Deployment env', env);
+  return checkSettings('k8s ConfigMap + Deployment env', env);
+});
+
+check('deploy/README.md and tests/e2e/nginx/run.sh name only real configuration keys', () => {
+  const problems = [];
+  const readme = readFileSync(join(ROOT, 'deploy/README.md'), 'utf8');
+  const runSh = readFileSync(join(ROOT, 'tests/e2e/nginx/run.sh'), 'utf8');
+  // Section__Key names in backquotes (README) and exported by run.sh; placeholders like Models__Items__N__Path
+  // are read with N = 0.
+  const names = new Set([
+    ...[...readme.matchAll(/`([A-Z][A-Za-z]*(?:__[A-Za-z0-9]+)+)[=`]/g)].map((m) => m[1]),
+    ...[...runSh.matchAll(/export ([A-Z][A-Za-z]*(?:__[A-Za-z0-9]+)+)=/g)].map((m) => m[1]),
+  ]);
+  for (const name of names) {
+    const key = configKey(name.replace(/__N(?=__|$)/g, '__0'));
+    if (key instanceof Error) problems.push(key.message);
+  }
+  assert(names.size > 0, 'no configuration keys found');
+  assert(problems.length === 0, problems.join('; '));
+  assert(/export Urls=/.test(runSh), 'tests/e2e/nginx/run.sh does not set Urls (ASPNETCORE_URLS loses to appsettings.json)');
+  return `${names.size} names`;
 });
 
 check('k8s: Deployment selector, Service and PodDisruptionBudget select the pods', () => {
@@ -367,6 +567,28 @@ check('k8s: Ingress routes /sd/... to the Service, but not /sd/metrics', () => {
   for (const [uri, upstream] of Object.entries(expect)) {
     assert(route(uri) === upstream, `${uri} routes to ${route(uri)}, expected ${upstream}`);
   }
+});
+
+check('nginx and Ingress body limits are above the server\'s own (appsettings.json Limits)', () => {
+  // The server must be the one to refuse a large body (413 with a problem body naming the field), not the proxy:
+  // its limit is MaxBodyBytes, raised to fit one MaxImageBytes image as a base64 data URI (LimitsOptions.BodyLimit).
+  // A key missing from appsettings.json has the options class's default (e.g. `= 20 * 1024 * 1024;`).
+  const limitsSource = readFileSync(join(optionsDir, 'LimitsOptions.cs'), 'utf8');
+  const setting = (name) => {
+    if (appsettings.Limits?.[name] !== undefined) return Number(appsettings.Limits[name]);
+    const def = limitsSource.match(new RegExp(`\\b${name} \\{ get; set; \\} = ([\\d_ *L]+);`))?.[1];
+    return def ? def.split('*').reduce((a, f) => a * Number(f.replace(/[_L\s]/g, '')), 1) : 0;
+  };
+  const maxBody = setting('MaxBodyBytes');
+  const maxImage = setting('MaxImageBytes');
+  assert(maxBody > 0, 'Limits:MaxBodyBytes not found in appsettings.json or LimitsOptions.cs');
+  const serverLimit = Math.max(maxBody, Math.ceil(maxImage / 3) * 4 + 64 * 1024);
+  const mb = (v) => Number(/^(\d+)m$/i.exec(v ?? '')?.[1] ?? NaN) * 1024 * 1024;
+  const nginx = mb(nginxTemplate.match(/client_max_body_size (\S+);/)?.[1]);
+  const ingress = mb(one('Ingress').metadata.annotations?.['nginx.ingress.kubernetes.io/proxy-body-size']);
+  assert(nginx > serverLimit, `nginx client_max_body_size ${nginx} B is not above the server's ${serverLimit} B`);
+  assert(ingress > serverLimit, `Ingress proxy-body-size ${ingress} B is not above the server's ${serverLimit} B`);
+  return `server ${(serverLimit / 1048576).toFixed(1)} MiB, nginx ${nginx / 1048576} MiB, Ingress ${ingress / 1048576} MiB`;
 });
 
 console.log(`${passed} passed, ${failed} failed`);

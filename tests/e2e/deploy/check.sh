@@ -205,9 +205,11 @@ for variant in $variants; do
     fi
 done
 grep -qE '^EXPOSE 5000' "$WORK/Dockerfile.flat" && ok "Dockerfile: EXPOSE 5000" || bad "Dockerfile: no EXPOSE 5000"
-grep -qE '^ENV .*ASPNETCORE_HTTP_PORTS=5000' "$WORK/Dockerfile.flat" \
-    && ok "Dockerfile: listens on 5000 (ASPNETCORE_HTTP_PORTS; the aspnet base image says 8080)" \
-    || bad "Dockerfile: ASPNETCORE_HTTP_PORTS=5000 not set (the aspnet base image defaults to 8080)"
+# appsettings.json's "Urls" (http://localhost:5000: loopback only) beats ASPNETCORE_HTTP_PORTS and ASPNETCORE_URLS;
+# only the unprefixed Urls variable moves the server to all interfaces (check.mjs checks the same in compose/k8s).
+grep -qE '^ENV (.* )?Urls=http://(\+|\*|0\.0\.0\.0|\[::\]):5000( |$)' "$WORK/Dockerfile.flat" \
+    && ok "Dockerfile: listens on all interfaces, port 5000 (ENV Urls; appsettings.json says localhost)" \
+    || bad "Dockerfile: ENV Urls=http://+:5000 not set (appsettings.json's Urls is localhost only, and wins over ASPNETCORE_*)"
 grep -qE '^ARG VARIANT=' "$WORK/Dockerfile.flat" && grep -qE '^FROM runtime-\$\{VARIANT\}' "$WORK/Dockerfile.flat" \
     && ok "Dockerfile: VARIANT build arg selects the runtime stage" || bad "Dockerfile: no VARIANT build arg"
 if [ -f .dockerignore ]; then

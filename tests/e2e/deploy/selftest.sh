@@ -15,7 +15,10 @@ result() { if [ "$1" = ok ]; then passed=$((passed + 1)); echo "PASS $2"; else f
 
 copy_tree() {
     rm -rf "$WORK/tree" && mkdir -p "$WORK/tree/tests/e2e"
-    cp -r "$ROOT/Dockerfile" "$ROOT/.dockerignore" "$ROOT/docker-compose.yml" "$ROOT/deploy" "$WORK/tree/"
+    cp -r "$ROOT/Dockerfile" "$ROOT/.dockerignore" "$ROOT/docker-compose.yml" "$ROOT/deploy" "$ROOT/appsettings.json" "$WORK/tree/"
+    # check.mjs reads the server's options classes and instruments (configuration keys, metric names).
+    mkdir -p "$WORK/tree/src/StableDiffusion.Server"
+    cp -r "$ROOT/src/StableDiffusion.Server/Configuration" "$ROOT/src/StableDiffusion.Server/Telemetry" "$WORK/tree/src/StableDiffusion.Server/"
     cp -r "$ROOT/tests/e2e/nginx" "$WORK/tree/tests/e2e/"
     mkdir -p "$WORK/tree/tests/e2e/deploy"
     cp "$ROOT"/tests/e2e/deploy/*.sh "$ROOT"/tests/e2e/deploy/*.mjs "$WORK/tree/tests/e2e/deploy/"
@@ -49,6 +52,19 @@ mutations=(
     'deploy/prometheus/prometheus.yml|s/"server:5000"/"server:8080"/|scrapes the server'
     'deploy/nginx/templates/default.conf.template|s/keepalive 16;/keepalive sixteen;/|nginx -t'
     'deploy/nginx/templates/default.conf.template|/proxy_buffering off;/d|SSE location unbuffered'
+    'Dockerfile|s/^ENV Urls=http:\/\/+:5000/ENV ASPNETCORE_URLS=http:\/\/+:5000/|ENV Urls=http://+:5000 not set'
+    'docker-compose.yml|s/Models__ExecutionProvider: cuda/Inference__ExecutionProvider: cuda/|environment lacks Models__ExecutionProvider'
+    'docker-compose.yml|s/Models__Items__0__Owner:/Models__Items__0__Owners:/|not a configuration key'
+    'docker-compose.yml|s/Models__DemoModelPath: \/cache/Models__DemoModelPath: \/var/|not on the /cache tmpfs'
+    'docker-compose.yml|s/      Urls: http:\/\/+:5000/      Urls: http:\/\/localhost:5000/|expected http://+:5000'
+    'deploy/k8s/configmap.yaml|s/Queue__Capacity:/Queue__Capcity:/|not a configuration key'
+    'deploy/compose/cpu.yml|s/Models__ExecutionProvider: cpu/Inference__ExecutionProvider: cpu/|Models__ExecutionProvider is not cpu'
+    'deploy/k8s/configmap.yaml|s/Models__ExecutionProvider: cuda/Models__ExecutionProvider: gpu/|does not match'
+    'deploy/prometheus/alerts.yml|s/sd_queue_depth/sd_queue_size/|not exported by the server'
+    'deploy/prometheus/alerts.yml|s/expr: up{/expr: up({/|promtool check config'
+    'deploy/README.md|s/`Models__Items__0__Owner`/`Models__0__Owner`/|name only real configuration keys'
+    'tests/e2e/nginx/run.sh|s/export Urls=/export ASPNETCORE_URLS=/|does not set Urls'
+    'deploy/k8s/ingress.yaml|s/proxy-body-size: 64m/proxy-body-size: 20m/|body limits are above'
 )
 if docker compose version > /dev/null 2>&1 || command -v docker-compose > /dev/null; then
     mutations+=('docker-compose.yml|0,/restart: unless-stopped/s//restartt: unless-stopped/|config -q')

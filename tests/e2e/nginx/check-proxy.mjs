@@ -6,6 +6,8 @@
 //   DIRECT_URL  http://127.0.0.1:SERVERPORT
 //   SD_SSE_INPUT    optional JSON merged into the SSE job's input (e.g. {"num_inference_steps":150,"width":512})
 //   SD_SSE_MIN_RUN  seconds a prediction must run for the SSE timing to be conclusive (default 1)
+//   SD_API_KEY      the server's API key, if it has one: sent on /v1 requests except those that must work without
+//                   it (output files, streams: their ids are the credential), and checked to be required
 //
 // Prints one line per check and ends with "N passed, N failed"; exits 1 if any failed.
 import http from 'node:http';
@@ -18,6 +20,7 @@ if (!PROXY || !DIRECT) {
   process.exit(2);
 }
 const MIN_RUN_SECONDS = Number(process.env.SD_SSE_MIN_RUN ?? '1');
+const API_KEY = process.env.SD_API_KEY ?? '';
 const PROMPT = 'a lighthouse on a cliff at dusk';
 
 let passed = 0;
@@ -43,9 +46,10 @@ function assert(cond, message) {
 }
 
 /** One HTTP request; `path` is appended to the origin of `base` verbatim. */
-function request(method, base, path, { headers = {}, body, timeoutMs = 180_000 } = {}) {
+function request(method, base, path, { headers = {}, body, timeoutMs = 180_000, auth = true } = {}) {
   const origin = new URL(base);
   const basePath = origin.pathname.replace(/\/$/, '');
+  if (auth && API_KEY) headers = { Authorization: `Bearer ${API_KEY}`, ...headers };
   if (body !== undefined) headers = { ...headers, 'Content-Length': Buffer.byteLength(body) };
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -65,9 +69,9 @@ function request(method, base, path, { headers = {}, body, timeoutMs = 180_000 }
 }
 
 /** GET on an absolute URL (as found in a prediction). */
-function getAbsolute(url) {
+function getAbsolute(url, options = {}) {
   const u = new URL(url);
-  return request('GET', `${u.protocol}//${u.host}`, u.pathname + u.search);
+  return request('GET', `${u.protocol}//${u.host}`, u.pathname + u.search, options);
 }
 
 function json(res) {
@@ -147,12 +151,56 @@ await check('/sd redirects to /sd/ with a relative Location', async () => {
   assert(res.headers.location === `${origin.pathname}/`, `Location ${res.headers.location}`);
 });
 
-await check('playground and OpenAPI document are served under the prefix', async () => {
-  const page = await request('GET', PROXY, '/');
-  assert(page.status === 200, `GET /sd/ answered ${page.status}`);
-  const doc = await request('GET', PROXY, '/openapi/v1.json');
-  assert(doc.status === 200, `GET /sd/openapi/v1.json answered ${doc.status}`);
-  json(doc);
+await check('the root page answers through the proxy as it does directly', async () => {
+  // The playground (wwwroot) may not be in every build: what matters here is that the proxy passes it on.
+  const [page, direct] = await Promise.all([request('GET', PROXY, '/'), request('GET', DIRECT, '/')]);
+  assert(page.status === direct.status, `GET /sd/ answered ${page.status}, GET / directly ${direct.status}`);
+  // (Error bodies carry a per-request trace id: only a page must be byte-identical.)
+  if (direct.status === 200) assert(page.body.equals(direct.body), 'GET /sd/ and GET / directly answered different pages');
+  if (page.status !== 200) return `${page.status}${page.status === 404 ? ': no playground in this build' : ''}`;
+  // Under a prefix every asset and link of the page must resolve back through the proxy: a root-absolute
+  // "/playground.js" would go to nginx's own / instead of the server.
+  const refs = [...page.body.toString('utf8').matchAll(/\b(?:src|href)="([^"#]+)"/g)].map((m) => m[1])
+    .filter((r) => !/^(?:[a-z]+:|\/\/)/i.test(r));
+  const broken = [];
+  for (const ref of refs) {
+    const url = new URL(ref, `${PROXY}/`).href;
+    const res = await getAbsolute(url, { auth: false });
+    if (!url.startsWith(`${PROXY}/`) || res.status >= 400) broken.push(`${ref} -> ${url} ${res.status}`);
+  }
+  assert(broken.length === 0, `page references that do not resolve through the proxy: ${broken.join(', ')}`);
+  return `200, ${refs.length} reference(s) resolve: ${refs.join(', ')}`;
+});
+
+await check('OpenAPI document is served under the prefix, with the prefix as its server', async () => {
+  const res = await request('GET', PROXY, '/openapi/v1.json');
+  assert(res.status === 200, `GET /sd/openapi/v1.json answered ${res.status}`);
+  const doc = json(res);
+  assert(doc.openapi && doc.paths, 'not an OpenAPI document');
+  // "Try it out" and generated clients call servers[0].url + path: it must lead back through the proxy.
+  const servers = (doc.servers ?? []).map((s) => new URL(s.url, `${PROXY}/openapi/v1.json`).href.replace(/\/$/, ''));
+  assert(servers.length === 0 || servers[0] === PROXY, `servers[0] resolves to ${servers[0]}, expected ${PROXY}`);
+  return servers.length ? `servers[0] ${servers[0]}` : 'no servers (paths resolve against the document URL)';
+});
+
+await check('Swagger UI under the prefix loads its OpenAPI document through the proxy', async () => {
+  const page = `${PROXY}/swagger/index.html`;
+  const ui = await getAbsolute(page);
+  assert(ui.status === 200, `GET ${page} answered ${ui.status}`);
+  // Swashbuckle writes the UI's configuration (the document URLs) into index.js; relative URLs resolve against
+  // the page, absolute paths against the host, where nothing but /sd/ leads to the server.
+  const script = await getAbsolute(new URL('index.js', page).href);
+  const config = `${ui.body}\n${script.status === 200 ? script.body : ''}`;
+  const urls = [...config.matchAll(/"url":"([^"]+)"/g)].map((m) => m[1]);
+  assert(urls.length > 0, 'no document "url" in the Swagger UI configuration');
+  for (const url of urls) {
+    const absolute = new URL(url, page).href;
+    const res = await getAbsolute(absolute);
+    assert(res.status === 200, `the UI fetches "${url}" = ${absolute}, which answers ${res.status} through the proxy ` +
+      '(an absolute path skips the /sd prefix: the SwaggerEndpoint URL must be relative, e.g. "../openapi/v1.json")');
+    assert(json(res).openapi, `${absolute} is not an OpenAPI document`);
+  }
+  return urls.join(', ');
 });
 
 let waited;
@@ -190,7 +238,8 @@ await check('output file URLs carry the proxy prefix and serve PNGs', async () =
   assert(output.length > 0 && output.every((o) => typeof o === 'string'), `output is ${JSON.stringify(output)}`);
   for (const url of output) {
     assert(url.startsWith(`${PROXY}/`), `output URL ${url.slice(0, 120)} does not start with ${PROXY}/`);
-    const res = await getAbsolute(url);
+    // Without the API key: a file URL is its own credential (as on Replicate).
+    const res = await getAbsolute(url, { auth: false });
     assert(res.status === 200, `GET ${url} answered ${res.status}`);
     assert(res.body.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
       `${url} is not a PNG (content-type ${res.headers['content-type']})`);
@@ -279,6 +328,15 @@ await check('a ~5 MB data-URI upload is not refused by nginx (413)', async () =>
   return `${(Buffer.byteLength(body) / 1e6).toFixed(1)} MB body, server answered ${viaProxy.status} both ways`;
 });
 
+await check('API key: required through the proxy on /v1, passed on by nginx', async () => {
+  if (!API_KEY) return 'no key configured (SD_API_KEY unset): skipped';
+  const anonymous = await request('GET', PROXY, '/v1/models', { auth: false });
+  assert(anonymous.status === 401, `GET /sd/v1/models without a key answered ${anonymous.status}`);
+  const keyed = await request('GET', PROXY, '/v1/models');
+  assert(keyed.status === 200, `GET /sd/v1/models with the key answered ${keyed.status}`);
+  return '401 without, 200 with';
+});
+
 await check('/sd/metrics is not reachable through the proxy', async () => {
   const results = [];
   for (const path of ['/metrics', '/metrics/', '/METRICS', '//metrics', '/%6detrics', '/v1/../metrics', '/metrics?x=1']) {
@@ -290,8 +348,9 @@ await check('/sd/metrics is not reachable through the proxy', async () => {
   return results.join(', ');
 });
 
-await check("the server's own /metrics works (direct)", async () => {
-  const res = await request('GET', DIRECT, '/metrics');
+await check("the server's own /metrics works (direct, without an API key)", async () => {
+  // Outside /v1: Prometheus scrapes it without credentials, the proxy keeps it private.
+  const res = await request('GET', DIRECT, '/metrics', { auth: false });
   assert(res.status === 200, `GET /metrics answered ${res.status}`);
   assert(/^# (TYPE|HELP) /m.test(res.body.toString('utf8')), 'no # TYPE / # HELP lines in /metrics');
 });

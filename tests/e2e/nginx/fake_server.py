@@ -117,7 +117,15 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/":
             return self.send(200, "<!doctype html><title>fake playground</title>", "text/html")
         if path == "/openapi/v1.json":
-            return self.send(200, {"openapi": "3.1.1", "paths": {}})
+            # Like Swashbuckle: the request's path base (X-Forwarded-Prefix) as the server.
+            prefix = (self.headers.get("X-Forwarded-Prefix") or "").rstrip("/")
+            return self.send(200, {"openapi": "3.1.1", "paths": {}, **({"servers": [{"url": prefix}]} if prefix else {})})
+        if path == "/swagger/index.html":
+            return self.send(200, '<!doctype html><script src="index.js"></script>', "text/html")
+        if path == "/swagger/index.js":
+            # A URL relative to the UI page, as the server must write it to work under a proxy prefix.
+            return self.send(200, 'var configObject = {"urls":[{"url":"../openapi/v1.json","name":"v1"}]};',
+                             "application/javascript")
         if path == "/echo-headers":
             return self.send(200, dict(self.headers.items()))
         m = re.fullmatch(r"/v1/files/([\w-]+)\.png", path)
