@@ -7,7 +7,8 @@ using StableDiffusion.Server.Telemetry;
 var builder = WebApplication.CreateBuilder(args);
 
 // The one configuration file is the repository root's appsettings.json, copied next to the binaries (DESIGN §1).
-// It goes first, so environment variables and the command line still override it.
+// It goes first, so environment variables and the command line still override it (the listening address is its
+// "Urls" key: override it with Urls=… or --urls; ASPNETCORE_URLS is host configuration and loses to it).
 builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
 {
     Path = "appsettings.json",

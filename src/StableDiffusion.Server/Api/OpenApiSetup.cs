@@ -36,7 +36,8 @@ public static class OpenApiSetup
         app.UseSwaggerUI(o =>
         {
             o.RoutePrefix = "swagger";
-            o.SwaggerEndpoint("/openapi/v1.json", "StableDiffusion.Server v1");
+            // Relative to /swagger/index.html, so the UI finds its document behind a path prefix (/sd/swagger → /sd/openapi/v1.json).
+            o.SwaggerEndpoint("../openapi/v1.json", "StableDiffusion.Server v1");
         });
         return app;
     }
