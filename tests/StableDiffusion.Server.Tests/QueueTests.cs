@@ -28,6 +28,26 @@ public sealed class QueueTests
     }
 
     [Fact]
+    public async Task Canceling_a_queued_job_frees_its_queue_slot_at_once()
+    {
+        await using var factory = new ServerFactory(new() { ["Queue:Capacity"] = "1" });
+        var client = await factory.ReadyClientAsync();
+        var running = await Wire.CreatedAsync(client, Wire.SlowInput());
+        await Wire.WaitRunningAsync(client, running.Id());
+        var queued = await Wire.CreatedAsync(client, Wire.Input());
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await Wire.CreateAsync(client, Wire.Input())).StatusCode);
+
+        await client.PostAsync($"/v1/predictions/{queued.Id()}/cancel", null);
+        var next = await Wire.CreateAsync(client, Wire.Input());
+
+        Assert.Equal(HttpStatusCode.Created, next.StatusCode);
+        var metrics = await client.GetStringAsync("/metrics");
+        var depth = System.Text.RegularExpressions.Regex.Match(metrics, @"^sd_queue_depth(\{[^}]*\})? (\d+)", System.Text.RegularExpressions.RegexOptions.Multiline);
+        Assert.Equal("1", depth.Groups[2].Value);
+        await client.PostAsync($"/v1/predictions/{running.Id()}/cancel", null);
+    }
+
+    [Fact]
     public async Task Cancel_of_a_queued_job_is_immediate_and_it_never_runs()
     {
         await using var factory = new ServerFactory();

@@ -5,14 +5,21 @@ using StableDiffusion.Server.Configuration;
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>The bounded channel between the HTTP front and the workers (Cog's queue, in process).</summary>
+/// <remarks>
+/// Admission counts the jobs still waiting: a job canceled or expired while queued gives its slot back at once, though
+/// it stays in the channel until a worker skips it (a channel cannot remove from its middle). The channel itself has
+/// room for as many such leftovers again, so only more than <see cref="Capacity"/> queued cancellations during one
+/// running job could make it refuse early (a 429, never a lost job).
+/// </remarks>
 public sealed class GenerationQueue
 {
     private readonly Channel<Job> _channel;
+    private int _waiting;
 
     public GenerationQueue(IOptions<QueueOptions> options)
     {
         Capacity = options.Value.Capacity;
-        _channel = Channel.CreateBounded<Job>(new BoundedChannelOptions(Capacity)
+        _channel = Channel.CreateBounded<Job>(new BoundedChannelOptions(checked(Capacity * 2))
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = false,
@@ -22,8 +29,8 @@ public sealed class GenerationQueue
 
     public int Capacity { get; }
 
-    /// <summary>Jobs waiting for a worker (canceled ones included until a worker skips them).</summary>
-    public int Depth => _channel.Reader.Count;
+    /// <summary>Jobs waiting for a worker (not those canceled or expired while queued).</summary>
+    public int Depth => Volatile.Read(ref _waiting);
 
     /// <summary>True once shutdown has begun: nothing more is accepted.</summary>
     public bool IsClosed { get; private set; }
@@ -31,7 +38,29 @@ public sealed class GenerationQueue
     public ChannelReader<Job> Reader => _channel.Reader;
 
     /// <summary>Writes the job unless the queue is full or closed; never waits.</summary>
-    public bool TryEnqueue(Job job) => !IsClosed && _channel.Writer.TryWrite(job);
+    public bool TryEnqueue(Job job)
+    {
+        if (IsClosed)
+        {
+            return false;
+        }
+
+        if (Interlocked.Increment(ref _waiting) > Capacity)
+        {
+            Interlocked.Decrement(ref _waiting);
+            return false;
+        }
+
+        job.OnLeftQueue(() => Interlocked.Decrement(ref _waiting));
+        if (_channel.Writer.TryWrite(job))
+        {
+            return true;
+        }
+
+        job.OnLeftQueue(null);
+        Interlocked.Decrement(ref _waiting);
+        return false;
+    }
 
     public void Close()
     {

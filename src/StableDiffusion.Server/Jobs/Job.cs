@@ -12,6 +12,7 @@ namespace StableDiffusion.Server.Jobs;
 public sealed class Job
 {
     private readonly Lock _lock = new();
+    private Action? _leftQueue;
     private readonly StringBuilder _logs = new();
     private readonly List<Action<JobEvent>> _subscribers = [];
     private readonly CancellationTokenSource _cancellation = new();
@@ -101,6 +102,7 @@ public sealed class Job
             }
             Status = JobStatus.Processing;
             StartedAt = now;
+            ReleaseQueueSlot();
             Publish(new JobEvent(JobEventKind.Started));
             return true;
         }
@@ -170,8 +172,28 @@ public sealed class Job
         }
     }
 
+    /// <summary>Called once when the job stops waiting (started, or finished while queued): the queue gives its slot back.</summary>
+    internal void OnLeftQueue(Action? release)
+    {
+        lock (_lock)
+        {
+            _leftQueue = release;
+        }
+    }
+
+    private void ReleaseQueueSlot()
+    {
+        var release = _leftQueue;
+        _leftQueue = null;
+        release?.Invoke();
+    }
+
     private bool Finish(JobStatus status, string? error, DateTimeOffset now)
     {
+        if (Status == JobStatus.Starting)
+        {
+            ReleaseQueueSlot();
+        }
         Status = status;
         Error = error;
         CompletedAt = now;
