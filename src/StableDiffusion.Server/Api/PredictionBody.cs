@@ -24,19 +24,8 @@ public sealed record PredictionBody(
     public static async Task<(PredictionBody? Body, Dictionary<string, string[]>? Errors, bool TooLarge)> ReadAsync(
         HttpRequest request, bool allowPrivateWebhooks, long maxBytes)
     {
-        var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
-        {
-            if (buffer.Length + read > maxBytes)
-            {
-                return (null, null, true);
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        buffer.Position = 0;
-        return await ParseAsync(buffer, request, allowPrivateWebhooks);
+        var buffer = await RequestBodies.BufferAsync(request, maxBytes);
+        return buffer is null ? (null, null, true) : await ParseAsync(buffer, request, allowPrivateWebhooks);
     }
 
     /// <summary>Checks a JSON body already read (a multipart prediction is turned into one).</summary>
