@@ -16,7 +16,7 @@ public interface IScheduler
     SchedulerConfig Config { get; }
 
     /// <summary>The timestep given to the UNet for each model call, in call order, after <see cref="SetTimesteps"/>
-    /// (PNDM with skip_prk_steps makes N+1 calls for N steps). May be fractional (Karras sigmas).</summary>
+    /// (PNDM with skip_prk_steps makes N+1 calls for N steps). May be fractional (Euler-family "linspace" spacing).</summary>
     IReadOnlyList<double> Timesteps { get; }
 
     /// <summary>The sigma schedule of sigma-based schedulers (one per call plus the final 0); empty for the others.</summary>
