@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 using StableDiffusion.Core.Imaging;
 
 namespace StableDiffusion.Cli;
@@ -27,7 +25,7 @@ public static class WatermarkCommand
                 throw new UsageException("--bits must be a multiple of 8 between 8 and 256");
             }
 
-            var image = Load(parse.GetRequiredValue(file));
+            var image = ImageTaskCommand.ReadImage(parse.GetRequiredValue(file), "file");
             byte[] payload = InvisibleWatermark.Decode(image.Pixels, image.Width, image.Height, length);
             Console.WriteLine(JsonSerializer.Serialize(new { text = Encoding.UTF8.GetString(payload), hex = Convert.ToHexString(payload) }));
             return CommandRunner.Success;
@@ -43,7 +41,7 @@ public static class WatermarkCommand
         encode.Options.Add(payloadText);
         encode.SetAction(parse =>
         {
-            var image = Load(parse.GetRequiredValue(input));
+            var image = ImageTaskCommand.ReadImage(parse.GetRequiredValue(input), "file");
             bool marked = InvisibleWatermark.FromText(parse.GetRequiredValue(payloadText)).Embed(image.Pixels, image.Width, image.Height);
             File.WriteAllBytes(parse.GetRequiredValue(output), PngWriter.Encode(image, null));
             Console.WriteLine(JsonSerializer.Serialize(new { marked }));
@@ -51,18 +49,5 @@ public static class WatermarkCommand
         });
         command.Subcommands.Add(encode);
         return command;
-    }
-
-    private static RgbImage Load(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new UsageException($"file '{path}' does not exist");
-        }
-
-        using var img = Image.Load<Rgb24>(path);
-        var rgb = RgbImage.Create(img.Width, img.Height);
-        img.CopyPixelDataTo(rgb.Pixels);
-        return rgb;
     }
 }

@@ -152,6 +152,18 @@ public sealed class CliTests(TinyModelFixture tiny) : IClassFixture<TinyModelFix
     }
 
     [Fact]
+    public void Watermark_decode_refuses_a_file_that_is_not_an_image()
+    {
+        string path = Path.Combine(CliRunner.TempDir(), "not-an-image.png");
+        File.WriteAllBytes(path, "GIF89a not really"u8.ToArray());
+
+        var result = CliRunner.Run("watermark", "decode", path);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("sd: error: file:", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Watermark_decode_reads_what_generate_embedded()
     {
         string outDir = CliRunner.TempDir();
