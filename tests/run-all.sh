@@ -10,6 +10,13 @@ rm -rf "$results"
 mkdir -p "$results"
 passed=0 failed=0 skipped=0
 
+# The tokenizer's differential test: random prompts tokenized by the pure-Python port of transformers' slow
+# CLIPTokenizer (tests/StableDiffusion.Core.Tests/Text/reference), compared id for id by ClipTokenizerFuzzTests.
+if [ -z "${CLIP_TOKENIZER_FUZZ:-}" ] && [ -d ../shared/clip-tokenizer ] && command -v python3 >/dev/null; then
+  (cd tests/StableDiffusion.Core.Tests/Text/reference && python3 generate_fuzz_cases.py "$results/clip-fuzz.json" 5000) \
+    && export CLIP_TOKENIZER_FUZZ="$results/clip-fuzz.json"
+fi
+
 echo "== dotnet test"
 dotnet test StableDiffusion.Server.sln -c Release --logger "trx" --results-directory "$results" 2>&1 | tee "$results/dotnet-test.log"
 dotnet_rc=${PIPESTATUS[0]}
