@@ -1,3 +1,4 @@
+using StableDiffusion.Tests.Shared;
 using System.Buffers.Binary;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Bmp;
@@ -55,7 +56,7 @@ public sealed class ImageDecoderTests
     public void Png_header_claiming_100000_squared_pixels_is_refused_before_decoding()
     {
         // A 100000×100000 RGB PNG would need 30 GB decoded; the file is a few dozen bytes. The header alone must refuse it.
-        byte[] bomb = CraftPng(100_000, 100_000, idat: [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+        byte[] bomb = CraftedPng.Create(100_000, 100_000, idat: [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
 
         var ex = Assert.Throws<ImageInputException>(() => ImageDecoder.Decode(bomb, "image"));
 
@@ -204,49 +205,5 @@ public sealed class ImageDecoderTests
         using var stream = new MemoryStream();
         image.Save(stream, encoder);
         return stream.ToArray();
-    }
-
-    /// <summary>A syntactically valid PNG (signature, IHDR, one IDAT, IEND, correct CRCs) with any header size.</summary>
-    private static byte[] CraftPng(int width, int height, byte[] idat)
-    {
-        using var stream = new MemoryStream();
-        stream.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8; // bit depth
-        ihdr[9] = 2; // RGB
-        WriteChunk(stream, "IHDR", ihdr);
-        WriteChunk(stream, "IDAT", idat);
-        WriteChunk(stream, "IEND", []);
-        return stream.ToArray();
-    }
-
-    private static void WriteChunk(Stream stream, string type, byte[] data)
-    {
-        var header = new byte[8];
-        BinaryPrimitives.WriteInt32BigEndian(header, data.Length);
-        System.Text.Encoding.ASCII.GetBytes(type, header.AsSpan(4));
-        stream.Write(header);
-        stream.Write(data);
-        var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32([.. header.AsSpan(4).ToArray(), .. data]));
-        stream.Write(crc);
-    }
-
-    // PNG's CRC-32 (ISO 3309, polynomial 0xEDB88320), bitwise.
-    private static uint Crc32(byte[] data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 }

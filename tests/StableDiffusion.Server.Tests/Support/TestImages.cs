@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using StableDiffusion.Tests.Shared;
 
 namespace StableDiffusion.Server.Tests.Support;
 
@@ -52,20 +52,7 @@ public static class TestImages
     }
 
     /// <summary>A complete, tiny PNG whose header claims <paramref name="width"/>×<paramref name="height"/> (a decompression bomb).</summary>
-    public static byte[] BombPng(int width, int height)
-    {
-        using var stream = new MemoryStream();
-        stream.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8; // bit depth
-        ihdr[9] = 2; // RGB
-        Chunk(stream, "IHDR", ihdr);
-        Chunk(stream, "IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]); // an empty zlib stream
-        Chunk(stream, "IEND", []);
-        return stream.ToArray();
-    }
+    public static byte[] BombPng(int width, int height) => CraftedPng.Create(width, height, CraftedPng.EmptyIdat);
 
     public static string DataUri(byte[] bytes, string mime = "image/png") => $"data:{mime};base64,{Convert.ToBase64String(bytes)}";
 
@@ -73,32 +60,5 @@ public static class TestImages
     {
         var info = Image.Identify(encoded);
         return (info.Width, info.Height);
-    }
-
-    private static void Chunk(Stream stream, string type, byte[] data)
-    {
-        var header = new byte[8];
-        BinaryPrimitives.WriteInt32BigEndian(header, data.Length);
-        System.Text.Encoding.ASCII.GetBytes(type, header.AsSpan(4));
-        stream.Write(header);
-        stream.Write(data);
-        var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32([.. header.AsSpan(4).ToArray(), .. data]));
-        stream.Write(crc);
-    }
-
-    // PNG's CRC-32 (ISO 3309, reflected polynomial 0xEDB88320).
-    private static uint Crc32(byte[] data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-            }
-        }
-        return ~crc;
     }
 }
