@@ -374,8 +374,7 @@ public sealed class Automatic1111Tests
     {
         await using var factory = new ServerFactory(new() { ["Queue:Capacity"] = "1", ["Queue:RetryAfterSeconds"] = "8" });
         var client = await factory.ReadyClientAsync();
-        var running = await Wire.CreatedAsync(client, Wire.SlowInput());
-        await Wire.WaitRunningAsync(client, running.Id());
+        var running = await Wire.RunningSlowJobAsync(client);
         await Wire.CreatedAsync(client, Wire.Input());
 
         var response = await client.PostAsync("/sdapi/v1/txt2img",

@@ -169,8 +169,7 @@ public sealed class OpenAiImagesTests
     {
         await using var factory = new ServerFactory(new() { ["Queue:Capacity"] = "1", ["Queue:RetryAfterSeconds"] = "9" });
         var client = await factory.ReadyClientAsync();
-        var running = await Wire.CreatedAsync(client, Wire.SlowInput());
-        await Wire.WaitRunningAsync(client, running.Id());
+        var running = await Wire.RunningSlowJobAsync(client);
         await Wire.CreatedAsync(client, Wire.Input());
 
         var response = await client.PostAsJsonAsync("/v1/images/generations", Generation());

@@ -12,8 +12,7 @@ public sealed class QueueTests
     {
         await using var factory = new ServerFactory(new() { ["Queue:Capacity"] = "1", ["Queue:RetryAfterSeconds"] = "7" });
         var client = await factory.ReadyClientAsync();
-        var running = await Wire.CreatedAsync(client, Wire.SlowInput());
-        await Wire.WaitRunningAsync(client, running.Id());
+        var running = await Wire.RunningSlowJobAsync(client);
         var queued = await Wire.CreatedAsync(client, Wire.Input());
 
         var rejected = await Wire.CreateAsync(client, Wire.Input());
@@ -32,8 +31,7 @@ public sealed class QueueTests
     {
         await using var factory = new ServerFactory(new() { ["Queue:Capacity"] = "1" });
         var client = await factory.ReadyClientAsync();
-        var running = await Wire.CreatedAsync(client, Wire.SlowInput());
-        await Wire.WaitRunningAsync(client, running.Id());
+        var running = await Wire.RunningSlowJobAsync(client);
         var queued = await Wire.CreatedAsync(client, Wire.Input());
         Assert.Equal(HttpStatusCode.TooManyRequests, (await Wire.CreateAsync(client, Wire.Input())).StatusCode);
 
@@ -52,8 +50,7 @@ public sealed class QueueTests
     {
         await using var factory = new ServerFactory();
         var client = await factory.ReadyClientAsync();
-        var running = await Wire.CreatedAsync(client, Wire.SlowInput());
-        await Wire.WaitRunningAsync(client, running.Id());
+        var running = await Wire.RunningSlowJobAsync(client);
         var queued = await Wire.CreatedAsync(client, Wire.Input());
 
         var response = await client.PostAsync($"/v1/predictions/{queued.Id()}/cancel", null);
@@ -74,8 +71,7 @@ public sealed class QueueTests
     {
         await using var factory = new ServerFactory();
         var client = await factory.ReadyClientAsync();
-        var running = await Wire.CreatedAsync(client, Wire.SlowInput());
-        await Wire.WaitRunningAsync(client, running.Id());
+        var running = await Wire.RunningSlowJobAsync(client);
 
         await client.PostAsync($"/v1/predictions/{running.Id()}/cancel", null);
         var done = await Wire.WaitDoneAsync(client, running.Id());
@@ -90,8 +86,7 @@ public sealed class QueueTests
     {
         await using var factory = new ServerFactory();
         var client = await factory.ReadyClientAsync();
-        var running = await Wire.CreatedAsync(client, Wire.SlowInput());
-        await Wire.WaitRunningAsync(client, running.Id());
+        var running = await Wire.RunningSlowJobAsync(client);
         await client.PostAsync($"/v1/predictions/{running.Id()}/cancel", null);
 
         var next = await Wire.CreatedAsync(client, Wire.Input(), prefer: "wait");
@@ -105,8 +100,7 @@ public sealed class QueueTests
         var time = new ShiftedTime();
         await using var factory = new ServerFactory(new() { ["Queue:JobDeadlineSeconds"] = "60" }) { Time = time };
         var client = await factory.ReadyClientAsync();
-        var running = await Wire.CreatedAsync(client, Wire.SlowInput());
-        await Wire.WaitRunningAsync(client, running.Id());
+        var running = await Wire.RunningSlowJobAsync(client);
         var queued = await Wire.CreatedAsync(client, Wire.Input());
 
         time.Advance(TimeSpan.FromMinutes(5));
@@ -124,8 +118,7 @@ public sealed class QueueTests
         var time = new ShiftedTime();
         await using var factory = new ServerFactory(new() { ["Queue:JobDeadlineSeconds"] = "60" }) { Time = time };
         var client = await factory.ReadyClientAsync();
-        var running = await Wire.CreatedAsync(client, Wire.SlowInput());
-        await Wire.WaitRunningAsync(client, running.Id());
+        var running = await Wire.RunningSlowJobAsync(client);
         var queued = await Wire.CreatedAsync(client, Wire.Input());
 
         time.Advance(TimeSpan.FromMinutes(5));
@@ -165,8 +158,7 @@ public sealed class QueueTests
         var factory = new ServerFactory(new() { ["Queue:ShutdownGraceSeconds"] = "0" });
         var client = await factory.ReadyClientAsync();
         var store = factory.Service<JobStore>();
-        var running = await Wire.CreatedAsync(client, Wire.SlowInput());
-        await Wire.WaitRunningAsync(client, running.Id());
+        var running = await Wire.RunningSlowJobAsync(client);
         var queued = await Wire.CreatedAsync(client, Wire.Input());
 
         await factory.DisposeAsync();

@@ -69,6 +69,14 @@ public static class Wire
     public static Task<JsonObject> WaitDoneAsync(HttpClient client, string id)
         => WaitAsync(client, id, p => p["status"]!.GetValue<string>() is "succeeded" or "failed" or "canceled");
 
+    /// <summary>Creates the slow job (<see cref="SlowInput"/>) and waits until the worker runs it: the worker is then busy.</summary>
+    public static async Task<JsonObject> RunningSlowJobAsync(HttpClient client)
+    {
+        var running = await CreatedAsync(client, SlowInput());
+        await WaitRunningAsync(client, running.Id());
+        return running;
+    }
+
     /// <summary>Waits until the job runs and has reported at least one denoising step.</summary>
     public static Task<JsonObject> WaitRunningAsync(HttpClient client, string id)
         => WaitAsync(client, id, p => p["status"]!.GetValue<string>() == "processing" && p["logs"]!.GetValue<string>().Contains("| 1/"));
