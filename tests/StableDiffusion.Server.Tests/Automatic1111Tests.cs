@@ -256,7 +256,7 @@ public sealed class Automatic1111Tests
         await using var factory = new ServerFactory(new() { ["Limits:MaxSteps"] = "999" });
         var client = await factory.ReadyClientAsync();
         var call = PostAsync(client, "/sdapi/v1/txt2img", """
-            {"prompt": "two batches", "steps": 999, "width": 128, "height": 128, "n_iter": 2, "seed": 5, "sampler_name": "Euler"}
+            {"prompt": "two batches", "steps": 999, "width": 256, "height": 256, "n_iter": 2, "seed": 5, "sampler_name": "Euler"}
             """);
 
         var second = await PollProgressAsync(client, p => p["state"]!["job_no"]!.GetValue<int>() == 1);
@@ -279,7 +279,7 @@ public sealed class Automatic1111Tests
         await using var factory = new ServerFactory(new() { ["Limits:MaxSteps"] = "999" });
         var client = await factory.ReadyClientAsync();
         var call = PostAsync(client, "/sdapi/v1/txt2img", """
-            {"prompt": "skip one", "steps": 300, "width": 128, "height": 128, "n_iter": 2, "seed": 5, "sampler_name": "Euler"}
+            {"prompt": "skip one", "steps": 999, "width": 256, "height": 256, "n_iter": 2, "seed": 5, "sampler_name": "Euler"}
             """);
 
         await PollProgressAsync(client, p => p["state"]!["job_no"]!.GetValue<int>() == 0 && p["state"]!["sampling_step"]!.GetValue<int>() > 0);
