@@ -1,5 +1,6 @@
 using Serilog;
 using StableDiffusion.Server.Api;
+using StableDiffusion.Server.Backends;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Jobs;
 using StableDiffusion.Server.Telemetry;
@@ -21,7 +22,7 @@ builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.J
 
 builder.Services.AddServerOptions();
 builder.AddServerTelemetry();
-builder.Services.AddJobs().AddWorkers(builder.Configuration).AddWebhooks();
+builder.Services.AddJobs().AddBackends().AddWorkers(builder.Configuration).AddWebhooks();
 builder.Services.AddApiEdges();
 builder.Services.AddServerOpenApi();
 

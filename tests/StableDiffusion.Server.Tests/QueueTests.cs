@@ -163,8 +163,8 @@ public sealed class QueueTests
 
         await factory.DisposeAsync();
 
-        var runningJob = store.Find(running.Id())!;
-        var queuedJob = store.Find(queued.Id())!;
+        var runningJob = (await store.FindAsync(running.Id()))!;
+        var queuedJob = (await store.FindAsync(queued.Id()))!;
         Assert.Equal(JobStatus.Failed, runningJob.Status);
         Assert.Contains("shut down before the job finished", runningJob.Error);
         Assert.Equal(JobStatus.Failed, queuedJob.Status);
@@ -182,6 +182,6 @@ public sealed class QueueTests
 
         await factory.DisposeAsync();
 
-        Assert.Equal(JobStatus.Succeeded, store.Find(running.Id())!.Status);
+        Assert.Equal(JobStatus.Succeeded, (await store.FindAsync(running.Id()))!.Status);
     }
 }

@@ -113,7 +113,8 @@ public static class Automatic1111Api
         GenerationQueue Queue,
         IOptionsMonitor<LimitsOptions> Limits,
         IOptions<QueueOptions> QueueOptions,
-        TimeProvider Time);
+        TimeProvider Time,
+        JobStore Store);
 
     private static async Task<IResult> GenerateAsync(HttpContext context, Automatic1111Session session, Dependencies s, bool img2img)
     {
@@ -194,7 +195,7 @@ public static class Automatic1111Api
                     {
                         outputs.Add((job.Outputs[k], batchRequest.Seed + k));
                     }
-                    run.Finished(job.Outputs.Count > 0 ? job.Outputs[^1].Bytes : null);
+                    run.Finished(job.Outputs.Count > 0 ? await s.Store.ReadFileAsync(job.Outputs[^1]) : null);
                 }
             }
             finally
@@ -204,7 +205,11 @@ public static class Automatic1111Api
 
             var info = Automatic1111Info.Build(request, model, outputs.Select(o => o.Seed).ToArray(), batch, parsed.DenoisingStrength,
                 parsed.ScheduleType, run.JobTimestamp);
-            var images = parsed.SendImages ? outputs.Select(o => Convert.ToBase64String(o.File.Bytes)).ToArray() : [];
+            var images = new List<string>();
+            foreach (var (file, _) in parsed.SendImages ? outputs : [])
+            {
+                images.Add(Convert.ToBase64String(await s.Store.ReadFileAsync(file) ?? []));
+            }
             return TypedResults.Ok(new Automatic1111ImagesResponse(images, parsed.Parameters, info));
         }
     }

@@ -10,15 +10,16 @@ namespace StableDiffusion.Server.Api;
 public static class FileUpload
 {
     /// <summary>Stores <paramref name="bytes"/> as an upload and returns it.</summary>
-    public static StoredFile Store(JobStore store, TimeProvider time, byte[] bytes, string? fileName, string? contentType, string? metadata)
+    public static Task<StoredFile> StoreAsync(JobStore store, TimeProvider time, byte[] bytes, string? fileName, string? contentType, string? metadata)
     {
-        var file = new StoredFile(Ids.New(), "", string.IsNullOrWhiteSpace(fileName) ? "upload" : Path.GetFileName(fileName),
-            string.IsNullOrWhiteSpace(contentType) ? "application/octet-stream" : contentType, bytes, time.GetUtcNow())
+        var id = Ids.New();
+        var file = new StoredFile(id, "", string.IsNullOrWhiteSpace(fileName) ? "upload" : Path.GetFileName(fileName),
+            string.IsNullOrWhiteSpace(contentType) ? "application/octet-stream" : contentType, bytes.LongLength, time.GetUtcNow())
         {
+            Key = StoredFile.KeyFor(id, "", 0),
             Metadata = metadata,
         };
-        store.AddFiles([file]);
-        return file;
+        return store.SaveFileAsync(file, bytes);
     }
 
     /// <summary>Reads a multipart form; null and a message when it is malformed or over a form limit (a 400, not a 500).</summary>
@@ -38,11 +39,11 @@ public static class FileUpload
     public static string UrlOf(HttpRequest request, string id) => $"{PublicUrls.BaseUrl(request)}/v1/files/{id}";
 
     /// <summary>Replicate's file object, as the <c>replicate</c> client's <c>files.create</c> reads it.</summary>
-    public static JsonObject Describe(HttpRequest request, StoredFile file, ResultsOptions results)
+    public static JsonObject Describe(HttpRequest request, StoredFile file, byte[] bytes, ResultsOptions results)
     {
-        var sha256 = Convert.ToHexStringLower(SHA256.HashData(file.Bytes));
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
         // Replicate's etag is the content's MD5 (as S3's for single-part uploads).
-        var md5 = Convert.ToHexStringLower(MD5.HashData(file.Bytes));
+        var md5 = Convert.ToHexStringLower(MD5.HashData(bytes));
         JsonNode metadata = new JsonObject();
         if (file.Metadata is { } text)
         {
@@ -59,7 +60,7 @@ public static class FileUpload
             ["id"] = file.Id,
             ["name"] = file.FileName,
             ["content_type"] = file.ContentType,
-            ["size"] = file.Bytes.LongLength,
+            ["size"] = file.Size,
             ["etag"] = md5,
             ["checksums"] = new JsonObject { ["sha256"] = sha256, ["md5"] = md5 },
             ["metadata"] = metadata,

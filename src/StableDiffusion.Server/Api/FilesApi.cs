@@ -42,8 +42,8 @@ public static class FilesApi
                 {
                     metadata = System.Text.Encoding.UTF8.GetString(await ReadAllAsync(metadataPart, context.RequestAborted));
                 }
-                var file = FileUpload.Store(store, time, bytes, part.FileName, part.ContentType, metadata);
-                var body = FileUpload.Describe(context.Request, file, results.Value);
+                var file = await FileUpload.StoreAsync(store, time, bytes, part.FileName, part.ContentType, metadata);
+                var body = FileUpload.Describe(context.Request, file, bytes, results.Value);
                 return TypedResults.Created(FileUpload.UrlOf(context.Request, file.Id), body);
             })
             .DisableAntiforgery()
@@ -56,14 +56,14 @@ public static class FilesApi
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
-        v1.MapGet("/files/{id}", Results<FileContentHttpResult, ProblemHttpResult> (string id, JobStore store, HttpContext context) =>
+        v1.MapGet("/files/{id}", async Task<Results<FileContentHttpResult, ProblemHttpResult>> (string id, JobStore store, HttpContext context) =>
             {
-                if (store.FindFile(id) is not { Evicted: false } file)
+                if (await store.FindFileAsync(id) is not { } file || await store.ReadFileAsync(file) is not { } bytes)
                 {
                     return Problems.NotFound($"No file '{id}' (it may have expired).");
                 }
                 context.Response.Headers.CacheControl = "private, max-age=3600, immutable";
-                return TypedResults.File(file.Bytes, file.ContentType, file.FileName);
+                return TypedResults.File(bytes, file.ContentType, file.FileName);
             })
             .AllowAnonymous()
             .WithName("GetFile")
@@ -73,8 +73,8 @@ public static class FilesApi
             .Produces(StatusCodes.Status200OK, contentType: "image/png", additionalContentTypes: ["image/webp", "image/jpeg", "application/octet-stream"])
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        v1.MapDelete("/files/{id}", Results<NoContent, ProblemHttpResult> (string id, JobStore store)
-                => store.DeleteUpload(id) ? TypedResults.NoContent() : Problems.NotFound($"No uploaded file '{id}' (outputs go with their prediction)."))
+        v1.MapDelete("/files/{id}", async Task<Results<NoContent, ProblemHttpResult>> (string id, JobStore store)
+                => await store.DeleteUploadAsync(id) ? TypedResults.NoContent() : Problems.NotFound($"No uploaded file '{id}' (outputs go with their prediction)."))
             .WithName("DeleteFile")
             .WithTags("Files")
             .WithSummary("Delete an uploaded file")

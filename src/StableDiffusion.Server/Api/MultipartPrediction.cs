@@ -71,7 +71,7 @@ public static class MultipartPrediction
             {
                 return (null, new() { [field] = [$"the image is {part.Length} bytes; the limit is {limits.MaxImageBytes} bytes."] }, true);
             }
-            var file = FileUpload.Store(store, time, await FilesApi.ReadAllAsync(part, request.HttpContext.RequestAborted),
+            var file = await FileUpload.StoreAsync(store, time, await FilesApi.ReadAllAsync(part, request.HttpContext.RequestAborted),
                 part.FileName, part.ContentType, null);
             input[field] = FileUpload.UrlOf(request, file.Id);
         }

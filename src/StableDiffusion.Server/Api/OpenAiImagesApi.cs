@@ -80,7 +80,7 @@ public static class OpenAiImagesApi
     }
 
     private static async Task<IResult> GenerationsAsync(HttpContext context, GenerationRequestValidator validator, JobDispatcher dispatcher,
-        GenerationQueue queue, IOptionsMonitor<LimitsOptions> limits, IOptions<QueueOptions> queueOptions, TimeProvider time)
+        GenerationQueue queue, IOptionsMonitor<LimitsOptions> limits, IOptions<QueueOptions> queueOptions, TimeProvider time, JobStore store)
     {
         var (document, error, tooLarge) = await RequestBodies.ReadObjectAsync(context.Request, limits.CurrentValue.MaxBodyBytes);
         if (tooLarge)
@@ -95,12 +95,12 @@ public static class OpenAiImagesApi
         {
             var fields = new LooseFields(document.RootElement);
             var parsed = Parse(fields, image: null, mask: null);
-            return await GenerateAsync(context, parsed, fields, validator, dispatcher, queue, queueOptions.Value, time);
+            return await GenerateAsync(context, parsed, fields, validator, dispatcher, queue, queueOptions.Value, time, store);
         }
     }
 
     private static async Task<IResult> EditsAsync(HttpContext context, GenerationRequestValidator validator, JobDispatcher dispatcher,
-        GenerationQueue queue, IOptionsMonitor<LimitsOptions> limits, IOptions<QueueOptions> queueOptions, TimeProvider time)
+        GenerationQueue queue, IOptionsMonitor<LimitsOptions> limits, IOptions<QueueOptions> queueOptions, TimeProvider time, JobStore store)
     {
         var l = limits.CurrentValue;
         if (context.Request.ContentLength > l.MaxBodyBytes)
@@ -152,7 +152,7 @@ public static class OpenAiImagesApi
             // get_default_height_width), rather than the model's native size.
             parsed = parsed with { Input = parsed.Input with { Width = width / 8 * 8, Height = height / 8 * 8 } };
         }
-        return await GenerateAsync(context, parsed, fields, validator, dispatcher, queue, queueOptions.Value, time);
+        return await GenerateAsync(context, parsed, fields, validator, dispatcher, queue, queueOptions.Value, time, store);
     }
 
     /// <summary>The image's size from its header; null when unreadable (the validator then says why).</summary>
@@ -221,7 +221,7 @@ public static class OpenAiImagesApi
     }
 
     private static async Task<IResult> GenerateAsync(HttpContext context, ParsedRequest parsed, LooseFields fields,
-        GenerationRequestValidator validator, JobDispatcher dispatcher, GenerationQueue queue, QueueOptions queueOptions, TimeProvider time)
+        GenerationRequestValidator validator, JobDispatcher dispatcher, GenerationQueue queue, QueueOptions queueOptions, TimeProvider time, JobStore store)
     {
         if (fields.Errors.Count > 0)
         {
@@ -254,14 +254,17 @@ public static class OpenAiImagesApi
             case WaitOutcome.ClientGone:
                 return Results.Empty;
         }
-        return job!.Status switch
+        var images = new List<OpenAiImage>();
+        foreach (var f in job!.Status == JobStatus.Succeeded ? job.Outputs : [])
         {
-            JobStatus.Succeeded => TypedResults.Ok(new OpenAiImagesResponse(
-                time.GetUtcNow().ToUnixTimeSeconds(),
-                job.Outputs.Select(f => new OpenAiImage(
-                    parsed.AsUrl ? null : Convert.ToBase64String(f.Bytes),
-                    parsed.AsUrl ? PublicUrls.File(job.BaseUrl, f.Id) : null,
-                    job.Request.Prompt)).ToArray())),
+            images.Add(new OpenAiImage(
+                parsed.AsUrl ? null : Convert.ToBase64String(await store.ReadFileAsync(f) ?? []),
+                parsed.AsUrl ? PublicUrls.File(job.BaseUrl, f.Id) : null,
+                job.Request.Prompt));
+        }
+        return job.Status switch
+        {
+            JobStatus.Succeeded => TypedResults.Ok(new OpenAiImagesResponse(time.GetUtcNow().ToUnixTimeSeconds(), images.ToArray())),
             JobStatus.Canceled => OpenAiErrors.Of(StatusCodes.Status500InternalServerError,
                 $"The job {job.Id} was canceled before it finished.", "server_error", null, "canceled"),
             _ => OpenAiErrors.Failed(job.Error),

@@ -15,8 +15,8 @@ public static class PredictionMapper
         // Outputs appear with the "output" event, just before the status turns succeeded (as Replicate's do).
         if (files.Count > 0)
         {
-            output = files.Select(f => job.OutputAsDataUri && !f.Evicted
-                ? $"data:{f.ContentType};base64,{Convert.ToBase64String(f.Bytes)}"
+            output = files.Select(f => job.OutputAsDataUri && !f.Evicted && f.DataUri is { } dataUri
+                ? dataUri
                 : PublicUrls.File(job.BaseUrl, f.Id)).ToArray();
         }
         double? queueTime = job.StartedAt is { } s ? (s - job.CreatedAt).TotalSeconds

@@ -12,7 +12,7 @@ public static class PredictionStream
 {
     public static async Task WriteAsync(HttpContext context, JobStore store, string id)
     {
-        if (store.Find(id) is not { } job)
+        if (await store.FindAsync(id) is not { } job)
         {
             await Problems.NotFound($"No prediction '{id}' (it may have expired).").ExecuteAsync(context);
             return;

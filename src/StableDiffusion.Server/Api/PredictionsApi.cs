@@ -46,9 +46,9 @@ public static class PredictionsApi
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        v1.MapGet("/predictions/{id}", Results<Ok<PredictionResponse>, ProblemHttpResult> (string id, HttpContext context, JobStore store,
+        v1.MapGet("/predictions/{id}", async Task<Results<Ok<PredictionResponse>, ProblemHttpResult>> (string id, HttpContext context, JobStore store,
                 IOptionsMonitor<AuthOptions> auth)
-                => Visible(store, id, context, auth.CurrentValue) is { } job
+                => await Visible(store, id, context, auth.CurrentValue) is { } job
                     ? TypedResults.Ok(PredictionMapper.ToResponse(job))
                     : Problems.NotFound($"No prediction '{id}' (it may have expired)."))
             .WithName("GetPrediction")
@@ -57,7 +57,7 @@ public static class PredictionsApi
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        v1.MapGet("/predictions", Results<Ok<PredictionPage>, ValidationProblem> (HttpContext context, JobStore store, IOptions<LimitsOptions> limits,
+        v1.MapGet("/predictions", Task<Results<Ok<PredictionPage>, ValidationProblem>> (HttpContext context, JobStore store, IOptions<LimitsOptions> limits,
                 IOptionsMonitor<AuthOptions> auth, string? cursor, int? page_size)
                 => List(context, store, limits.Value, ApiKeyFilter.OwnerOf(context.Request, auth.CurrentValue.ApiKeys), cursor, page_size))
             .WithName("ListPredictions")
@@ -70,7 +70,7 @@ public static class PredictionsApi
         v1.MapPost("/predictions/{id}/cancel", async Task<Results<Ok<PredictionResponse>, ProblemHttpResult>> (string id, HttpContext context,
                 JobStore store, JobDispatcher dispatcher, IOptionsMonitor<AuthOptions> auth) =>
             {
-                if (Visible(store, id, context, auth.CurrentValue) is not { } job)
+                if (await Visible(store, id, context, auth.CurrentValue) is not { } job)
                 {
                     return Problems.NotFound($"No prediction '{id}' (it may have expired).");
                 }
@@ -144,7 +144,7 @@ public static class PredictionsApi
         {
             return Problems.Validation(validation.Errors.ToDictionary());
         }
-        var (job, rejection) = dispatcher.Submit(new JobSubmission(validation.Request!, body.RawInput)
+        var (job, rejection) = await dispatcher.SubmitAsync(new JobSubmission(validation.Request!, body.RawInput)
         {
             OutputAsDataUri = body.OutputAsDataUri,
             Webhook = body.Webhook,
@@ -167,8 +167,8 @@ public static class PredictionsApi
     }
 
     /// <summary>The job, when it exists and the caller's key created it (another key's prediction is a 404, as on Replicate).</summary>
-    private static Job? Visible(JobStore store, string id, HttpContext context, AuthOptions auth)
-        => store.Find(id) is { } job && job.Owner == ApiKeyFilter.OwnerOf(context.Request, auth.ApiKeys) ? job : null;
+    private static async Task<Job?> Visible(JobStore store, string id, HttpContext context, AuthOptions auth)
+        => await store.FindAsync(id) is { } job && job.Owner == ApiKeyFilter.OwnerOf(context.Request, auth.ApiKeys) ? job : null;
 
     /// <summary>Parses RFC 7240 <c>Prefer: wait</c> / <c>wait=N</c>; null when the client does not want to wait.</summary>
     internal static TimeSpan? PreferWait(HttpRequest request, int maxSeconds)
@@ -191,7 +191,7 @@ public static class PredictionsApi
         return null;
     }
 
-    private static Results<Ok<PredictionPage>, ValidationProblem> List(HttpContext context, JobStore store, LimitsOptions limits, string? owner, string? cursor, int? pageSize)
+    private static async Task<Results<Ok<PredictionPage>, ValidationProblem>> List(HttpContext context, JobStore store, LimitsOptions limits, string? owner, string? cursor, int? pageSize)
     {
         var size = pageSize ?? limits.MaxPageSize;
         if (size < 1 || size > limits.MaxPageSize)
@@ -210,18 +210,20 @@ public static class PredictionsApi
         }
         IReadOnlyList<Job> page;
         bool older;
+        bool newer;
         if (after is { } a)
         {
-            page = store.PageNewer(owner, a, size);
-            older = page.Count > 0 && store.Page(owner, page[^1].Sequence, 1, out _).Count > 0;
+            (page, newer) = await store.PageNewerAsync(owner, a, size);
+            older = page.Count > 0 && (await store.PageAsync(owner, page[^1].Sequence, 1)).Page.Count > 0;
         }
         else
         {
-            page = store.Page(owner, before, size, out older);
+            (page, older) = await store.PageAsync(owner, before, size);
+            newer = page.Count > 0 && (await store.PageNewerAsync(owner, page[0].Sequence, 1)).Page.Count > 0;
         }
         var baseUrl = $"{PublicUrls.BaseUrl(context.Request)}/v1/predictions?page_size={size}&cursor=";
         var next = older && page.Count > 0 ? baseUrl + EncodeCursor('b', page[^1].Sequence) : null;
-        var previous = page.Count > 0 && (before is not null || after is not null) && store.AnyNewerThan(owner, page[0].Sequence)
+        var previous = page.Count > 0 && (before is not null || after is not null) && newer
             ? baseUrl + EncodeCursor('a', page[0].Sequence) : null;
         return TypedResults.Ok(new PredictionPage(next, previous, page.Select(PredictionMapper.ToResponse).ToArray()));
     }

@@ -29,7 +29,7 @@ public static class SynchronousGeneration
     public static async Task<(Job? Job, WaitOutcome Outcome, SubmitRejection Rejection)> RunAsync(
         JobDispatcher dispatcher, JobSubmission submission, TimeSpan deadline, CancellationToken requestAborted, Action<Job>? onQueued = null)
     {
-        var (job, rejection) = dispatcher.Submit(submission);
+        var (job, rejection) = await dispatcher.SubmitAsync(submission);
         if (job is null)
         {
             return (null, WaitOutcome.Rejected, rejection);

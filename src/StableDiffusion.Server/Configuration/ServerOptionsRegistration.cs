@@ -19,6 +19,10 @@ public static class ServerOptionsRegistration
             .ValidateOnStart();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ResultsOptions>().BindConfiguration(ResultsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.Backend != StorageBackend.Redis || !string.IsNullOrWhiteSpace(o.Redis),
+                "Storage:Redis must be set (a StackExchange.Redis configuration string) when Storage:Backend is Redis")
+            .ValidateOnStart();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.MaxWidth % 8 == 0 && o.MaxHeight % 8 == 0, "Limits:MaxWidth and MaxHeight must be multiples of 8")
             .ValidateOnStart();

@@ -32,11 +32,13 @@ public static class ImageSource
 
     private static RgbImage DecodeUpload(string id, string field, ImageLimits limits, JobStore store)
     {
-        if (store.FindFile(id) is not { Evicted: false } file)
+        // The validator is synchronous; both stores answer at once (SQLite runs synchronously, Redis is one round trip).
+        if (store.FindFileAsync(id).GetAwaiter().GetResult() is not { } file
+            || store.ReadFileAsync(file).GetAwaiter().GetResult() is not { } bytes)
         {
             throw new ImageInputException(field, $"no uploaded file '{id}' (it may have expired).");
         }
-        return ImageDecoder.Decode(file.Bytes, field, limits);
+        return ImageDecoder.Decode(bytes, field, limits);
     }
 
     /// <summary>The file id when <paramref name="url"/>'s path ends in <c>/v1/files/{id}</c> (behind any proxy prefix).</summary>

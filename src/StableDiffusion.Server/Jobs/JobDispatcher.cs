@@ -7,7 +7,8 @@ namespace StableDiffusion.Server.Jobs;
 
 /// <summary>Creates jobs from validated requests and queues them; the one way work enters the server.</summary>
 public sealed class JobDispatcher(
-    GenerationQueue queue,
+    IJobQueue queue,
+    GenerationQueue channel,
     JobStore store,
     ModelCatalog catalog,
     IEnumerable<IJobListener> listeners,
@@ -16,15 +17,22 @@ public sealed class JobDispatcher(
     TimeProvider time,
     ILogger<JobDispatcher> logger)
 {
-    /// <summary>Queues a job; a full or closing queue rejects it and no job exists afterwards.</summary>
-    public (Job? Job, SubmitRejection Rejection) Submit(JobSubmission submission)
+    /// <summary>
+    /// Stores and queues a job; a full or closing queue rejects it and no job exists afterwards. The job is stored
+    /// before any worker can see it, so an accepted prediction survives a restart.
+    /// </summary>
+    public async Task<(Job? Job, SubmitRejection Rejection)> SubmitAsync(JobSubmission submission)
     {
-        if (queue.IsClosed)
+        if (channel.IsClosed)
         {
             return (null, SubmitRejection.ShuttingDown);
         }
         var model = catalog.Find(submission.Request.Model) ?? catalog.Default;
-        var job = new Job(store.NextSequence(), model, submission.Request, submission.Input, time.GetUtcNow(),
+        if (queue.Depth >= queue.Capacity)
+        {
+            return Rejected(model, SubmitRejection.QueueFull);
+        }
+        var job = new Job(await store.NextSequenceAsync(), model, submission.Request, submission.Input, time.GetUtcNow(),
             TimeSpan.FromSeconds(queueOptions.Value.JobDeadlineSeconds))
         {
             OutputAsDataUri = submission.OutputAsDataUri,
@@ -38,14 +46,15 @@ public sealed class JobDispatcher(
         {
             listener.OnCreated(job);
         }
-        if (!queue.TryEnqueue(job))
+        await store.AddAsync(job);
+        if (!await queue.EnqueueAsync(job))
         {
-            metrics.JobRejected();
-            logger.LogWarning("Rejected a {Model} job: queue {State} ({Depth}/{Capacity})", model.Name,
-                queue.IsClosed ? "closed" : "full", queue.Depth, queue.Capacity);
-            return (null, queue.IsClosed ? SubmitRejection.ShuttingDown : SubmitRejection.QueueFull);
+            // Another request took the last place between the check above and now (or shutdown began): the stored
+            // job fails at once rather than linger unqueued.
+            var rejection = channel.IsClosed ? SubmitRejection.ShuttingDown : SubmitRejection.QueueFull;
+            job.TryFail(rejection == SubmitRejection.QueueFull ? "the queue was full" : "the server is shutting down", time.GetUtcNow());
+            return Rejected(model, rejection);
         }
-        store.Add(job);
         logger.LogInformation("Job {JobId} {Status}: model {Model}, {Width}x{Height}, {Steps} steps, {Outputs} outputs, queue {Depth}/{Capacity}",
             job.Id, "queued", model.Name, job.Request.Width, job.Request.Height, job.Request.Steps, job.Request.NumOutputs,
             queue.Depth, queue.Capacity);
@@ -71,6 +80,14 @@ public sealed class JobDispatcher(
             }
         }
         return expired;
+    }
+
+    private (Job?, SubmitRejection) Rejected(ServedModel model, SubmitRejection rejection)
+    {
+        metrics.JobRejected();
+        logger.LogWarning("Rejected a {Model} job: queue {State} ({Depth}/{Capacity})", model.Name,
+            rejection == SubmitRejection.ShuttingDown ? "closed" : "full", queue.Depth, queue.Capacity);
+        return (null, rejection);
     }
 
     public static string DeadlineError(int seconds)

@@ -15,7 +15,7 @@ public sealed class ResultRetentionService(JobStore store, JobDispatcher dispatc
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 dispatcher.ExpireOverdue();
-                var removed = store.Sweep();
+                var removed = await store.SweepAsync();
                 if (removed > 0)
                 {
                     logger.LogInformation("Expired {Count} predictions past retention", removed);

@@ -13,6 +13,7 @@ namespace StableDiffusion.Server.Worker;
 public sealed class GenerationWorker(
     int device,
     GenerationQueue queue,
+    IJobQueue jobs,
     ModelCatalog catalog,
     JobRunner runner,
     IOptions<ModelsOptions> modelOptions,
@@ -62,6 +63,7 @@ public sealed class GenerationWorker(
                 if (queue.Reader.TryRead(out var job))
                 {
                     await runner.RunAsync(job, pipelines, stoppingToken);
+                    await jobs.CompleteAsync(job, CancellationToken.None);
                 }
             }
         }

@@ -138,10 +138,14 @@ public sealed class JobRunner(
         foreach (var image in result.Images)
         {
             var bytes = OutputEncoder.Encode(image.Png, request.OutputFormat);
-            files.Add(new StoredFile(Ids.New(), job.Id, $"out-{image.Index}.{request.OutputFormat.Extension()}",
-                request.OutputFormat.ContentType(), bytes, time.GetUtcNow()));
+            var id = Ids.New();
+            files.Add(await store.SaveFileAsync(new StoredFile(id, job.Id, $"out-{image.Index}.{request.OutputFormat.Extension()}",
+                request.OutputFormat.ContentType(), bytes.LongLength, time.GetUtcNow())
+            {
+                Key = StoredFile.KeyFor(id, job.Id, job.Attempt),
+                DataUri = job.OutputAsDataUri ? $"data:{request.OutputFormat.ContentType()};base64,{Convert.ToBase64String(bytes)}" : null,
+            }, bytes));
         }
-        store.AddFiles(files);
         foreach (var image in result.Images.Where(i => i.NsfwDetected))
         {
             // Replicate's stable-diffusion answers a flagged output the same way.

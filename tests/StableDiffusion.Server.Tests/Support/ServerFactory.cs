@@ -22,6 +22,8 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
             ["RateLimits:Enabled"] = "false",
             ["Limits:MaxSteps"] = "999", // the slow job (Wire.SlowInput)
             ["Serilog:MinimumLevel:Default"] = "Warning",
+            // Each server its own embedded database and files (deleted with the factory).
+            ["Storage:DataDirectory"] = DataDirectory,
         };
         if (tinyModel)
         {
@@ -34,6 +36,9 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
             _settings[key] = value;
         }
     }
+
+    /// <summary>The embedded backend's directory; a second factory given the same one is a restart.</summary>
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("sd-server-test-").FullName;
 
     /// <summary>Replaces the server's clock (deadline and retention tests).</summary>
     public ShiftedTime? Time { get; init; }
@@ -57,6 +62,19 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
 
     /// <summary>Every job event, to wait on (see <see cref="JobEventRecorder"/>).</summary>
     public JobEventRecorder Events { get; } = new();
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
 
