@@ -10,6 +10,9 @@ namespace StableDiffusion.Server.Api;
 /// </summary>
 public static class PredictionStream
 {
+    // Wakes the stream's reader when the server begins to stop (never sent to the client).
+    private static readonly JobLog Wake = new("");
+
     public static async Task WriteAsync(HttpContext context, JobStore store, string id)
     {
         if (await store.FindAsync(id) is not { } job)
@@ -48,10 +51,23 @@ public static class PredictionStream
             }
             try
             {
+                // A stopping server ends the stream cleanly once the job will not finish here (the client reconnects
+                // or polls after the restart) instead of holding the connection until it is reset.
+                var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+                using var stoppingWake = stopping.Register(() => events.Writer.TryWrite(Wake));
+                _ = job.HandedBack.ContinueWith(_ => events.Writer.TryWrite(Wake), TaskScheduler.Default);
                 if (!status.IsTerminal())
                 {
                     await foreach (var e in events.Reader.ReadAllAsync(aborted))
                     {
+                        if (ReferenceEquals(e, Wake))
+                        {
+                            if ((stopping.IsCancellationRequested && job.Status != JobStatus.Processing) || job.HandedBack.IsCompleted)
+                            {
+                                return;
+                            }
+                            continue;
+                        }
                         if (Job.LogLine(e) is { } line)
                         {
                             await Send("logs", line);
@@ -59,6 +75,10 @@ public static class PredictionStream
                         else if (e is JobCompleted)
                         {
                             break;
+                        }
+                        else if (e is JobRequeued && stopping.IsCancellationRequested)
+                        {
+                            return;
                         }
                     }
                 }

@@ -160,7 +160,13 @@ public static class PredictionsApi
         }
         if (PreferWait(context.Request, limits.MaxWaitSeconds) is { } wait)
         {
-            await Task.WhenAny(job.Completion, Task.Delay(wait, context.RequestAborted));
+            try
+            {
+                await dispatcher.WaitAsync(job, wait, context.RequestAborted);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+            }
         }
         var response = PredictionMapper.ToResponse(job);
         return TypedResults.Created(response.Urls.Get, response);

@@ -37,13 +37,17 @@ public static class SynchronousGeneration
         onQueued?.Invoke(job);
         try
         {
-            await job.Completion.WaitAsync(deadline, requestAborted);
-            return (job, WaitOutcome.Finished, SubmitRejection.None);
-        }
-        catch (TimeoutException)
-        {
-            dispatcher.Cancel(job);
-            return (job, WaitOutcome.TimedOut, SubmitRejection.None);
+            switch (await dispatcher.WaitAsync(job, deadline, requestAborted))
+            {
+                case JobWaitEnd.Finished:
+                    return (job, WaitOutcome.Finished, SubmitRejection.None);
+                case JobWaitEnd.ShuttingDown:
+                    // The job stays queued in the store and runs after the restart; this call cannot wait for it.
+                    return (job, WaitOutcome.Rejected, SubmitRejection.ShuttingDown);
+                default:
+                    dispatcher.Cancel(job);
+                    return (job, WaitOutcome.TimedOut, SubmitRejection.None);
+            }
         }
         catch (OperationCanceledException) when (requestAborted.IsCancellationRequested)
         {

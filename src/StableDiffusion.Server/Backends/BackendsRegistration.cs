@@ -9,7 +9,7 @@ namespace StableDiffusion.Server.Backends;
 /// <summary>Registers the configured backend behind the Jobs ports (DESIGN §9).</summary>
 public static class BackendsRegistration
 {
-    public static IServiceCollection AddBackends(this IServiceCollection services)
+    public static IServiceCollection AddBackends(this IServiceCollection services, ServerRole role)
     {
         services.AddSingleton<IPredictionStore>(sp =>
             new SqlitePredictionStore(Path.Combine(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ResolvedDataDirectory, "predictions.db")));

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Options;
 
 namespace StableDiffusion.Server.Configuration;
 
@@ -19,6 +20,10 @@ public static class ServerOptionsRegistration
             .ValidateOnStart();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ResultsOptions>().BindConfiguration(ResultsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section)
+            .Validate<IOptions<StorageOptions>>((o, storage) => o.Role == ServerRole.All || storage.Value.Backend != StorageBackend.Embedded,
+                "Server:Role api or worker needs a shared backend: set Storage:Backend to Redis (the embedded backend serves one process)")
+            .ValidateOnStart();
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Backend != StorageBackend.Redis || !string.IsNullOrWhiteSpace(o.Redis),
                 "Storage:Redis must be set (a StackExchange.Redis configuration string) when Storage:Backend is Redis")

@@ -4,6 +4,18 @@ namespace StableDiffusion.Server.Jobs;
 
 public sealed partial class Job
 {
+    // Counts published events: a snapshot with a higher version is newer (writers drop older ones).
+    private long _version;
+
+    /// <summary>The stored state and its version, taken atomically.</summary>
+    internal (JobRecord Record, long Version) Snapshot()
+    {
+        lock (_lock)
+        {
+            return (ToRecord(), _version);
+        }
+    }
+
     /// <summary>The job's state as a backend stores it.</summary>
     public JobRecord ToRecord()
     {
@@ -106,7 +118,13 @@ public sealed partial class Job
             }
             Status = JobStatus.Starting;
             StartedAt = null;
-            _logs.Add(new JobLog(reason));
+            var e = new JobRequeued(Attempt, reason);
+            _logs.Add(e);
+            Publish(e);
         }
+        _handedBack.TrySetResult();
     }
+
+    /// <summary>Completes when this process gives the job back to the queue (shutdown) instead of finishing it.</summary>
+    public Task HandedBack => _handedBack.Task;
 }

@@ -18,6 +18,7 @@ public sealed partial class Job
     private readonly List<Action<JobEvent>> _subscribers = [];
     private readonly CancellationTokenSource _cancellation = new();
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _handedBack = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IReadOnlyList<StoredFile> _outputs = [];
 
     public Job(long sequence, ServedModel model, GenerationRequest request, JsonElement input, DateTimeOffset createdAt, TimeSpan deadline)
@@ -124,6 +125,7 @@ public sealed partial class Job
     {
         JobLog log => log.Line,
         JobProgress progress => progress.LogLine,
+        JobRequeued requeued => requeued.Reason,
         _ => null,
     };
 
@@ -250,6 +252,7 @@ public sealed partial class Job
 
     private void Publish(JobEvent e)
     {
+        _version++;
         foreach (var subscriber in _subscribers)
         {
             subscriber(e);

@@ -14,9 +14,17 @@ public sealed class JobDispatcher(
     IEnumerable<IJobListener> listeners,
     ServerMetrics metrics,
     IOptions<QueueOptions> queueOptions,
+    IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<JobDispatcher> logger)
 {
+    /// <summary>
+    /// Waits for a job on behalf of an HTTP client, at most <paramref name="timeout"/>; a stopping server ends the wait
+    /// (see <see cref="JobWaits"/>). Throws when the client goes away.
+    /// </summary>
+    public Task<JobWaitEnd> WaitAsync(Job job, TimeSpan timeout, CancellationToken aborted)
+        => JobWaits.WaitAsync(job, timeout, lifetime.ApplicationStopping, aborted);
+
     /// <summary>
     /// Stores and queues a job; a full or closing queue rejects it and no job exists afterwards. The job is stored
     /// before any worker can see it, so an accepted prediction survives a restart.

@@ -14,6 +14,7 @@ namespace StableDiffusion.Server.Jobs;
 [JsonDerivedType(typeof(JobLog), "log")]
 [JsonDerivedType(typeof(JobOutput), "output")]
 [JsonDerivedType(typeof(JobCompleted), "completed")]
+[JsonDerivedType(typeof(JobRequeued), "requeued")]
 public abstract record JobEvent;
 
 /// <summary>A worker took the job (queued → processing).</summary>
@@ -31,6 +32,9 @@ public sealed record JobLog(string Line) : JobEvent;
 
 /// <summary>The outputs exist (sent just before the job succeeds, as Replicate's <c>output</c> event).</summary>
 public sealed record JobOutput(IReadOnlyList<StoredFile> Files) : JobEvent;
+
+/// <summary>A run was interrupted (shutdown past its grace, a crash, a lost worker) and the job is queued again.</summary>
+public sealed record JobRequeued(int Attempt, string Reason) : JobEvent;
 
 /// <summary>The job reached a terminal status.</summary>
 public sealed record JobCompleted(JobStatus Status, string? Error, DateTimeOffset At) : JobEvent;

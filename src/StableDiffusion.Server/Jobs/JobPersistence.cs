@@ -13,6 +13,7 @@ internal sealed class JobPersistence
     private readonly Action _onFinished;
     private readonly Lock _lock = new();
     private int _storedAttempt;
+    private long _writtenVersion = -1;
     private bool _dirty;
     private Task _flushing = Task.CompletedTask;
 
@@ -48,8 +49,9 @@ internal sealed class JobPersistence
             }
             return;
         }
-        // Called under the job's lock: the record written is exactly the state this event announces.
-        Write();
+        // Called under the job's lock: the record written is exactly the state this event announces. Lock order is
+        // always job, then this writer's lock (the background flush takes its snapshot before taking ours).
+        Write(_job.Snapshot());
         if (e is JobCompleted)
         {
             _onFinished();
@@ -69,15 +71,20 @@ internal sealed class JobPersistence
                 _dirty = false;
             }
             await Task.Yield();
-            Write();
+            Write(_job.Snapshot());
         }
     }
 
-    private void Write()
+    private void Write((JobRecord Record, long Version) snapshot)
     {
         lock (_lock)
         {
-            var record = _job.ToRecord();
+            var (record, version) = snapshot;
+            if (version <= _writtenVersion)
+            {
+                return; // a newer state is already stored
+            }
+            _writtenVersion = version;
             try
             {
                 // Both backends answer at once (SQLite runs synchronously; Redis is one round trip).

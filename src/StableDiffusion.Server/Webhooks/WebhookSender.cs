@@ -22,6 +22,22 @@ public sealed class WebhookSender(
 
     public static readonly IReadOnlyList<string> EventNames = ["start", "output", "logs", "completed"];
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DeliveryChain, byte> _chains = new();
+
+    /// <summary>
+    /// Waits until every delivery queued so far has been made (or has given up), at most until
+    /// <paramref name="cancellationToken"/>: shutdown delivers the webhooks of the transitions it caused before exit.
+    /// </summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        var pending = _chains.Keys.Select(c => c.Tail).ToArray();
+        if (pending.Length > 0)
+        {
+            logger.LogInformation("Delivering {Count} pending webhook chains before exit", pending.Length);
+            await Task.WhenAll(pending).WaitAsync(cancellationToken);
+        }
+    }
+
     /// <summary>Subscribes to a job with a webhook; deliveries run one after another on a per-job chain.</summary>
     public void OnCreated(Job job)
     {
@@ -30,33 +46,45 @@ public sealed class WebhookSender(
             return;
         }
         var chain = new DeliveryChain();
+        _chains[chain] = 0;
         job.Subscribe(e =>
         {
-            var name = e switch
+            Deliver(job, chain, e);
+            if (e is JobCompleted)
             {
-                JobStarted => "start",
-                JobOutput => "output",
-                JobLog or JobProgress => "logs",
-                _ => "completed",
-            };
-            if (!job.WebhookEvents.Contains(name))
+                // The chain leaves the drain list once its last delivery is done.
+                _ = chain.Tail.ContinueWith(_ => _chains.TryRemove(chain, out byte _), TaskScheduler.Default);
+            }
+        });
+    }
+
+    private void Deliver(Job job, DeliveryChain chain, JobEvent e)
+    {
+        var name = e switch
+        {
+            JobStarted => "start",
+            JobOutput => "output",
+            JobLog or JobProgress => "logs",
+            JobCompleted => "completed",
+            _ => null, // a re-queue is not one of Replicate's webhook events
+        };
+        if (name is null || !job.WebhookEvents.Contains(name))
+        {
+            return;
+        }
+        var now = time.GetUtcNow();
+        if (name == "logs")
+        {
+            // Replicate sends at most one logs webhook per 500 ms; the completed one carries the full logs anyway.
+            if (now - chain.LastLogs < TimeSpan.FromMilliseconds(options.CurrentValue.LogsThrottleMilliseconds))
             {
                 return;
             }
-            var now = time.GetUtcNow();
-            if (name == "logs")
-            {
-                // Replicate sends at most one logs webhook per 500 ms; the completed one carries the full logs anyway.
-                if (now - chain.LastLogs < TimeSpan.FromMilliseconds(options.CurrentValue.LogsThrottleMilliseconds))
-                {
-                    return;
-                }
-                chain.LastLogs = now;
-            }
-            // Snapshot now, so each delivery shows the prediction as it was at its event.
-            var body = JsonSerializer.SerializeToUtf8Bytes(PredictionMapper.ToResponse(job));
-            chain.Enqueue(() => DeliverAsync(job, name, body));
-        });
+            chain.LastLogs = now;
+        }
+        // Snapshot now, so each delivery shows the prediction as it was at its event.
+        var body = JsonSerializer.SerializeToUtf8Bytes(PredictionMapper.ToResponse(job));
+        chain.Enqueue(() => DeliverAsync(job, name, body));
     }
 
     private async Task DeliverAsync(Job job, string eventName, byte[] body)
@@ -116,6 +144,11 @@ public sealed class WebhookSender(
         private Task _tail = Task.CompletedTask;
 
         public DateTimeOffset LastLogs { get; set; } = DateTimeOffset.MinValue;
+
+        public Task Tail
+        {
+            get { lock (_lock) { return _tail; } }
+        }
 
         public void Enqueue(Func<Task> delivery)
         {

@@ -12,6 +12,7 @@ public static class WebhooksRegistration
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<IJobListener>(sp => sp.GetRequiredService<WebhookSender>());
         services.AddSingleton<WebhookSigner>();
+        services.AddHostedService<WebhookDrain>();
         services.AddHttpClient(WebhookSender.ClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {

@@ -18,6 +18,7 @@ public sealed class JobRunner(
     ServerMetrics metrics,
     IOptions<QueueOptions> queueOptions,
     IOptionsMonitor<WatermarkOptions> watermark,
+    IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<JobRunner> logger)
 {
@@ -34,8 +35,11 @@ public sealed class JobRunner(
         activity?.SetTag("width", job.Request.Width);
         activity?.SetTag("height", job.Request.Height);
 
-        // Shutdown lets the running job finish, but only for so long.
-        using var shutdown = stoppingToken.Register(() => job.CancelAfter(TimeSpan.FromSeconds(queueOptions.Value.ShutdownGraceSeconds)));
+        // Shutdown lets the running job finish, but only for so long: the grace starts when the host begins to stop
+        // (not when this service's turn to stop comes, after the HTTP server has drained), so it is really enforced.
+        var grace = TimeSpan.FromSeconds(queueOptions.Value.ShutdownGraceSeconds);
+        using var shutdown = lifetime.ApplicationStopping.Register(() => job.CancelAfter(grace));
+        using var stopped = stoppingToken.Register(() => job.CancelAfter(grace));
         try
         {
             LogStart(job, pipelines.Find(job.Model.Name)?.Info.DefaultScheduler ?? "model default");
@@ -51,7 +55,10 @@ public sealed class JobRunner(
             }
             else
             {
-                job.TryFail("the server shut down before the job finished", time.GetUtcNow());
+                // The store keeps the job: it runs again (as the next attempt) after a restart or on another worker.
+                job.Requeue($"The server stopped during attempt {job.Attempt} (grace {grace.TotalSeconds:0} s); the job was queued again and runs as attempt {job.Attempt + 1}");
+                logger.LogWarning("Job {JobId} handed back to the queue at shutdown after attempt {Attempt}", job.Id, job.Attempt);
+                return;
             }
         }
         catch (Exception e)

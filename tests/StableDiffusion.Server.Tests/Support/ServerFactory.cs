@@ -13,8 +13,11 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
 
-    public ServerFactory(Dictionary<string, string?>? settings = null, bool tinyModel = true)
+    /// <param name="dataDirectory">An existing data directory (a restart of an earlier server); the caller deletes it.</param>
+    public ServerFactory(Dictionary<string, string?>? settings = null, bool tinyModel = true, string? dataDirectory = null)
     {
+        _ownsData = dataDirectory is null;
+        DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("sd-server-test-").FullName;
         _settings = new Dictionary<string, string?>
         {
             ["Models:ExecutionProvider"] = "cpu",
@@ -38,7 +41,12 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>The embedded backend's directory; a second factory given the same one is a restart.</summary>
-    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("sd-server-test-").FullName;
+    public string DataDirectory { get; }
+
+    private readonly bool _ownsData;
+
+    /// <summary>Keeps the data directory after disposal (for a restart on it); the test deletes it.</summary>
+    public bool KeepData { get; init; }
 
     /// <summary>Replaces the server's clock (deadline and retention tests).</summary>
     public ShiftedTime? Time { get; init; }
@@ -67,6 +75,10 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
     {
         await base.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (!_ownsData || KeepData)
+        {
+            return;
+        }
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
