@@ -37,7 +37,8 @@ public sealed class StorageOptions : IValidatableObject
     /// hash tag (<c>{sd}:</c>) so the multi-key scripts stay in one slot.
     /// </summary>
     [Required(AllowEmptyStrings = false)]
-    [RegularExpression(@"^[A-Za-z0-9:{}_.\-]{1,64}$", ErrorMessage = "Storage:RedisPrefix: 1-64 characters of letters, digits and :{}_.-")]
+    // The message is a format string: braces doubled.
+    [RegularExpression(@"^[A-Za-z0-9:{}_.\-]{1,64}$", ErrorMessage = "Storage:RedisPrefix: 1-64 characters of letters, digits and :{{}}_.-")]
     public string RedisPrefix { get; set; } = "sd:";
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
