@@ -77,6 +77,21 @@ public sealed class RedisJobQueueTests(RedisFixture redis) : IClassFixture<Redis
     }
 
     [RedisFact]
+    public async Task Job_ids_lists_waiting_and_held_jobs_oldest_first()
+    {
+        await using var queue = NewQueue();
+        Assert.Empty(await queue.JobIdsAsync());
+        await queue.EnqueueAsync("job-a", 1);
+        await queue.EnqueueAsync("job-b", 1);
+        await queue.EnqueueAsync("job-c", 1);
+        var held = await queue.ClaimAsync("gpu-0");
+        await queue.CompleteAsync("gpu-0", (await queue.ClaimAsync("gpu-0"))!);
+
+        Assert.Equal(["job-a", "job-c"], await queue.JobIdsAsync());
+        Assert.Equal("job-a", held!.JobId);
+    }
+
+    [RedisFact]
     public async Task Heartbeats_keep_a_claim_from_being_taken_over()
     {
         await using var queue = NewQueue();

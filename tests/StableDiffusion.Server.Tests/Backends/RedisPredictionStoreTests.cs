@@ -226,6 +226,20 @@ public sealed class RedisPredictionStoreTests(RedisFixture redis) : IClassFixtur
     }
 
     [RedisFact]
+    public async Task Delete_removes_a_prediction_from_every_index()
+    {
+        var store = NewStore();
+        var records = await CreateAsync(store, 2, owner: "alice");
+
+        Assert.True(await store.DeleteAsync(records[1].Id));
+        Assert.False(await store.DeleteAsync(records[1].Id));
+
+        Assert.Null(await store.GetAsync(records[1].Id));
+        Assert.Equal([records[0].Id], (await store.ListAsync("alice", null, 10)).Page.Select(r => r.Id));
+        Assert.Equal([records[0].Id], (await store.UnfinishedAsync()).Select(r => r.Id));
+    }
+
+    [RedisFact]
     public async Task File_metadata_round_trips_without_the_bytes_and_deletes_once()
     {
         var store = NewStore();

@@ -257,6 +257,17 @@ public sealed class RedisJobQueue : IJobQueue, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The job ids in the stream, waiting or held, oldest first (at most <see cref="Capacity"/> of them, admission sees
+    /// to that). After a crash between storing a prediction and queueing it, an unfinished prediction missing here
+    /// needs queueing again.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> JobIdsAsync(CancellationToken cancellationToken = default)
+    {
+        var entries = await _redis.GetDatabase().StreamRangeAsync(_keys.Queue).ConfigureAwait(false);
+        return entries.Select(e => (string)e["job"]!).ToArray();
+    }
+
     /// <summary>The claim this process holds for a job, if any (what a heartbeat loop renews).</summary>
     public RedisClaim? HeldClaim(string jobId) => _held.TryGetValue(jobId, out var held) ? held.Claim : null;
 

@@ -70,6 +70,14 @@ public sealed class RedisPredictionStore : IPredictionStore
         return 1
         """;
 
+    // KEYS: job, list, unfinished, finished. ARGV: id.
+    private const string DeleteScript = """
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        redis.call('ZREM', KEYS[3], ARGV[1])
+        redis.call('ZREM', KEYS[4], ARGV[1])
+        return redis.call('DEL', KEYS[1])
+        """;
+
     // KEYS: file, uploads. ARGV: id. Returns the metadata it removed.
     private const string TakeFileScript = """
         local json = redis.call('GET', KEYS[1])
@@ -219,6 +227,22 @@ public sealed class RedisPredictionStore : IPredictionStore
             }
         }
         return removed;
+    }
+
+    /// <summary>
+    /// Removes a prediction outright, whatever its state. Not part of <see cref="IPredictionStore"/>: for a prediction
+    /// stored just before the queue refused it (429 means the job was not created).
+    /// </summary>
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var owner = await Db.HashGetAsync(_keys.Job(id), "list").ConfigureAwait(false);
+        if (owner.IsNull)
+        {
+            return false;
+        }
+        var deleted = (long)await Db.ScriptEvaluateAsync(DeleteScript,
+            [_keys.Job(id), (string)owner!, _keys.Unfinished, _keys.Finished], [id]).ConfigureAwait(false);
+        return deleted == 1;
     }
 
     public async Task SaveFileAsync(StoredFile file, CancellationToken cancellationToken = default)
