@@ -100,6 +100,7 @@ public sealed class RedisJobQueue : IJobQueue, IAsyncDisposable
     // Claims this process holds, so IJobQueue's Complete/Release (which only know the job) find their entry.
     private readonly ConcurrentDictionary<string, (string Consumer, RedisClaim Claim)> _held = new();
     private readonly SemaphoreSlim _subscribeLock = new(1, 1);
+    private readonly Action<RedisChannel, RedisValue> _onWake;
     private TaskCompletionSource _wake = NewWake();
     private bool _subscribed;
     private int _lastDepth;
@@ -110,6 +111,7 @@ public sealed class RedisJobQueue : IJobQueue, IAsyncDisposable
         _keys = new RedisKeys(storage.Value.RedisPrefix);
         Capacity = queue.Value.Capacity;
         Heartbeat = TimeSpan.FromSeconds(storage.Value.HeartbeatSeconds);
+        _onWake = (_, _) => Interlocked.Exchange(ref _wake, NewWake()).TrySetResult();
     }
 
     /// <summary>Most jobs queued and running at once, cluster-wide; one more is refused (429).</summary>
@@ -298,7 +300,8 @@ public sealed class RedisJobQueue : IJobQueue, IAsyncDisposable
     {
         if (_subscribed)
         {
-            await _redis.GetSubscriber().UnsubscribeAsync(_keys.QueueWake).ConfigureAwait(false);
+            // Only this queue's handler: other users of the shared connection keep theirs.
+            await _redis.GetSubscriber().UnsubscribeAsync(_keys.QueueWake, _onWake).ConfigureAwait(false);
         }
         _subscribeLock.Dispose();
         Interlocked.Exchange(ref _wake, NewWake()).TrySetResult();
@@ -349,8 +352,7 @@ public sealed class RedisJobQueue : IJobQueue, IAsyncDisposable
         {
             if (!_subscribed)
             {
-                await _redis.GetSubscriber().SubscribeAsync(_keys.QueueWake,
-                    (_, _) => Interlocked.Exchange(ref _wake, NewWake()).TrySetResult()).ConfigureAwait(false);
+                await _redis.GetSubscriber().SubscribeAsync(_keys.QueueWake, _onWake).ConfigureAwait(false);
                 _subscribed = true;
             }
         }
