@@ -28,7 +28,7 @@ var role = ServerOptions.RoleOf(builder.Configuration);
 builder.Services.AddServerOptions();
 builder.AddServerTelemetry();
 // Hosted services stop in reverse order: the workers stop before the webhook drain, which delivers what they caused.
-builder.Services.AddJobs().AddBackends(role).AddWebhooks().AddGeneration();
+builder.Services.AddJobs().AddBackends(builder.Configuration, role).AddWebhooks().AddGeneration();
 if (role != ServerRole.Api)
 {
     builder.Services.AddWorkers(builder.Configuration);

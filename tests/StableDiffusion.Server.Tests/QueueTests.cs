@@ -180,7 +180,7 @@ public sealed class QueueTests
     [Fact]
     public async Task Shutdown_lets_the_running_job_finish_within_the_grace()
     {
-        var factory = new ServerFactory(new() { ["Queue:ShutdownGraceSeconds"] = "120" });
+        var factory = new ServerFactory(new() { ["Queue:ShutdownGraceSeconds"] = "120" }) { KeepData = true };
         var client = await factory.ReadyClientAsync();
         var store = factory.Service<JobStore>();
         var running = await Wire.CreatedAsync(client, Wire.Input(steps: 40, size: 128));
@@ -189,5 +189,6 @@ public sealed class QueueTests
         await factory.DisposeAsync();
 
         Assert.Equal(JobStatus.Succeeded, (await store.FindAsync(running.Id()))!.Status);
+        Directory.Delete(factory.DataDirectory, recursive: true);
     }
 }

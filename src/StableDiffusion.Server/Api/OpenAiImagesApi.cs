@@ -259,7 +259,7 @@ public static class OpenAiImagesApi
         {
             images.Add(new OpenAiImage(
                 parsed.AsUrl ? null : Convert.ToBase64String(await store.ReadFileAsync(f) ?? []),
-                parsed.AsUrl ? PublicUrls.File(job.BaseUrl, f.Id) : null,
+                parsed.AsUrl ? PublicUrls.File(job.BaseUrl, f) : null,
                 job.Request.Prompt));
         }
         return job.Status switch

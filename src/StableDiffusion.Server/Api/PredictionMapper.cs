@@ -17,7 +17,7 @@ public static class PredictionMapper
         {
             output = files.Select(f => job.OutputAsDataUri && !f.Evicted && f.DataUri is { } dataUri
                 ? dataUri
-                : PublicUrls.File(job.BaseUrl, f.Id)).ToArray();
+                : PublicUrls.File(job.BaseUrl, f)).ToArray();
         }
         double? queueTime = job.StartedAt is { } s ? (s - job.CreatedAt).TotalSeconds
             : job.CompletedAt is { } c ? (c - job.CreatedAt).TotalSeconds : null;

@@ -24,10 +24,8 @@ public static class ServerOptionsRegistration
             .Validate<IOptions<StorageOptions>>((o, storage) => o.Role == ServerRole.All || storage.Value.Backend != StorageBackend.Embedded,
                 "Server:Role api or worker needs a shared backend: set Storage:Backend to Redis (the embedded backend serves one process)")
             .ValidateOnStart();
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations()
-            .Validate(o => o.Backend != StorageBackend.Redis || !string.IsNullOrWhiteSpace(o.Redis),
-                "Storage:Redis must be set (a StackExchange.Redis configuration string) when Storage:Backend is Redis")
-            .ValidateOnStart();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<OutputsOptions>().BindConfiguration(OutputsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.MaxWidth % 8 == 0 && o.MaxHeight % 8 == 0, "Limits:MaxWidth and MaxHeight must be multiples of 8")
             .ValidateOnStart();

@@ -13,6 +13,9 @@ public interface IPredictionStore
 
     Task<JobRecord?> GetAsync(string id, CancellationToken cancellationToken = default);
 
+    /// <summary>Removes a prediction that was never accepted (the queue refused it); false when there was none.</summary>
+    Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Replaces the stored state when it still belongs to <paramref name="expectedAttempt"/> and is not terminal;
     /// false (nothing written) otherwise.

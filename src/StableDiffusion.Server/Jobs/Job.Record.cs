@@ -65,22 +65,106 @@ public sealed partial class Job
         return job;
     }
 
-    /// <summary>Takes the state of a newer stored copy (a job another process runs); events are not replayed.</summary>
-    public void Refresh(JobRecord record)
+    /// <summary>True once a worker of this process has taken the job (its events then originate here).</summary>
+    public bool RunsHere { get; private set; }
+
+    /// <summary>True while an event from another process is being published (write-through and webhooks skip it:
+    /// the process that runs the job stores its state and sends its webhooks).</summary>
+    public bool ApplyingRemote { get; private set; }
+
+    /// <summary>Marks the job as run by this process (a worker's claim).</summary>
+    public void MarkRunsHere()
+    {
+        lock (_lock)
+        {
+            RunsHere = true;
+        }
+    }
+
+    /// <summary>
+    /// Applies an event of the process that runs the job to this view of it, and tells this process's subscribers
+    /// (SSE, A1111 progress, waiting clients).
+    /// </summary>
+    public void ApplyRemote(JobEvent e)
     {
         var finished = false;
         lock (_lock)
         {
-            if (Status.IsTerminal() || record.Attempt < Attempt)
+            if (RunsHere || Status.IsTerminal())
             {
                 return;
             }
-            Restore(record);
-            finished = Status.IsTerminal();
+            switch (e)
+            {
+                case JobStarted started:
+                    Status = JobStatus.Processing;
+                    StartedAt = started.At;
+                    Attempt = started.Attempt;
+                    break;
+                case JobOutput output:
+                    _outputs = output.Files;
+                    break;
+                case JobRequeued:
+                    Status = JobStatus.Starting;
+                    StartedAt = null;
+                    _logs.Add(e);
+                    break;
+                case JobCompleted completed:
+                    Status = completed.Status;
+                    Error = completed.Error;
+                    CompletedAt = completed.At;
+                    finished = true;
+                    break;
+                default:
+                    _logs.Add(e);
+                    break;
+            }
+            ApplyingRemote = true;
+            try
+            {
+                Publish(e);
+            }
+            finally
+            {
+                ApplyingRemote = false;
+            }
         }
         if (finished)
         {
             _completed.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Catches up with a newer stored copy of a job another process runs (the fallback when pub/sub lost an event):
+    /// the differences are applied as the events they stand for, so subscribers hear of them.
+    /// </summary>
+    public void Refresh(JobRecord record)
+    {
+        var missed = new List<JobEvent>();
+        lock (_lock)
+        {
+            if (RunsHere || Status.IsTerminal() || record.Attempt < Attempt)
+            {
+                return;
+            }
+            if (record.Status != JobStatus.Starting && Status == JobStatus.Starting && record.StartedAt is { } startedAt)
+            {
+                missed.Add(new JobStarted(startedAt, record.Attempt));
+            }
+            missed.AddRange(record.Log.Skip(_logs.Count));
+            if (record.Outputs.Count > 0 && _outputs.Count == 0)
+            {
+                missed.Add(new JobOutput(record.Outputs));
+            }
+            if (record.Status.IsTerminal())
+            {
+                missed.Add(new JobCompleted(record.Status, record.Error, record.CompletedAt ?? DateTimeOffset.UtcNow));
+            }
+        }
+        foreach (var e in missed)
+        {
+            ApplyRemote(e);
         }
     }
 

@@ -16,7 +16,8 @@ public sealed class JobDispatcher(
     IOptions<QueueOptions> queueOptions,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
-    ILogger<JobDispatcher> logger)
+    ILogger<JobDispatcher> logger,
+    IJobMirror? mirror = null)
 {
     /// <summary>
     /// Waits for a job on behalf of an HTTP client, at most <paramref name="timeout"/>; a stopping server ends the wait
@@ -57,11 +58,10 @@ public sealed class JobDispatcher(
         await store.AddAsync(job);
         if (!await queue.EnqueueAsync(job))
         {
-            // Another request took the last place between the check above and now (or shutdown began): the stored
-            // job fails at once rather than linger unqueued.
-            var rejection = channel.IsClosed ? SubmitRejection.ShuttingDown : SubmitRejection.QueueFull;
-            job.TryFail(rejection == SubmitRejection.QueueFull ? "the queue was full" : "the server is shutting down", time.GetUtcNow());
-            return Rejected(model, rejection);
+            // Another request took the last place between the check above and now (or shutdown began): the job was
+            // never accepted, so it is forgotten (a 429 creates no prediction).
+            await store.ForgetAsync(job);
+            return Rejected(model, channel.IsClosed ? SubmitRejection.ShuttingDown : SubmitRejection.QueueFull);
         }
         logger.LogInformation("Job {JobId} {Status}: model {Model}, {Width}x{Height}, {Steps} steps, {Outputs} outputs, queue {Depth}/{Capacity}",
             job.Id, "queued", model.Name, job.Request.Width, job.Request.Height, job.Request.Steps, job.Request.NumOutputs,
@@ -106,6 +106,11 @@ public sealed class JobDispatcher(
     {
         var wasQueued = job.Status == JobStatus.Starting;
         job.Cancel(time.GetUtcNow());
+        if (!job.RunsHere)
+        {
+            // Another process may have it (or take it any moment): tell whoever runs it.
+            mirror?.RequestCancel(job);
+        }
         if (wasQueued && job.Status == JobStatus.Canceled)
         {
             metrics.JobFinished(job);

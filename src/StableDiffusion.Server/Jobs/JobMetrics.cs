@@ -6,7 +6,10 @@ namespace StableDiffusion.Server.Jobs;
 public static class JobMetrics
 {
     public static void JobStarted(this ServerMetrics metrics, Job job)
-        => metrics.JobStarted(job.Model.Name, (job.StartedAt!.Value - job.CreatedAt).TotalSeconds);
+    {
+        metrics.JobStarted(job.Model.Name, (job.StartedAt!.Value - job.CreatedAt).TotalSeconds);
+        metrics.AttemptStarted(job.Attempt);
+    }
 
     public static void JobFinished(this ServerMetrics metrics, Job job)
         => metrics.JobFinished(job.Model.Name, job.Status.WireName(),

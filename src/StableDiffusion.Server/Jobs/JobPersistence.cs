@@ -37,6 +37,15 @@ internal sealed class JobPersistence
 
     private void OnEvent(JobEvent e)
     {
+        if (_job.ApplyingRemote)
+        {
+            // The process that runs the job stores it; this view just stops being live when it ends.
+            if (e is JobCompleted)
+            {
+                _onFinished();
+            }
+            return;
+        }
         if (e is JobLog or JobProgress)
         {
             lock (_lock)

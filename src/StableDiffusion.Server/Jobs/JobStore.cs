@@ -17,10 +17,12 @@ namespace StableDiffusion.Server.Jobs;
 public sealed class JobStore(
     IPredictionStore predictions,
     IOutputStore outputs,
+    FileLinks links,
     ModelCatalog catalog,
     IOptions<ResultsOptions> options,
     TimeProvider time,
-    ILogger<JobStore> logger)
+    ILogger<JobStore> logger,
+    IJobMirror? mirror = null)
 {
     private readonly ConcurrentDictionary<string, Job> _live = new();
     private readonly ConcurrentQueue<StoredFile> _fileOrder = new();
@@ -40,6 +42,20 @@ public sealed class JobStore(
     {
         await predictions.CreateAsync(job.ToRecord());
         Follow(job);
+        mirror?.Follow(job);
+    }
+
+    /// <summary>Stops following a job (it finished elsewhere).</summary>
+    public void Unfollow(string id) => _live.TryRemove(id, out _);
+
+    /// <summary>The live job with this id, if this process follows it.</summary>
+    public Job? Live(string id) => _live.GetValueOrDefault(id);
+
+    /// <summary>Removes a job the queue refused: it was never accepted.</summary>
+    public async Task ForgetAsync(Job job)
+    {
+        _live.TryRemove(job.Id, out _);
+        await predictions.DeleteAsync(job.Id);
     }
 
     /// <summary>Follows a job restored from the store (recovery, a worker's claim) and writes its changes through.</summary>
@@ -56,7 +72,18 @@ public sealed class JobStore(
         {
             return live;
         }
-        return await predictions.GetAsync(id) is { } record ? ToJob(record) : null;
+        if (await predictions.GetAsync(id) is not { } record)
+        {
+            return null;
+        }
+        var job = ToJob(record);
+        if (!job.Status.IsTerminal() && mirror is not null && _live.TryAdd(job.Id, job))
+        {
+            // Queued or running elsewhere: follow it, so waits, streams and cancels here see it move.
+            Follow(job);
+            mirror.Follow(job);
+        }
+        return _live.GetValueOrDefault(id) ?? job;
     }
 
     /// <summary>Newest first, starting after the cursor's sequence number.</summary>
@@ -79,6 +106,7 @@ public sealed class JobStore(
     /// <summary>Writes a file's bytes and metadata, then evicts the oldest files while the total passes the cap.</summary>
     public async Task<StoredFile> SaveFileAsync(StoredFile file, byte[] bytes)
     {
+        file = links.Sign(file, TimeSpan.FromSeconds(options.Value.RetentionSeconds));
         await outputs.PutAsync(file.Key, bytes, file.ContentType);
         await predictions.SaveFileAsync(file);
         _fileOrder.Enqueue(file);

@@ -18,6 +18,13 @@ public sealed record StoredFile(string Id, string JobId, string FileName, string
     [JsonIgnore]
     public bool IsUpload => JobId.Length == 0;
 
+    /// <summary>The signed query (<c>expires=…&amp;sig=…</c>) of the server's link to an output; null for uploads.</summary>
+    public string? LinkQuery { get; init; }
+
+    /// <summary>A link straight to the object store (an S3 presigned GET) valid as long as the file is kept; null to
+    /// download through the server.</summary>
+    public string? DirectUrl { get; init; }
+
     /// <summary>The file as a data URI, kept with the prediction when the client asked for data URIs instead of URLs.</summary>
     public string? DataUri { get; init; }
 

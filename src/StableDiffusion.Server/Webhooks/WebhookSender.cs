@@ -49,6 +49,15 @@ public sealed class WebhookSender(
         _chains[chain] = 0;
         job.Subscribe(e =>
         {
+            if (job.ApplyingRemote)
+            {
+                // Sent by the process that owns the transition (the worker running the job).
+                if (e is JobCompleted)
+                {
+                    _ = chain.Tail.ContinueWith(_ => _chains.TryRemove(chain, out byte _), TaskScheduler.Default);
+                }
+                return;
+            }
             Deliver(job, chain, e);
             if (e is JobCompleted)
             {

@@ -14,9 +14,11 @@ public static class TestStores
     public static JobStore Create(ResultsOptions? results = null, TimeProvider? time = null)
     {
         var directory = Directory.CreateTempSubdirectory("sd-store-test-").FullName;
+        var outputs = new FileSystemOutputStore(directory);
         return new JobStore(
             new SqlitePredictionStore(Path.Combine(directory, "predictions.db")),
-            new FileSystemOutputStore(Path.Combine(directory, "files")),
+            outputs,
+            new FileLinks(outputs, FileUrlSigner.Create(null, directory).Query),
             new ModelCatalog(Options.Create(new ModelsOptions())),
             Options.Create(results ?? new ResultsOptions()),
             time ?? TimeProvider.System,

@@ -79,6 +79,14 @@ public sealed class SqlitePredictionStore : IPredictionStore
         return Task.FromResult(command.ExecuteScalar() is byte[] json ? JobRecord.FromJson(json) : null);
     }
 
+    public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "DELETE FROM predictions WHERE id = $id");
+        command.Parameters.AddWithValue("$id", id);
+        return Task.FromResult(command.ExecuteNonQuery() == 1);
+    }
+
     public Task<bool> TryUpdateAsync(JobRecord record, int expectedAttempt, CancellationToken cancellationToken = default)
     {
         using var connection = Open();
