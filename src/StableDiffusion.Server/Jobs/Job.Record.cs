@@ -192,7 +192,8 @@ public sealed partial class Job
     /// Puts an interrupted job (found <c>processing</c> after a crash, or handed back at shutdown) back in the queued
     /// state so a worker runs it again as the next attempt.
     /// </summary>
-    public void Requeue(string reason)
+    /// <param name="handedBack">True at shutdown: this process lets go of the job (waiting clients are answered).</param>
+    public void Requeue(string reason, bool handedBack = false)
     {
         lock (_lock)
         {
@@ -206,7 +207,10 @@ public sealed partial class Job
             _logs.Add(e);
             Publish(e);
         }
-        _handedBack.TrySetResult();
+        if (handedBack)
+        {
+            _handedBack.TrySetResult();
+        }
     }
 
     /// <summary>Completes when this process gives the job back to the queue (shutdown) instead of finishing it.</summary>

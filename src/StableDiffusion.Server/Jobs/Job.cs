@@ -253,7 +253,8 @@ public sealed partial class Job
     private void Publish(JobEvent e)
     {
         _version++;
-        foreach (var subscriber in _subscribers)
+        // A copy: a subscriber may unsubscribe (or subscribe another) from its own callback.
+        foreach (var subscriber in _subscribers.ToArray())
         {
             subscriber(e);
         }

@@ -17,6 +17,7 @@ public sealed class JobRunner(
     JobStore store,
     ServerMetrics metrics,
     IOptions<QueueOptions> queueOptions,
+    IOptions<StorageOptions> storage,
     IOptionsMonitor<WatermarkOptions> watermark,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
@@ -56,16 +57,24 @@ public sealed class JobRunner(
             else
             {
                 // The store keeps the job: it runs again (as the next attempt) after a restart or on another worker.
-                job.Requeue($"The server stopped during attempt {job.Attempt} (grace {grace.TotalSeconds:0} s); the job was queued again and runs as attempt {job.Attempt + 1}");
+                job.Requeue($"The server stopped during attempt {job.Attempt} (grace {grace.TotalSeconds:0} s); the job was queued again and runs as attempt {job.Attempt + 1}", handedBack: true);
                 logger.LogWarning("Job {JobId} handed back to the queue at shutdown after attempt {Attempt}", job.Id, job.Attempt);
                 return;
             }
         }
         catch (Exception e)
         {
-            // One bad job must not take the worker (and every queued job) with it.
-            logger.LogError(e, "Job {JobId} failed", job.Id);
-            job.TryFail($"{e.GetType().Name}: {e.Message}", time.GetUtcNow());
+            // One bad job must not take the worker (and every queued job) with it. A failure may be this machine's
+            // (out of memory, a lost device): another attempt, here or on another worker, up to Storage:MaxAttempts.
+            var error = $"{e.GetType().Name}: {e.Message}";
+            if (job.Attempt < storage.Value.MaxAttempts)
+            {
+                logger.LogWarning(e, "Job {JobId} attempt {Attempt} failed; queued again", job.Id, job.Attempt);
+                job.Requeue($"Attempt {job.Attempt} failed ({error}); running it again as attempt {job.Attempt + 1}");
+                return;
+            }
+            logger.LogError(e, "Job {JobId} failed on attempt {Attempt}", job.Id, job.Attempt);
+            job.TryFail(job.Attempt > 1 ? $"{error} (on each of {job.Attempt} attempts)" : error, time.GetUtcNow());
         }
         activity?.SetTag("status", job.Status.WireName());
         if (job.Status == JobStatus.Failed)

@@ -17,6 +17,11 @@ public sealed class EmbeddedJobQueue(GenerationQueue channel) : IJobQueue
     // The stored status is the claim: nothing else to acknowledge.
     public Task CompleteAsync(Job job, CancellationToken cancellationToken = default) => Task.CompletedTask;
 
-    // The job stays stored as queued; the next start queues it again.
-    public Task ReleaseAsync(Job job, CancellationToken cancellationToken = default) => Task.CompletedTask;
+    // Back in the channel for another attempt; once shutdown has closed it, the job stays stored as queued and the
+    // next start queues it again.
+    public Task ReleaseAsync(Job job, CancellationToken cancellationToken = default)
+    {
+        channel.TryEnqueue(job, force: true);
+        return Task.CompletedTask;
+    }
 }

@@ -4,6 +4,7 @@ using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Jobs;
 using StableDiffusion.Server.Models;
 using StableDiffusion.Server.Telemetry;
+using StableDiffusion.Server.Worker;
 
 namespace StableDiffusion.Server.Backends.Redis;
 
@@ -21,6 +22,7 @@ public sealed class RedisClaimer(
     ModelCatalog catalog,
     RedisModelRegistry registry,
     IEnumerable<IJobListener> listeners,
+    IServiceProvider services,
     ServerMetrics metrics,
     IOptions<StorageOptions> storage,
     IOptions<ModelsOptions> models,
@@ -29,6 +31,8 @@ public sealed class RedisClaimer(
 {
     private readonly string _consumer = $"{Environment.MachineName}-{Environment.ProcessId}";
     private readonly ConcurrentDictionary<string, (Job Job, RedisClaim Claim)> _held = new();
+    // Jobs whose events this process already forwards (a retried job comes back to the same object).
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Job, object> _wired = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -38,14 +42,19 @@ public sealed class RedisClaimer(
         var heartbeat = HeartbeatAsync(stoppingToken);
         try
         {
-            // Claim only once the models are loaded here: a job claimed by a worker that cannot run it would wait.
-            while (!catalog.AllLoaded)
+            // Claim only once loading is over here: a job claimed while its model loads would wait on this machine.
+            // Resolved here: the hosted services include this one.
+            var workers = services.GetServices<IHostedService>().OfType<GenerationWorker>().ToArray();
+            while (workers.Any(w => w.State == WorkerState.Loading))
             {
                 await Task.Delay(200, stoppingToken);
             }
             foreach (var model in catalog.Models)
             {
-                await registry.PublishAsync(catalog.InfoOf(model)!, stoppingToken);
+                if (catalog.InfoOf(model) is { } info)
+                {
+                    await registry.PublishAsync(info, stoppingToken);
+                }
             }
             while (!stoppingToken.IsCancellationRequested)
             {
@@ -101,13 +110,6 @@ public sealed class RedisClaimer(
             }
         }
         job.MarkRunsHere();
-        job.Subscribe(e =>
-        {
-            if (!job.ApplyingRemote)
-            {
-                bus.Publish(job.Id, e);
-            }
-        });
         _held[job.Id] = (job, claim);
         var released = 0;
         void Done()
@@ -118,8 +120,27 @@ public sealed class RedisClaimer(
                 release();
             }
         }
-        _ = job.Completion.ContinueWith(_ => Done(), TaskScheduler.Default);
-        _ = job.HandedBack.ContinueWith(_ => Done(), TaskScheduler.Default);
+        IDisposable? slot = null;
+        slot = job.Subscribe(e =>
+        {
+            // The device is free again once the job leaves it: finished, or queued again (a retry, a shutdown).
+            if (e is JobCompleted or JobRequeued)
+            {
+                Done();
+                slot?.Dispose();
+            }
+        }).Subscription;
+        if (!_wired.TryGetValue(job, out _))
+        {
+            _wired.Add(job, this);
+            job.Subscribe(e =>
+            {
+                if (!job.ApplyingRemote)
+                {
+                    bus.Publish(job.Id, e);
+                }
+            });
+        }
         channel.TryEnqueue(job, force: true);
         return true;
     }
