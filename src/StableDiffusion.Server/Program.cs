@@ -1,5 +1,8 @@
 using Serilog;
 using StableDiffusion.Server.Api;
+using StableDiffusion.Server.Api.Automatic1111;
+using StableDiffusion.Server.Api.OpenAi;
+using StableDiffusion.Server.Api.Replicate;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Jobs;
 using StableDiffusion.Server.Telemetry;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using StableDiffusion.Server.Api;
+using StableDiffusion.Server.Api.Replicate;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Jobs;
 

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json.Serialization;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.OpenAi;
 
 /// <summary>
 /// The body of <c>POST /v1/images/generations</c> (for the API description; the endpoint reads the body leniently

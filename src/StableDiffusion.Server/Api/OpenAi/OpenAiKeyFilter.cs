@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using StableDiffusion.Server.Configuration;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.OpenAi;
 
 /// <summary>The API-key check of <see cref="ApiKeyFilter"/>, answering in OpenAI's error shape.</summary>
 public sealed class OpenAiKeyFilter(IOptionsMonitor<AuthOptions> options) : IEndpointFilter

@@ -4,7 +4,7 @@ using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Generation;
 using StableDiffusion.Server.Models;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Automatic1111;
 
 /// <summary>
 /// An A1111 txt2img/img2img body in our terms: the shared <see cref="GenerationInput"/>, plus what only A1111 has

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>A model as Replicate describes it.</summary>
 public sealed record ModelResponse(

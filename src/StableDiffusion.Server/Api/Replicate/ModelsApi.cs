@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Models;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>The served models, Replicate-style (<c>/v1/models</c>).</summary>
 public static class ModelsApi

@@ -4,7 +4,7 @@ using StableDiffusion.Core.Pipelines;
 using StableDiffusion.Server.Generation;
 using StableDiffusion.Server.Models;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Automatic1111;
 
 /// <summary>
 /// The <c>info</c> string of A1111's image responses: <c>Processed.js()</c> (modules/processing.py), a JSON object

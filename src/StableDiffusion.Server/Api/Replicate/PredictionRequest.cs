@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Text.Json.Serialization;
 using StableDiffusion.Server.Generation;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>
 /// The body of <c>POST /v1/predictions</c> (documentation type: the handler reads the JSON itself so that every

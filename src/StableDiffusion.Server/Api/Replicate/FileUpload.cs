@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Jobs;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>Files clients upload (<c>POST /v1/files</c>, multipart predictions): held in the <see cref="JobStore"/> under
 /// the same byte cap as outputs, and expiring after the results retention time.</summary>

@@ -5,7 +5,7 @@ using StableDiffusion.Core.Schedulers;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Generation;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>Cog-style OpenAPI schema of a model version: the Input and Output schemas clients render forms from.</summary>
 public static class ModelSchema

@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using StableDiffusion.Server.Configuration;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Automatic1111;
 
 /// <summary>
 /// API keys on the A1111 surface. A1111 frontends speak A1111's <c>--api-auth user:password</c> (HTTP Basic):

@@ -6,7 +6,7 @@ using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Generation;
 using StableDiffusion.Server.Jobs;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>The native, Replicate-compatible predictions API (<c>/v1/predictions</c>).</summary>
 public static class PredictionsApi

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.OpenAi;
 
 /// <summary>OpenAI's image response: <c>{created, data:[...]}</c>.</summary>
 public sealed record OpenAiImagesResponse(

@@ -1,7 +1,7 @@
 using System.Globalization;
 using StableDiffusion.Server.Jobs;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>Maps a <see cref="Job"/> to Replicate's prediction JSON.</summary>
 public static class PredictionMapper

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using StableDiffusion.Server.Models;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Automatic1111;
 
 /// <summary>
 /// Served models named as A1111 names checkpoints: <c>title</c> = <c>"name [hash]"</c>, which is also the value of the

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Jobs;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>
 /// <c>POST /v1/predictions</c> as <c>multipart/form-data</c>, for curl users (<c>-F image=@photo.png</c>): form fields

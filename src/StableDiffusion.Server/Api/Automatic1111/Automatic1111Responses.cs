@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Automatic1111;
 
 /// <summary>A1111's <c>TextToImageResponse</c>/<c>ImageToImageResponse</c>: base64 PNGs, the request, and <c>info</c> as a JSON string.</summary>
 public sealed record Automatic1111ImagesResponse(

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using StableDiffusion.Server.Jobs;
 using StableDiffusion.Server.Models;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Automatic1111;
 
 /// <summary>
 /// What A1111 keeps in its global <c>shared.state</c> and <c>opts</c>, for the A1111 surface only: the checkpoint its

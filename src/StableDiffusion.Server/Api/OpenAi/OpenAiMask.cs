@@ -2,7 +2,7 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.OpenAi;
 
 /// <summary>
 /// OpenAI's edit masks mark the area to repaint with transparency ("fully transparent areas indicate where the image

@@ -2,7 +2,7 @@ using System.Text.Json;
 using StableDiffusion.Server.Generation;
 using StableDiffusion.Server.Webhooks;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>Reads a prediction request body by hand, so that a wrong type is reported against its field.</summary>
 public sealed record PredictionBody(

@@ -2,7 +2,7 @@ using System.Text;
 using System.Threading.Channels;
 using StableDiffusion.Server.Jobs;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>
 /// Server-sent events of one prediction, as Replicate's stream sends them: <c>logs</c> per line, <c>output</c> per

@@ -7,7 +7,7 @@ using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Generation;
 using StableDiffusion.Server.Jobs;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.OpenAi;
 
 /// <summary>
 /// The OpenAI Images surface (<c>/v1/images/generations</c>, <c>/v1/images/edits</c>), so the official <c>openai</c>

@@ -7,7 +7,7 @@ using StableDiffusion.Server.Generation;
 using StableDiffusion.Server.Jobs;
 using StableDiffusion.Server.Models;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Automatic1111;
 
 /// <summary>
 /// The AUTOMATIC1111-compatible surface (<c>/sdapi/v1</c>) that frontends such as Open WebUI and SillyTavern speak.

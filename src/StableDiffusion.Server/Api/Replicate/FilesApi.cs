@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Jobs;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>Files (<c>/v1/files</c>): prediction outputs, which expire with their prediction, and uploads (Replicate's
 /// files API), which expire after the results retention time; both share the store's byte cap.</summary>

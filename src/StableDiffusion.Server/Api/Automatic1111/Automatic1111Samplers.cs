@@ -1,6 +1,6 @@
 using StableDiffusion.Core.Pipelines;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Automatic1111;
 
 /// <summary>
 /// A1111 sampler and scheduler names onto our schedulers (the mapping itself is Core's <see cref="SamplerNames"/>).

@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using StableDiffusion.Server.Webhooks;
 
-namespace StableDiffusion.Server.Api;
+namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>The webhook signing secret, where Replicate's clients look for it.</summary>
 public static class WebhooksApi
