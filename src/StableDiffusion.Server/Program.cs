@@ -24,6 +24,8 @@ builder.Services.AddServerOptions();
 builder.AddServerTelemetry();
 builder.Services.AddGeneration(builder.Configuration);
 builder.Services.AddApiEdges();
+builder.Services.AddUploadedFiles();
+builder.Services.AddAutomatic1111();
 builder.Services.AddServerOpenApi();
 
 var app = builder.Build();

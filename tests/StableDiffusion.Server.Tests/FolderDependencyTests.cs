@@ -16,7 +16,6 @@ public sealed partial class FolderDependencyTests
         ("Jobs", "Worker"),       // lead removes: registration per folder (AddWorkers)
         ("Jobs", "Telemetry"),    // lead removes: jobs publish typed events that metrics subscribe to
         ("Telemetry", "Worker"),  // lead removes: the worker health check registers with the worker
-        ("Generation", "Jobs"),   // api branch removes: uploads resolved without JobStore
     ];
 
     [Fact]

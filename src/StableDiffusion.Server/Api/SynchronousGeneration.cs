@@ -59,7 +59,7 @@ public static class SynchronousGeneration
     public static JsonElement EchoInput(GenerationInput input)
         => JsonSerializer.SerializeToElement(input with
         {
-            Image = input.Image is null ? null : "(image)",
-            Mask = input.Mask is null ? null : "(mask)",
+            Image = input.Image is null && input.ImageBytes is null ? null : "(image)",
+            Mask = input.Mask is null && input.MaskBytes is null ? null : "(mask)",
         }, InputJson);
 }

@@ -51,6 +51,14 @@ public sealed record GenerationInput
     [JsonPropertyName("noise_level"), Description("x4 upscaler: noise added to the low-resolution image, 0..max_noise_level (default 20).")]
     public int? NoiseLevel { get; init; }
 
+    /// <summary>The image as it arrived in a file part (OpenAI edits): bytes, decoded once by the validator; wins over <see cref="Image"/>.</summary>
+    [JsonIgnore]
+    public byte[]? ImageBytes { get; init; }
+
+    /// <summary>The mask as it arrived in a file part; wins over <see cref="Mask"/>.</summary>
+    [JsonIgnore]
+    public byte[]? MaskBytes { get; init; }
+
     [JsonPropertyName("depth_image"), Description("Depth-to-image: a grey depth map (white = near), as image; estimated from the image when absent and the model can.")]
     public string? DepthImage { get; init; }
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
@@ -27,16 +28,18 @@ public static class Automatic1111Api
         ["prompt_strength"] = "denoising_strength",
     };
 
+    /// <summary>The A1111 session (current checkpoint, the call in progress): one per server, as A1111 has one.</summary>
+    public static IServiceCollection AddAutomatic1111(this IServiceCollection services)
+        => services.AddSingleton<Automatic1111Session>();
+
     public static WebApplication MapAutomatic1111(this WebApplication app)
     {
-        var session = new Automatic1111Session(app.Services.GetRequiredService<ModelCatalog>());
         var sdapi = app.MapGroup("/sdapi/v1")
             .AddEndpointFilter<Automatic1111KeyFilter>()
             .RequireRateLimiting(ApiEdges.RateLimitPolicy)
             .WithTags("AUTOMATIC1111");
 
-        sdapi.MapPost("/txt2img", (HttpContext context, [AsParameters] Dependencies services) => GenerateAsync(context, session, services, img2img: false))
-            .WithName("A1111Txt2Img")
+        sdapi.MapPost("/txt2img", Txt2ImgAsync).WithName("A1111Txt2Img")
             .Accepts<JsonObject>("application/json")
             .WithRequestExample(new JsonObject
             {
@@ -45,52 +48,22 @@ public static class Automatic1111Api
             })
             .WithSummary("Text to image (AUTOMATIC1111 API)")
             .WithDescription("A1111's `StableDiffusionTxt2ImgProcessingAPI`: `prompt`, `negative_prompt`, `steps`, `cfg_scale`, `width`, `height`, `seed` (-1 = random), `sampler_name` (+ `scheduler`), `batch_size`, `n_iter`, `override_settings.sd_model_checkpoint`. Unknown fields are ignored. Answers `{images, parameters, info}` with `info` a JSON string.")
-            .Produces<Automatic1111ImagesResponse>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
-
-        sdapi.MapPost("/img2img", (HttpContext context, [AsParameters] Dependencies services) => GenerateAsync(context, session, services, img2img: true))
-            .WithName("A1111Img2Img")
+            .ProducesImages();
+        sdapi.MapPost("/img2img", Img2ImgAsync).WithName("A1111Img2Img")
             .WithSummary("Image to image and inpainting (AUTOMATIC1111 API)")
             .WithDescription("As txt2img, plus `init_images` (base64, the first is used), `mask` (white = repaint) and `denoising_strength` (default 0.75). A model that cannot do the task answers 400 naming the reason.")
-            .Produces<Automatic1111ImagesResponse>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
-
-        sdapi.MapGet("/progress", (TimeProvider time, bool? skip_current_image)
-                => TypedResults.Ok(session.Progress(time.GetUtcNow(), includeImage: skip_current_image == false)))
-            .WithName("A1111Progress")
+            .ProducesImages();
+        sdapi.MapGet("/progress", Progress).WithName("A1111Progress")
             .WithSummary("Progress of the current A1111 call")
             .WithDescription("A1111's formula: 0.01 + finished batches / n_iter + this batch's steps. `current_image` is null (no live previews) unless `skip_current_image=false` is passed, then it is the last finished image of the call, if any.");
-
-        sdapi.MapPost("/interrupt", (JobDispatcher dispatcher) => { session.Interrupt(dispatcher); return TypedResults.Ok(new JsonObject()); })
-            .WithName("A1111Interrupt")
+        sdapi.MapPost("/interrupt", Interrupt).WithName("A1111Interrupt")
             .WithSummary("Interrupt the current A1111 call (its running job is canceled; finished batches are returned)");
-
-        sdapi.MapPost("/skip", (JobDispatcher dispatcher) => { session.Skip(dispatcher); return TypedResults.Ok(new JsonObject()); })
-            .WithName("A1111Skip")
-            .WithSummary("Skip the running batch of the current A1111 call");
-
-        sdapi.MapGet("/samplers", () => TypedResults.Ok(Automatic1111Samplers.List))
-            .WithName("A1111Samplers")
-            .WithSummary("Samplers, by A1111 name");
-
-        sdapi.MapGet("/schedulers", () => TypedResults.Ok(Automatic1111Samplers.Schedulers))
-            .WithName("A1111Schedulers")
-            .WithSummary("Schedule types (A1111 1.9+)");
-
-        sdapi.MapGet("/sd-models", (ModelCatalog catalog) => TypedResults.Ok(catalog.Models.Select(Automatic1111Checkpoints.Describe).ToArray()))
-            .WithName("A1111Models")
-            .WithSummary("Served models as A1111 checkpoints");
-
-        sdapi.MapGet("/options", () => TypedResults.Ok(Options(session.Checkpoint)))
-            .WithName("A1111GetOptions")
-            .WithSummary("Options (sd_model_checkpoint is the model A1111 calls use)");
-
-        sdapi.MapPost("/options", (JsonElement body, ModelCatalog catalog) => SetOptions(body, catalog, session))
-            .WithName("A1111SetOptions")
+        sdapi.MapPost("/skip", Skip).WithName("A1111Skip").WithSummary("Skip the running batch of the current A1111 call");
+        sdapi.MapGet("/samplers", () => TypedResults.Ok(Automatic1111Samplers.List)).WithName("A1111Samplers").WithSummary("Samplers, by A1111 name");
+        sdapi.MapGet("/schedulers", () => TypedResults.Ok(Automatic1111Samplers.Schedulers)).WithName("A1111Schedulers").WithSummary("Schedule types (A1111 1.9+)");
+        sdapi.MapGet("/sd-models", SdModels).WithName("A1111Models").WithSummary("Served models as A1111 checkpoints");
+        sdapi.MapGet("/options", GetOptions).WithName("A1111GetOptions").WithSummary("Options (sd_model_checkpoint is the model A1111 calls use)");
+        sdapi.MapPost("/options", SetOptions).WithName("A1111SetOptions")
             .WithSummary("Set options")
             .WithDescription("`sd_model_checkpoint` (title, name or hash from /sd-models) switches the model A1111 calls use; other options are accepted and ignored, so a client may post back what GET returned.")
             .ProducesValidationProblem();
@@ -105,111 +78,142 @@ public static class Automatic1111Api
         return app;
     }
 
-    /// <summary>The services a generation needs, bundled so the route handlers stay short.</summary>
-    public sealed record Dependencies(
-        ModelCatalog Catalog,
-        GenerationRequestValidator Validator,
-        JobDispatcher Dispatcher,
-        GenerationQueue Queue,
-        IOptionsMonitor<LimitsOptions> Limits,
-        IOptions<QueueOptions> QueueOptions,
-        TimeProvider Time);
+    public static Task<IResult> Txt2ImgAsync(HttpContext context, [AsParameters] Automatic1111Services services)
+        => GenerateAsync(context, services, img2img: false);
 
-    private static async Task<IResult> GenerateAsync(HttpContext context, Automatic1111Session session, Dependencies s, bool img2img)
+    public static Task<IResult> Img2ImgAsync(HttpContext context, [AsParameters] Automatic1111Services services)
+        => GenerateAsync(context, services, img2img: true);
+
+    public static Ok<Automatic1111Progress> Progress([AsParameters] Automatic1111Services services, bool? skip_current_image)
+        => TypedResults.Ok(services.Session.Progress(services.Time.GetUtcNow(), includeImage: skip_current_image == false));
+
+    public static Ok<JsonObject> Interrupt([AsParameters] Automatic1111Services services)
     {
-        var limits = s.Limits.CurrentValue;
-        var (document, bodyError, tooLarge) = await RequestBodies.ReadObjectAsync(context.Request, limits.MaxBodyBytes);
-        if (tooLarge)
-        {
-            return Problems.TooLarge(limits.MaxBodyBytes);
-        }
-        if (document is null)
-        {
-            return Problems.Validation(new Dictionary<string, string[]> { ["body"] = [bodyError!] });
-        }
-        using (document)
-        {
-            var parsed = Automatic1111Request.Read(document.RootElement, img2img, s.Catalog, session.Checkpoint, limits, out var errors);
-            if (parsed is null)
-            {
-                return Problems.Validation(errors);
-            }
-            var (input, model, batch, iterations) = (parsed.Input, parsed.Model, parsed.BatchSize, parsed.Iterations);
-            var validation = s.Validator.Validate(model.Name, input, "override_settings.sd_model_checkpoint");
-            if (!validation.IsValid)
-            {
-                return Problems.Validation(RenameFields(validation.Errors));
-            }
-            var request = validation.Request!;
-            if (request.Seed + (long)batch * iterations - 1 > uint.MaxValue)
-            {
-                return Problems.Validation(new Dictionary<string, string[]>
-                {
-                    ["seed"] = [$"seed + batch_size × n_iter - 1 must not pass {uint.MaxValue} (image k uses seed + k)"],
-                });
-            }
-
-            var echo = SynchronousGeneration.EchoInput(input);
-            var queueOptions = s.QueueOptions.Value;
-            var run = session.Begin(img2img ? "scripts_img2img" : "scripts_txt2img", iterations, s.Time.GetUtcNow());
-            var outputs = new List<(StoredFile File, long Seed)>();
-            try
-            {
-                for (var i = 0; i < iterations && !run.Interrupted; i++)
-                {
-                    var batchRequest = request with { Seed = request.Seed + (long)i * batch };
-                    var submission = new JobSubmission(batchRequest, echo) { BaseUrl = PublicUrls.BaseUrl(context.Request) };
-                    var iteration = i;
-                    var (job, outcome, rejection) = await SynchronousGeneration.RunAsync(s.Dispatcher, submission,
-                        TimeSpan.FromSeconds(queueOptions.JobDeadlineSeconds), context.RequestAborted,
-                        onQueued: queued => run.Attach(queued, iteration, s.Dispatcher));
-                    switch (outcome)
-                    {
-                        case WaitOutcome.Rejected:
-                            return rejection == SubmitRejection.ShuttingDown
-                                ? Problems.ShuttingDown()
-                                : Problems.QueueFull(context, queueOptions.RetryAfterSeconds, s.Queue.Capacity);
-                        case WaitOutcome.TimedOut:
-                            return TypedResults.Problem(statusCode: StatusCodes.Status504GatewayTimeout, title: "Timed out",
-                                detail: $"Batch {i + 1} of {iterations} was not ready within {queueOptions.JobDeadlineSeconds} s (Queue:JobDeadlineSeconds); it was canceled.");
-                        case WaitOutcome.ClientGone:
-                            return Results.Empty;
-                    }
-                    if (job!.Status == JobStatus.Failed)
-                    {
-                        return TypedResults.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "Generation failed",
-                            detail: job.Error);
-                    }
-                    if (job.Status == JobStatus.Canceled)
-                    {
-                        // Skipped: on to the next batch. Interrupted (or canceled through /v1/predictions): A1111 stops
-                        // and returns what it has.
-                        if (run.ConsumeSkip())
-                        {
-                            continue;
-                        }
-                        break;
-                    }
-                    for (var k = 0; k < job.Outputs.Count; k++)
-                    {
-                        outputs.Add((job.Outputs[k], batchRequest.Seed + k));
-                    }
-                    run.Finished(job.Outputs.Count > 0 ? job.Outputs[^1].Bytes : null);
-                }
-            }
-            finally
-            {
-                session.End(run);
-            }
-
-            var info = Automatic1111Info.Build(request, model, outputs.Select(o => o.Seed).ToArray(), batch, parsed.DenoisingStrength,
-                parsed.ScheduleType, run.JobTimestamp);
-            var images = parsed.SendImages ? outputs.Select(o => Convert.ToBase64String(o.File.Bytes)).ToArray() : [];
-            return TypedResults.Ok(new Automatic1111ImagesResponse(images, parsed.Parameters, info));
-        }
+        services.Session.Interrupt(services.Dispatcher);
+        return TypedResults.Ok(new JsonObject());
     }
 
-    private static IResult SetOptions(JsonElement body, ModelCatalog catalog, Automatic1111Session session)
+    public static Ok<JsonObject> Skip([AsParameters] Automatic1111Services services)
+    {
+        services.Session.Skip(services.Dispatcher);
+        return TypedResults.Ok(new JsonObject());
+    }
+
+    public static Ok<Automatic1111Model[]> SdModels([AsParameters] Automatic1111Services services)
+        => TypedResults.Ok(services.Catalog.Models.Select(Automatic1111Checkpoints.Describe).ToArray());
+
+    public static Ok<JsonObject> GetOptions([AsParameters] Automatic1111Services services) => TypedResults.Ok(Options(services.Session.Checkpoint));
+
+    public static IResult SetOptions(JsonElement body, [AsParameters] Automatic1111Services services)
+        => ApplyOptions(body, services.Catalog, services.Session);
+
+    private static RouteHandlerBuilder ProducesImages(this RouteHandlerBuilder route) => route
+        .Produces<Automatic1111ImagesResponse>()
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status429TooManyRequests);
+
+    private static async Task<IResult> GenerateAsync(HttpContext context, Automatic1111Services s, bool img2img)
+    {
+        var limits = s.Limits.CurrentValue;
+        var read = await RequestBodies.ReadObjectAsync(context.Request, limits.MaxBodyBytes);
+        if (!read.Ok)
+        {
+            return read.Problem(limits.MaxBodyBytes);
+        }
+        using var document = read.Value;
+        var parsed = Automatic1111Request.Read(document.RootElement, img2img, s.Catalog, s.Session.Checkpoint, limits, out var errors);
+        if (parsed is null)
+        {
+            return Problems.Validation(errors);
+        }
+        var validation = s.Validator.Validate(parsed.Model.Name, parsed.Input, "override_settings.sd_model_checkpoint");
+        if (!validation.IsValid)
+        {
+            return Problems.Validation(RenameFields(validation.Errors));
+        }
+        var request = validation.Request!;
+        if (request.Seed + (long)parsed.BatchSize * parsed.Iterations - 1 > uint.MaxValue)
+        {
+            return Problems.Validation(new Dictionary<string, string[]>
+            {
+                ["seed"] = [$"seed + batch_size × n_iter - 1 must not pass {uint.MaxValue} (image k uses seed + k)"],
+            });
+        }
+        return await RunBatchesAsync(context, s, parsed, request, img2img);
+    }
+
+    /// <summary>The <c>n_iter</c> batches, one job each, one after another; interrupt and skip act between them.</summary>
+    private static async Task<IResult> RunBatchesAsync(HttpContext context, Automatic1111Services s, Automatic1111Request parsed,
+        GenerationRequest request, bool img2img)
+    {
+        var (batch, iterations) = (parsed.BatchSize, parsed.Iterations);
+        var echo = SynchronousGeneration.EchoInput(parsed.Input);
+        var run = s.Session.Begin(img2img ? "scripts_img2img" : "scripts_txt2img", iterations, s.Time.GetUtcNow());
+        var outputs = new List<(StoredFile File, long Seed)>();
+        try
+        {
+            for (var i = 0; i < iterations && !run.Interrupted; i++)
+            {
+                var batchRequest = request.WithSeed(request.Seed + (long)i * batch);
+                var submission = new JobSubmission(batchRequest, echo) { BaseUrl = PublicUrls.BaseUrl(context.Request) };
+                var (job, failure) = await RunBatchAsync(context, s, run, submission, i, iterations);
+                if (failure is not null)
+                {
+                    return failure;
+                }
+                if (job!.Status == JobStatus.Canceled)
+                {
+                    // Skipped: on to the next batch. Interrupted (or canceled through /v1/predictions): A1111 stops
+                    // and returns what it has.
+                    if (run.ConsumeSkip())
+                    {
+                        continue;
+                    }
+                    break;
+                }
+                for (var k = 0; k < job.Outputs.Count; k++)
+                {
+                    outputs.Add((job.Outputs[k], batchRequest.Seed + k));
+                }
+                run.Finished(job.Outputs.Count > 0 ? job.Outputs[^1].Bytes : null);
+            }
+        }
+        finally
+        {
+            s.Session.End(run);
+        }
+
+        var info = Automatic1111Info.Build(request, parsed.Model, outputs.Select(o => o.Seed).ToArray(), batch, parsed.DenoisingStrength,
+            parsed.ScheduleType, run.JobTimestamp);
+        var images = parsed.SendImages ? outputs.Select(o => Convert.ToBase64String(o.File.Bytes)).ToArray() : [];
+        return TypedResults.Ok(new Automatic1111ImagesResponse(images, parsed.Parameters, info));
+    }
+
+    /// <summary>One batch's job, waited for; the failure is the answer when the call cannot go on.</summary>
+    private static async Task<(Job? Job, IResult? Failure)> RunBatchAsync(HttpContext context, Automatic1111Services s, Automatic1111Run run,
+        JobSubmission submission, int iteration, int iterations)
+    {
+        var queueOptions = s.QueueOptions.Value;
+        var (job, outcome, rejection) = await SynchronousGeneration.RunAsync(s.Dispatcher, submission,
+            TimeSpan.FromSeconds(queueOptions.JobDeadlineSeconds), context.RequestAborted,
+            onQueued: queued => run.Attach(queued, iteration, s.Dispatcher));
+        IResult? failure = outcome switch
+        {
+            WaitOutcome.Rejected => rejection == SubmitRejection.ShuttingDown
+                ? Problems.ShuttingDown()
+                : Problems.QueueFull(context, queueOptions.RetryAfterSeconds, s.Queue.Capacity),
+            WaitOutcome.TimedOut => TypedResults.Problem(statusCode: StatusCodes.Status504GatewayTimeout, title: "Timed out",
+                detail: $"Batch {iteration + 1} of {iterations} was not ready within {queueOptions.JobDeadlineSeconds} s (Queue:JobDeadlineSeconds); it was canceled."),
+            WaitOutcome.ClientGone => Results.Empty,
+            _ when job!.Status == JobStatus.Failed => TypedResults.Problem(statusCode: StatusCodes.Status500InternalServerError,
+                title: "Generation failed", detail: job.Error),
+            _ => null,
+        };
+        return (job, failure);
+    }
+
+    private static IResult ApplyOptions(JsonElement body, ModelCatalog catalog, Automatic1111Session session)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using StableDiffusion.Server.Configuration;
+using StableDiffusion.Server.Generation;
 using StableDiffusion.Server.Jobs;
 
 namespace StableDiffusion.Server.Api.Replicate;
@@ -9,6 +10,14 @@ namespace StableDiffusion.Server.Api.Replicate;
 /// the same byte cap as outputs, and expiring after the results retention time.</summary>
 public static class FileUpload
 {
+    /// <summary>Lets the validator find uploads (an image input may name one) without knowing the job store.</summary>
+    public static IServiceCollection AddUploadedFiles(this IServiceCollection services)
+        => services.AddSingleton(sp =>
+        {
+            var store = sp.GetRequiredService<JobStore>();
+            return new UploadedFiles(id => store.FindFile(id) is { Evicted: false } file ? file.Bytes : null);
+        });
+
     /// <summary>Stores <paramref name="bytes"/> as an upload and returns it.</summary>
     public static StoredFile Store(JobStore store, TimeProvider time, byte[] bytes, string? fileName, string? contentType, string? metadata)
     {

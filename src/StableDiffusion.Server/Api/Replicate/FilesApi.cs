@@ -12,40 +12,7 @@ public static class FilesApi
 {
     public static RouteGroupBuilder MapFiles(this RouteGroupBuilder v1)
     {
-        v1.MapPost("/files", async Task<Results<Created<JsonObject>, ValidationProblem, ProblemHttpResult>> (HttpContext context, JobStore store,
-                TimeProvider time, IOptions<LimitsOptions> limits, IOptions<ResultsOptions> results) =>
-            {
-                if (!context.Request.HasFormContentType)
-                {
-                    return Problems.Validation(new Dictionary<string, string[]> { ["content"] = ["send multipart/form-data with the file in a 'content' part"] });
-                }
-                var (form, formError) = await FileUpload.ReadFormAsync(context.Request);
-                if (form is null)
-                {
-                    return Problems.Validation(new Dictionary<string, string[]> { ["body"] = [formError!] });
-                }
-                if (form.Files.GetFile("content") is not { } part)
-                {
-                    return Problems.Validation(new Dictionary<string, string[]> { ["content"] = ["is required (a file part named 'content')"] });
-                }
-                if (part.Length > limits.Value.MaxImageBytes)
-                {
-                    return TooLargeProblem.For(new Dictionary<string, string[]>
-                    {
-                        ["content"] = [$"the file is {part.Length} bytes; the limit is {limits.Value.MaxImageBytes} bytes."],
-                    });
-                }
-                var bytes = await ReadAllAsync(part, context.RequestAborted);
-                // The replicate client sends metadata as a JSON blob part; curl users may send a plain field.
-                string? metadata = form.TryGetValue("metadata", out var field) ? field.ToString() : null;
-                if (form.Files.GetFile("metadata") is { } metadataPart && metadataPart.Length <= 64 * 1024)
-                {
-                    metadata = System.Text.Encoding.UTF8.GetString(await ReadAllAsync(metadataPart, context.RequestAborted));
-                }
-                var file = FileUpload.Store(store, time, bytes, part.FileName, part.ContentType, metadata);
-                var body = FileUpload.Describe(context.Request, file, results.Value);
-                return TypedResults.Created(FileUpload.UrlOf(context.Request, file.Id), body);
-            })
+        v1.MapPost("/files", CreateFileAsync)
             .DisableAntiforgery()
             .WithName("CreateFile")
             .WithTags("Files")
@@ -56,15 +23,7 @@ public static class FilesApi
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
-        v1.MapGet("/files/{id}", Results<FileContentHttpResult, ProblemHttpResult> (string id, JobStore store, HttpContext context) =>
-            {
-                if (store.FindFile(id) is not { Evicted: false } file)
-                {
-                    return Problems.NotFound($"No file '{id}' (it may have expired).");
-                }
-                context.Response.Headers.CacheControl = "private, max-age=3600, immutable";
-                return TypedResults.File(file.Bytes, file.ContentType, file.FileName);
-            })
+        v1.MapGet("/files/{id}", GetFile)
             .AllowAnonymous()
             .WithName("GetFile")
             .WithTags("Files")
@@ -73,8 +32,7 @@ public static class FilesApi
             .Produces(StatusCodes.Status200OK, contentType: "image/png", additionalContentTypes: ["image/webp", "image/jpeg", "application/octet-stream"])
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        v1.MapDelete("/files/{id}", Results<NoContent, ProblemHttpResult> (string id, JobStore store)
-                => store.DeleteUpload(id) ? TypedResults.NoContent() : Problems.NotFound($"No uploaded file '{id}' (outputs go with their prediction)."))
+        v1.MapDelete("/files/{id}", DeleteFile)
             .WithName("DeleteFile")
             .WithTags("Files")
             .WithSummary("Delete an uploaded file")
@@ -82,6 +40,54 @@ public static class FilesApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         return v1;
     }
+
+    public static async Task<Results<Created<JsonObject>, ValidationProblem, ProblemHttpResult>> CreateFileAsync(HttpContext context,
+        [AsParameters] ReplicateServices services)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["content"] = ["send multipart/form-data with the file in a 'content' part"] });
+        }
+        var (form, formError) = await FileUpload.ReadFormAsync(context.Request);
+        if (form is null)
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["body"] = [formError!] });
+        }
+        if (form.Files.GetFile("content") is not { } part)
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["content"] = ["is required (a file part named 'content')"] });
+        }
+        if (part.Length > services.Limits.Value.MaxImageBytes)
+        {
+            return TooLargeProblem.For(new Dictionary<string, string[]>
+            {
+                ["content"] = [$"the file is {part.Length} bytes; the limit is {services.Limits.Value.MaxImageBytes} bytes."],
+            });
+        }
+        var bytes = await ReadAllAsync(part, context.RequestAborted);
+        // The replicate client sends metadata as a JSON blob part; curl users may send a plain field.
+        string? metadata = form.TryGetValue("metadata", out var field) ? field.ToString() : null;
+        if (form.Files.GetFile("metadata") is { } metadataPart && metadataPart.Length <= 64 * 1024)
+        {
+            metadata = System.Text.Encoding.UTF8.GetString(await ReadAllAsync(metadataPart, context.RequestAborted));
+        }
+        var file = FileUpload.Store(services.Store, services.Time, bytes, part.FileName, part.ContentType, metadata);
+        var body = FileUpload.Describe(context.Request, file, services.Results.Value);
+        return TypedResults.Created(FileUpload.UrlOf(context.Request, file.Id), body);
+    }
+
+    public static Results<FileContentHttpResult, ProblemHttpResult> GetFile(string id, HttpContext context, [AsParameters] ReplicateServices services)
+    {
+        if (services.Store.FindFile(id) is not { Evicted: false } file)
+        {
+            return Problems.NotFound($"No file '{id}' (it may have expired).");
+        }
+        context.Response.Headers.CacheControl = "private, max-age=3600, immutable";
+        return TypedResults.File(file.Bytes, file.ContentType, file.FileName);
+    }
+
+    public static Results<NoContent, ProblemHttpResult> DeleteFile(string id, [AsParameters] ReplicateServices services)
+        => services.Store.DeleteUpload(id) ? TypedResults.NoContent() : Problems.NotFound($"No uploaded file '{id}' (outputs go with their prediction).");
 
     internal static async Task<byte[]> ReadAllAsync(IFormFile part, CancellationToken cancellationToken)
     {

@@ -33,15 +33,15 @@ public static class ModelSchema
             ["width"] = Property("Width", "integer", "Width of output image, a multiple of 8", width),
             ["height"] = Property("Height", "integer", "Height of output image, a multiple of 8", height),
             ["num_outputs"] = Property("Num Outputs", "integer", "Number of images to output", 1),
-            ["num_inference_steps"] = Property("Num Inference Steps", "integer", "Number of denoising steps", Math.Min(GenerationRequestValidator.DefaultSteps, limits.MaxSteps)),
-            ["guidance_scale"] = Property("Guidance Scale", "number", "Scale for classifier-free guidance", GenerationRequestValidator.DefaultGuidanceScale),
+            ["num_inference_steps"] = Property("Num Inference Steps", "integer", "Number of denoising steps", Math.Min(GenerationDefaults.Steps, limits.MaxSteps)),
+            ["guidance_scale"] = Property("Guidance Scale", "number", "Scale for classifier-free guidance", GenerationDefaults.GuidanceScale),
             ["scheduler"] = Property("Scheduler", "string", "Choose a scheduler; the model's own when absent"),
             ["seed"] = Property("Seed", "integer", "Random seed. Leave blank to randomize the seed"),
             ["output_format"] = Property("Output Format", "string", "Format of the output images", "png"),
             ["image"] = Property("Image", "string", "Input image for img2img or inpaint mode: a data URI, or the URL of a file uploaded with POST /v1/files"),
             ["mask"] = Property("Mask", "string", "Input mask for inpaint mode; white areas are repainted (data URI or uploaded file URL)"),
-            ["prompt_strength"] = Property("Prompt Strength", "number", "Prompt strength with an input image; 1.0 destroys the image's information", GenerationRequestValidator.DefaultPromptStrength),
-            ["noise_level"] = Property("Noise Level", "integer", "Noise added to the low-resolution image before upscaling", GenerationRequestValidator.DefaultNoiseLevel),
+            ["prompt_strength"] = Property("Prompt Strength", "number", "Prompt strength with an input image; 1.0 destroys the image's information", GenerationDefaults.PromptStrength),
+            ["noise_level"] = Property("Noise Level", "integer", "Noise added to the low-resolution image before upscaling", GenerationDefaults.NoiseLevel),
             ["depth_image"] = Property("Depth Image", "string", "Grey depth map, white = near (data URI or uploaded file URL); estimated from the image when absent"),
         };
         properties["width"]!["minimum"] = 64;
@@ -64,7 +64,7 @@ public static class ModelSchema
         properties["mask"]!["format"] = "uri";
         properties["depth_image"]!["format"] = "uri";
         properties["noise_level"]!["minimum"] = 0;
-        properties["noise_level"]!["maximum"] = GenerationRequestValidator.MaxNoiseLevel;
+        properties["noise_level"]!["maximum"] = GenerationDefaults.MaxNoiseLevel;
         properties["prompt_strength"]!["minimum"] = 0;
         properties["prompt_strength"]!["maximum"] = 1;
         properties["seed"]!["minimum"] = 0;

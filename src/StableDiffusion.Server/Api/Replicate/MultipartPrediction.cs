@@ -16,13 +16,13 @@ public static class MultipartPrediction
     public static readonly string[] ImageFields = ["image", "mask", "depth_image"];
 
     /// <summary>The equivalent JSON body; or errors (413 when a file is over the image byte limit).</summary>
-    public static async Task<(MemoryStream? Json, Dictionary<string, string[]>? Errors, bool TooLarge)> ToJsonAsync(
+    public static async Task<BodyRead<MemoryStream>> ToJsonAsync(
         HttpRequest request, JobStore store, TimeProvider time, LimitsOptions limits)
     {
         var (form, formError) = await FileUpload.ReadFormAsync(request);
         if (form is null)
         {
-            return (null, new() { ["body"] = [formError!] }, false);
+            return BodyRead<MemoryStream>.Invalid("body", formError!);
         }
         JsonObject input;
         try
@@ -33,7 +33,7 @@ public static class MultipartPrediction
         }
         catch (JsonException e)
         {
-            return (null, new() { ["input"] = [$"must be a JSON object: {e.Message}"] }, false);
+            return BodyRead<MemoryStream>.Invalid("input", $"must be a JSON object: {e.Message}");
         }
         var root = new JsonObject();
         if (form.TryGetValue("version", out var version))
@@ -52,9 +52,28 @@ public static class MultipartPrediction
             }
             catch (JsonException)
             {
-                return (null, new() { ["webhook_events_filter"] = ["must be a JSON array"] }, false);
+                return BodyRead<MemoryStream>.Invalid("webhook_events_filter", "must be a JSON array");
             }
         }
+        if (await StoreImagePartsAsync(request, form, input, store, time, limits) is { } oversized)
+        {
+            return oversized;
+        }
+        root["input"] = input;
+        var json = new MemoryStream();
+        await using (var writer = new Utf8JsonWriter(json))
+        {
+            root.WriteTo(writer);
+        }
+        json.Position = 0;
+        return BodyRead<MemoryStream>.Read(json);
+    }
+
+    /// <summary>Stores the image file parts as uploads and points their input fields at them; a 413 read when one is
+    /// over the image byte limit.</summary>
+    private static async Task<BodyRead<MemoryStream>?> StoreImagePartsAsync(HttpRequest request, IFormCollection form,
+        JsonObject input, JobStore store, TimeProvider time, LimitsOptions limits)
+    {
         foreach (var field in ImageFields)
         {
             var part = form.Files.GetFile(field);
@@ -69,19 +88,15 @@ public static class MultipartPrediction
             }
             if (part.Length > limits.MaxImageBytes)
             {
-                return (null, new() { [field] = [$"the image is {part.Length} bytes; the limit is {limits.MaxImageBytes} bytes."] }, true);
+                return BodyRead<MemoryStream>.Oversized(new Dictionary<string, string[]>
+                {
+                    [field] = [$"the image is {part.Length} bytes; the limit is {limits.MaxImageBytes} bytes."],
+                });
             }
             var file = FileUpload.Store(store, time, await FilesApi.ReadAllAsync(part, request.HttpContext.RequestAborted),
                 part.FileName, part.ContentType, null);
             input[field] = FileUpload.UrlOf(request, file.Id);
         }
-        root["input"] = input;
-        var json = new MemoryStream();
-        await using (var writer = new Utf8JsonWriter(json))
-        {
-            root.WriteTo(writer);
-        }
-        json.Position = 0;
-        return (json, null, false);
+        return null;
     }
 }

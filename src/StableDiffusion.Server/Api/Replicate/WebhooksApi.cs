@@ -1,5 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json.Serialization;
-using StableDiffusion.Server.Webhooks;
 
 namespace StableDiffusion.Server.Api.Replicate;
 
@@ -11,7 +11,7 @@ public static class WebhooksApi
 
     public static RouteGroupBuilder MapWebhooks(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/webhooks/default/secret", (WebhookSigner signer) => TypedResults.Ok(new WebhookSecret(signer.Secret)))
+        v1.MapGet("/webhooks/default/secret", GetWebhookSecret)
             .WithName("GetWebhookSecret")
             .WithTags("Webhooks")
             .WithSummary("Get the webhook signing secret")
@@ -19,4 +19,7 @@ public static class WebhooksApi
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         return v1;
     }
+
+    public static Ok<WebhookSecret> GetWebhookSecret([AsParameters] ReplicateServices services)
+        => TypedResults.Ok(new WebhookSecret(services.Signer.Secret));
 }
