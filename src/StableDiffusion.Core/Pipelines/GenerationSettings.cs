@@ -34,6 +34,10 @@ public sealed record GenerationSettings
     public float[]? Latents { get; init; }
     /// <summary>Invisible watermark payload (UTF-8); null = no watermark.</summary>
     public string? WatermarkPayload { get; init; } = InvisibleWatermark.DefaultPayload;
+    /// <summary>What the final encode stage writes: PNG (with the parameters chunk), WebP or JPEG.</summary>
+    public OutputFormat OutputFormat { get; init; } = OutputFormat.Png;
+    /// <summary>WebP/JPEG quality, 1..100 (PNG ignores it).</summary>
+    public int OutputQuality { get; init; } = ImageEncoder.DefaultQuality;
     /// <summary>Name written into the PNG's parameters chunk.</summary>
     public string? ModelName { get; init; }
 

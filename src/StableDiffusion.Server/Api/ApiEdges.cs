@@ -55,6 +55,12 @@ public static class ApiEdges
             }
         });
 
+        return services.AddPerKeyRateLimits();
+    }
+
+    /// <summary>A fixed window per API key (per client address without one); 429 problem with Retry-After.</summary>
+    private static IServiceCollection AddPerKeyRateLimits(this IServiceCollection services)
+    {
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptionsMonitor<RateLimitOptions>, IOptionsMonitor<AuthOptions>>((limiter, rate, auth) =>
         {

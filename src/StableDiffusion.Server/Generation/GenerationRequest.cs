@@ -17,7 +17,6 @@ public sealed record GenerationRequest
     public required int Height { get; init; }
     /// <summary>False when the seed was drawn by the server (so the logs say it was random).</summary>
     public bool SeedGiven { get; init; }
-    public OutputFormat OutputFormat { get; init; } = OutputFormat.Png;
 
     public GenerationTask Task => Settings.Task;
     public string Prompt => Settings.Prompt;
@@ -34,6 +33,8 @@ public sealed record GenerationRequest
     /// <summary>x4 upscaler noise level.</summary>
     public int NoiseLevel => Settings.NoiseLevel;
     public RgbImage? DepthImage => Settings.DepthImage;
+    /// <summary>The output file format; Core's final stage encodes it, so nothing is encoded twice.</summary>
+    public OutputFormat OutputFormat => Settings.OutputFormat;
 
     /// <summary>The same request from another seed (AUTOMATIC1111's <c>n_iter</c> batches continue <c>seed + k</c>).</summary>
     public GenerationRequest WithSeed(long seed) => this with { Settings = Settings with { Seed = seed } };

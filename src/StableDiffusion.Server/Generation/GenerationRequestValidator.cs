@@ -61,10 +61,11 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMon
             PromptStrength = scalars.Strength,
             NoiseLevel = noiseLevel,
             DepthImage = images.Depth,
+            OutputFormat = scalars.Format,
         };
         var request = new GenerationRequest
         {
-            Model = model.Name, Settings = settings, Width = width, Height = height, SeedGiven = input.Seed is not null, OutputFormat = scalars.Format,
+            Model = model.Name, Settings = settings, Width = width, Height = height, SeedGiven = input.Seed is not null,
         };
         return new GenerationValidation(request, new Dictionary<string, string[]>());
     }

@@ -1,12 +1,6 @@
-namespace StableDiffusion.Server.Generation;
+using StableDiffusion.Core.Imaging;
 
-/// <summary>The file format of output images.</summary>
-public enum OutputFormat
-{
-    Png,
-    Webp,
-    Jpg,
-}
+namespace StableDiffusion.Server.Generation;
 
 /// <summary>Names and MIME types of <see cref="OutputFormat"/> as they appear on the wire.</summary>
 public static class OutputFormats

@@ -205,9 +205,8 @@ public sealed class GenerationWorker(
             var files = new List<StoredFile>(result.Images.Count);
             foreach (var image in result.Images)
             {
-                var bytes = OutputEncoder.Encode(image.Png, request.OutputFormat);
                 files.Add(new StoredFile(Ids.New(), job.Id, $"out-{image.Index}.{request.OutputFormat.Extension()}",
-                    request.OutputFormat.ContentType(), bytes, time.GetUtcNow()));
+                    request.OutputFormat.ContentType(), image.Bytes, time.GetUtcNow()));
             }
             store.AddFiles(files);
             foreach (var image in result.Images)

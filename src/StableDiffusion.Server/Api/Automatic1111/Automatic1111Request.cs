@@ -62,52 +62,10 @@ public sealed record Automatic1111Request(
             f.Errors["override_settings." + field] = message;
         }
 
-        double? denoising = null;
-        string? initImage = null, mask = null;
-        var includeInitImages = false;
-        if (img2img)
-        {
-            denoising = f.Double("denoising_strength") ?? DefaultDenoisingStrength;
-            includeInitImages = f.Bool("include_init_images") ?? false;
-            var initImages = f.Strings("init_images");
-            if (initImages is null || initImages.Count == 0)
-            {
-                f.Errors.TryAdd("init_images", "is required: at least one base64 image");
-            }
-            else
-            {
-                // A1111 cycles several init images over the batch; frontends send one, and the first is used.
-                initImage = ToDataUri(initImages[0]);
-            }
-            mask = f.String("mask") is { Length: > 0 } m ? ToDataUri(m) : null;
-        }
+        var (denoising, initImage, mask, includeInitImages) = img2img ? ReadImg2Img(f) : (null, null, null, false);
 
-        var scheduler = Automatic1111Samplers.Resolve(sampler, scheduleType, out var samplerField, out var samplerError);
-        if (samplerError is not null)
-        {
-            f.Errors[samplerField!] = samplerError;
-        }
-        if (iterations < 1)
-        {
-            f.Errors["n_iter"] = "must be at least 1";
-        }
-        else if (batch >= 1 && (long)batch * iterations > limits.MaxOutputs)
-        {
-            // The shared output limit holds per request, whichever way the images are split into batches.
-            f.Errors["n_iter"] = $"batch_size × n_iter is {(long)batch * iterations} images; at most {limits.MaxOutputs} are accepted per request";
-        }
-        var model = checkpoint;
-        if (!string.IsNullOrWhiteSpace(checkpointName))
-        {
-            if (Automatic1111Checkpoints.Resolve(catalog, checkpointName) is { } chosen)
-            {
-                model = chosen;
-            }
-            else
-            {
-                f.Errors["override_settings.sd_model_checkpoint"] = Automatic1111Checkpoints.Unknown(checkpointName, catalog);
-            }
-        }
+        var scheduler = CheckSamplerAndBatches(f, sampler, scheduleType, batch, iterations, limits);
+        var model = ResolveModel(f, catalog, checkpoint, checkpointName);
         errors = f.Errors.ToDictionary(e => e.Key, e => new[] { e.Value });
         if (errors.Count > 0)
         {
@@ -145,6 +103,69 @@ public sealed record Automatic1111Request(
             ["height"] = height,
             ["denoising_strength"] = denoising,
         };
+        EchoRawFields(parameters, root, img2img, includeInitImages);
+        return new Automatic1111Request(input, model, batch, iterations, denoising, scheduleType, sendImages, parameters);
+    }
+
+    private static (double? Denoising, string? Image, string? Mask, bool IncludeInitImages) ReadImg2Img(LooseFields f)
+    {
+        var denoising = f.Double("denoising_strength") ?? DefaultDenoisingStrength;
+        var includeInitImages = f.Bool("include_init_images") ?? false;
+        string? initImage = null;
+        var initImages = f.Strings("init_images");
+        if (initImages is null || initImages.Count == 0)
+        {
+            f.Errors.TryAdd("init_images", "is required: at least one base64 image");
+        }
+        else
+        {
+            // A1111 cycles several init images over the batch; frontends send one, and the first is used.
+            initImage = ToDataUri(initImages[0]);
+        }
+        var mask = f.String("mask") is { Length: > 0 } m ? ToDataUri(m) : null;
+        return (denoising, initImage, mask, includeInitImages);
+    }
+
+    /// <summary>The scheduler the A1111 sampler (and schedule type) maps to; the batch counts checked against the limits.</summary>
+    private static string? CheckSamplerAndBatches(LooseFields f, string sampler, string? scheduleType, int batch, int iterations, LimitsOptions limits)
+    {
+        var scheduler = Automatic1111Samplers.Resolve(sampler, scheduleType, out var samplerField, out var samplerError);
+        if (samplerError is not null)
+        {
+            f.Errors[samplerField!] = samplerError;
+        }
+        if (iterations < 1)
+        {
+            f.Errors["n_iter"] = "must be at least 1";
+        }
+        else if (batch >= 1 && (long)batch * iterations > limits.MaxOutputs)
+        {
+            // The shared output limit holds per request, whichever way the images are split into batches.
+            f.Errors["n_iter"] = $"batch_size × n_iter is {(long)batch * iterations} images; at most {limits.MaxOutputs} are accepted per request";
+        }
+        return scheduler;
+    }
+
+    private static ServedModel ResolveModel(LooseFields f, ModelCatalog catalog, ServedModel checkpoint, string? checkpointName)
+    {
+        var model = checkpoint;
+        if (!string.IsNullOrWhiteSpace(checkpointName))
+        {
+            if (Automatic1111Checkpoints.Resolve(catalog, checkpointName) is { } chosen)
+            {
+                model = chosen;
+            }
+            else
+            {
+                f.Errors["override_settings.sd_model_checkpoint"] = Automatic1111Checkpoints.Unknown(checkpointName, catalog);
+            }
+        }
+        return model;
+    }
+
+    /// <summary>Fields echoed back as they were sent (A1111 echoes its request model).</summary>
+    private static void EchoRawFields(JsonObject parameters, JsonElement root, bool img2img, bool includeInitImages)
+    {
         foreach (var field in EchoedFields)
         {
             if (root.TryGetProperty(field, out var value))
@@ -158,7 +179,6 @@ public sealed record Automatic1111Request(
             parameters["init_images"] = includeInitImages && root.TryGetProperty("init_images", out var images) ? JsonNode.Parse(images.GetRawText()) : null;
             parameters["mask"] = includeInitImages && root.TryGetProperty("mask", out var m) ? JsonNode.Parse(m.GetRawText()) : null;
         }
-        return new Automatic1111Request(input, model, batch, iterations, denoising, scheduleType, sendImages, parameters);
     }
 
     /// <summary>A1111 accepts raw base64 or a data URI (modules/api/api.py decode_base64_to_image); ours reads data URIs.</summary>

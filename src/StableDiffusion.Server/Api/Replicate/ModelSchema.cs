@@ -12,6 +12,39 @@ public static class ModelSchema
 {
     public static JsonObject Build(ModelInfo? info, LimitsOptions limits)
     {
+        var properties = Properties(info, limits);
+        AddBounds(properties, limits);
+        var required = KeepTaskFields(properties, info);
+        return new JsonObject
+        {
+            ["openapi"] = "3.0.2",
+            ["info"] = new JsonObject { ["title"] = "Cog", ["version"] = "0.1.0" },
+            ["paths"] = new JsonObject(),
+            ["components"] = new JsonObject
+            {
+                ["schemas"] = new JsonObject
+                {
+                    ["Input"] = new JsonObject
+                    {
+                        ["type"] = "object",
+                        ["title"] = "Input",
+                        ["required"] = Strings(required),
+                        ["properties"] = properties,
+                    },
+                    ["Output"] = new JsonObject
+                    {
+                        ["type"] = "array",
+                        ["title"] = "Output",
+                        ["items"] = new JsonObject { ["type"] = "string", ["format"] = "uri" },
+                    },
+                },
+            },
+        };
+    }
+
+    /// <summary>Every input field with its title, description, default and order.</summary>
+    private static JsonObject Properties(ModelInfo? info, LimitsOptions limits)
+    {
         var width = info?.NativeWidth ?? 512;
         var height = info?.NativeHeight ?? 512;
         var order = 0;
@@ -24,9 +57,7 @@ public static class ModelSchema
             }
             return p;
         }
-        static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
-
-        var properties = new JsonObject
+        return new JsonObject
         {
             ["prompt"] = Property("Prompt", "string", "Input prompt"),
             ["negative_prompt"] = Property("Negative Prompt", "string", "Specify things to not see in the output"),
@@ -44,6 +75,10 @@ public static class ModelSchema
             ["noise_level"] = Property("Noise Level", "integer", "Noise added to the low-resolution image before upscaling", GenerationDefaults.NoiseLevel),
             ["depth_image"] = Property("Depth Image", "string", "Grey depth map, white = near (data URI or uploaded file URL); estimated from the image when absent"),
         };
+    }
+
+    private static void AddBounds(JsonObject properties, LimitsOptions limits)
+    {
         properties["width"]!["minimum"] = 64;
         properties["width"]!["maximum"] = limits.MaxWidth;
         properties["width"]!["multipleOf"] = 8;
@@ -69,7 +104,11 @@ public static class ModelSchema
         properties["prompt_strength"]!["maximum"] = 1;
         properties["seed"]!["minimum"] = 0;
         properties["seed"]!["maximum"] = uint.MaxValue;
+    }
 
+    /// <summary>Removes the fields the model's kind does not take; the required ones.</summary>
+    private static List<string> KeepTaskFields(JsonObject properties, ModelInfo? info)
+    {
         // Only the fields the model's kind takes (an unknown model kind, not loaded yet, shows the 4-channel set).
         var tasks = info?.Tasks ?? [GenerationTask.TextToImage, GenerationTask.ImageToImage, GenerationTask.Inpaint];
         var required = new List<string> { "prompt" };
@@ -112,31 +151,8 @@ public static class ModelSchema
         {
             required.Add("depth_image");
         }
-
-        return new JsonObject
-        {
-            ["openapi"] = "3.0.2",
-            ["info"] = new JsonObject { ["title"] = "Cog", ["version"] = "0.1.0" },
-            ["paths"] = new JsonObject(),
-            ["components"] = new JsonObject
-            {
-                ["schemas"] = new JsonObject
-                {
-                    ["Input"] = new JsonObject
-                    {
-                        ["type"] = "object",
-                        ["title"] = "Input",
-                        ["required"] = Strings(required),
-                        ["properties"] = properties,
-                    },
-                    ["Output"] = new JsonObject
-                    {
-                        ["type"] = "array",
-                        ["title"] = "Output",
-                        ["items"] = new JsonObject { ["type"] = "string", ["format"] = "uri" },
-                    },
-                },
-            },
-        };
+        return required;
     }
+
+    private static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
 }

@@ -11,14 +11,18 @@ public static class ModelsApi
     public static RouteGroupBuilder MapModels(this RouteGroupBuilder v1)
     {
         v1.MapGet("/models", ListModels).Describe("ListModels", "List the served models")
+            .WithResponseExample(StatusCodes.Status200OK, ReplicateExamples.Page(ReplicateExamples.ModelExample.DeepClone()))
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         v1.MapGet("/models/{owner}/{name}", GetModel).Describe("GetModel", "Get a model with its input schema")
+            .WithResponseExample(StatusCodes.Status200OK, ReplicateExamples.ModelExample)
             .WithDescription("`latest_version.openapi_schema.components.schemas.Input` is the JSON schema of the prediction input.")
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
         v1.MapGet("/models/{owner}/{name}/versions", ListModelVersions)
             .Describe("ListModelVersions", "List a model's versions (one: the served folder, its id is the model name)")
+            .WithResponseExample(StatusCodes.Status200OK, ReplicateExamples.Page(ReplicateExamples.ModelExample["latest_version"]!.DeepClone()))
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
         v1.MapGet("/models/{owner}/{name}/versions/{version}", GetModelVersion).Describe("GetModelVersion", "Get a model version with its input schema")
+            .WithResponseExample(StatusCodes.Status200OK, ReplicateExamples.ModelExample["latest_version"]!.DeepClone())
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
         return v1;
     }

@@ -18,10 +18,14 @@ public static class PredictionsApi
         v1.MapPost("/models/{owner}/{name}/predictions", CreateModelPredictionAsync).DescribeCreate("CreateModelPrediction",
             "Create a prediction for a model", "As POST /v1/predictions, with the model taken from the path (what `replicate.run(\"owner/name\", ...)` calls).");
         v1.MapGet("/predictions/{id}", GetPrediction).Describe("GetPrediction", "Get a prediction")
+            .WithResponseExample(StatusCodes.Status200OK, ReplicateExamples.PredictionExample("succeeded"))
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
         v1.MapGet("/predictions", ListPredictions).Describe("ListPredictions", "List predictions, newest first", ListDescription)
+            .WithResponseExample(StatusCodes.Status200OK, ReplicateExamples.Page(ReplicateExamples.PredictionExample("succeeded"),
+                next: "https://sd.example.com/v1/predictions?page_size=100&cursor=YjQy"))
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized);
         v1.MapPost("/predictions/{id}/cancel", CancelPredictionAsync).Describe("CancelPrediction", "Cancel a prediction", CancelDescription)
+            .WithResponseExample(StatusCodes.Status200OK, ReplicateExamples.PredictionExample("processing"))
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
         v1.MapGet("/predictions/{id}/stream", StreamPrediction).AllowAnonymous()
             .Describe("StreamPrediction", "Server-sent events of a prediction", StreamDescription)
@@ -149,5 +153,11 @@ public static class PredictionsApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithRequestExample(ReplicateExamples.RequestExample)
+            .WithResponseExample(StatusCodes.Status201Created, ReplicateExamples.PredictionExample("starting"))
+            .WithResponseExample(StatusCodes.Status400BadRequest, ReplicateExamples.ValidationExample)
+            .WithResponseExample(StatusCodes.Status429TooManyRequests, ReplicateExamples.QueueFullExample)
+            .WithHeader("Prefer", "`wait` or `wait=N` (seconds, at most 60): hold the response until the prediction finishes.")
+            .WithHeader("X-Output-As-Data-Uri", "`true`: outputs as data URIs instead of file URLs.");
 }

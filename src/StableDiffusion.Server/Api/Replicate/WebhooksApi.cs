@@ -14,6 +14,7 @@ public static class WebhooksApi
         v1.MapGet("/webhooks/default/secret", GetWebhookSecret)
             .WithName("GetWebhookSecret")
             .WithTags("Webhooks")
+            .WithResponseExample(StatusCodes.Status200OK, ReplicateExamples.WebhookSecret)
             .WithSummary("Get the webhook signing secret")
             .WithDescription("Deliveries carry webhook-id, webhook-timestamp and webhook-signature (v1, HMAC-SHA256 of \"id.timestamp.body\"), as Replicate's; verify with the replicate client's validateWebhook.")
             .ProducesProblem(StatusCodes.Status401Unauthorized);
