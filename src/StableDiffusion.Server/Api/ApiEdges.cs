@@ -11,7 +11,7 @@ using StableDiffusion.Server.Configuration;
 namespace StableDiffusion.Server.Api;
 
 /// <summary>What sits around the endpoints: problem details, body limits, CORS, forwarded headers, rate limits, keys.</summary>
-public static class ApiEdges
+internal static class ApiEdges
 {
     public const string RateLimitPolicy = "per-key";
 

@@ -6,7 +6,7 @@ namespace StableDiffusion.Server.Api;
 /// What reading a request body gave: the value; or errors per field (a 400); or "too large" (a 413 — with errors when
 /// one part, an image, is over its own limit; without when the whole body is over the body limit).
 /// </summary>
-public sealed record BodyRead<T>(T? Value, IReadOnlyDictionary<string, string[]>? Errors = null, bool TooLarge = false)
+internal sealed record BodyRead<T>(T? Value, IReadOnlyDictionary<string, string[]>? Errors = null, bool TooLarge = false)
     where T : class
 {
     [MemberNotNullWhen(true, nameof(Value))]

@@ -3,12 +3,12 @@ using System.Text.Json.Nodes;
 namespace StableDiffusion.Server.Api;
 
 /// <summary>An example for the API description, attached to an endpoint: <see cref="Status"/> null = the request body.</summary>
-public sealed record OpenApiExampleMetadata(string? Status, JsonNode Example);
+internal sealed record OpenApiExampleMetadata(string? Status, JsonNode Example);
 
 /// <summary>An optional request header for the API description.</summary>
-public sealed record OpenApiHeaderMetadata(string Name, string Description);
+internal sealed record OpenApiHeaderMetadata(string Name, string Description);
 
-public static class OpenApiExamples
+internal static class OpenApiExamples
 {
     public static RouteHandlerBuilder WithHeader(this RouteHandlerBuilder builder, string name, string description)
         => builder.WithMetadata(new OpenApiHeaderMetadata(name, description));

@@ -5,7 +5,7 @@ using Swashbuckle.AspNetCore.SwaggerGen;
 namespace StableDiffusion.Server.Api;
 
 /// <summary>Swashbuckle: <c>/openapi/v1.json</c> and the UI at <c>/swagger</c>, with request and response examples.</summary>
-public static class OpenApiSetup
+internal static class OpenApiSetup
 {
     public static IServiceCollection AddServerOpenApi(this IServiceCollection services)
     {

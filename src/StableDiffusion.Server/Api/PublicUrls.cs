@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Api;
 
 /// <summary>Absolute URLs as the client sees the server (scheme, host and prefix after forwarded headers).</summary>
-public static class PublicUrls
+internal static class PublicUrls
 {
     public static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace StableDiffusion.Server.Api;
 
 /// <summary>Reads a JSON request body with the configured size cap (chunked bodies included).</summary>
-public static class RequestBodies
+internal static class RequestBodies
 {
     /// <summary>The body as a JSON object, or why not (<c>body</c> names the error; too large past <paramref name="maxBytes"/>).</summary>
     public static async Task<BodyRead<JsonDocument>> ReadObjectAsync(HttpRequest request, long maxBytes)

@@ -6,7 +6,7 @@ using StableDiffusion.Server.Jobs;
 namespace StableDiffusion.Server.Api;
 
 /// <summary>How a synchronous call ended.</summary>
-public enum WaitOutcome
+internal enum WaitOutcome
 {
     /// <summary>The job reached a terminal status (succeeded, failed or canceled).</summary>
     Finished,
@@ -22,7 +22,7 @@ public enum WaitOutcome
 /// The OpenAI and AUTOMATIC1111 surfaces answer in the same HTTP exchange: they queue a job on the one queue and wait
 /// for it. The wait is bounded by <c>Queue:JobDeadlineSeconds</c>; a job nobody waits for any more is canceled.
 /// </summary>
-public static class SynchronousGeneration
+internal static class SynchronousGeneration
 {
     private static readonly JsonSerializerOptions InputJson = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 

@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Generation;
 
 /// <summary>Errors per field, in the order they were found (a surface that reports one names the first).</summary>
-public sealed class FieldErrors
+internal sealed class FieldErrors
 {
     private readonly Dictionary<string, List<string>> _errors = new();
 

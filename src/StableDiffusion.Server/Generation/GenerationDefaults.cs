@@ -4,7 +4,7 @@ namespace StableDiffusion.Server.Generation;
 
 /// <summary>What the server uses for a field a client leaves out, defined once: the validator, the AUTOMATIC1111
 /// translation and the model schema all read these.</summary>
-public static class GenerationDefaults
+internal static class GenerationDefaults
 {
     /// <summary>Replicate's stable-diffusion model default (Core's library default, for its own callers, is 25).</summary>
     public const int Steps = 50;

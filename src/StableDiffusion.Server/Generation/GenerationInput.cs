@@ -7,7 +7,7 @@ namespace StableDiffusion.Server.Generation;
 /// The raw, unvalidated inputs of a generation, named as Replicate's stable-diffusion model names them.
 /// Every API surface fills one of these and hands it to <see cref="GenerationRequestValidator"/>.
 /// </summary>
-public sealed record GenerationInput
+internal sealed record GenerationInput
 {
     [JsonPropertyName("prompt"), Description("What to draw.")]
     public string? Prompt { get; init; }

@@ -9,7 +9,7 @@ using StableDiffusion.Server.Models;
 namespace StableDiffusion.Server.Generation;
 
 /// <summary>The one validator every API surface uses: limits from config, sizes and tasks from the model.</summary>
-public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMonitor<LimitsOptions> limits, UploadedFiles uploads)
+internal sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMonitor<LimitsOptions> limits, UploadedFiles uploads)
 {
     /// <summary>The scalar fields, checked (or defaulted) before the task and the images.</summary>
     private sealed record Scalars(int Outputs, int Steps, double Guidance, string? Scheduler, long Seed, OutputFormat Format, double Strength);

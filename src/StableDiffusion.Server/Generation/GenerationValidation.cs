@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Generation;
 
 /// <summary>The outcome of validating a <see cref="GenerationInput"/>: a request, or errors per field.</summary>
-public sealed record GenerationValidation(GenerationRequest? Request, IReadOnlyDictionary<string, string[]> Errors)
+internal sealed record GenerationValidation(GenerationRequest? Request, IReadOnlyDictionary<string, string[]> Errors)
 {
     public bool IsValid => Request is not null;
 

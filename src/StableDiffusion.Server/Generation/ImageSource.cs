@@ -7,7 +7,7 @@ namespace StableDiffusion.Server.Generation;
 /// <c>POST /v1/files</c>, or that file's URL on this server — and decodes it with Core's <see cref="ImageDecoder"/>.
 /// </summary>
 /// <remarks>Nothing is ever fetched: a URL that is not one of our own uploaded files is refused (DESIGN §5, SSRF).</remarks>
-public static class ImageSource
+internal static class ImageSource
 {
     /// <summary>Decodes <paramref name="value"/>; throws <see cref="ImageInputException"/> naming <paramref name="field"/>.</summary>
     public static RgbImage Decode(string value, string field, ImageLimits limits, UploadedFiles? uploads)

@@ -15,7 +15,7 @@ namespace StableDiffusion.Server.Api.Automatic1111;
 /// A thin translation onto <see cref="GenerationInput"/>: the one validator, the one queue; <c>n_iter</c> batches are
 /// jobs run one after another with seeds continuing <c>seed + k</c>. Unknown fields are ignored, as A1111 ignores them.
 /// </summary>
-public static class Automatic1111Api
+internal static class Automatic1111Api
 {
     // The shared validator names fields as the native API does; A1111 clients know them by these names.
     private static readonly Dictionary<string, string> FieldNames = new()

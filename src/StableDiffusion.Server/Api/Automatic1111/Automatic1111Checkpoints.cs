@@ -10,7 +10,7 @@ namespace StableDiffusion.Server.Api.Automatic1111;
 /// here is a folder of several ONNX files (gigabytes), so the hash is taken over the model's identity (owner/name and
 /// folder) instead: stable across restarts, distinct per model, cheap. It is not a content hash.
 /// </summary>
-public static class Automatic1111Checkpoints
+internal static class Automatic1111Checkpoints
 {
     public static string Sha256(ServedModel model)
         => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{model.FullName}\n{model.Path}")));

@@ -11,7 +11,7 @@ namespace StableDiffusion.Server.Api.Automatic1111;
 /// serialised to a string, with the same keys in the same order. <c>infotexts</c> are the parameters text each PNG
 /// carries (Core's <see cref="GenerationParameters"/>, A1111's "PNG Info" format).
 /// </summary>
-public static class Automatic1111Info
+internal static class Automatic1111Info
 {
     public static string Build(GenerationRequest request, ServedModel model, IReadOnlyList<long> seeds, int batchSize,
         double? denoisingStrength, string? scheduleType, string jobTimestamp)

@@ -10,7 +10,7 @@ namespace StableDiffusion.Server.Api.Automatic1111;
 /// Open WebUI and SillyTavern send <c>Authorization: Basic base64(user:password)</c>. A configured key is accepted as
 /// that password (any user name) or as the whole <c>user:password</c>, and also as <c>Bearer</c>.
 /// </summary>
-public sealed class Automatic1111KeyFilter(IOptionsMonitor<AuthOptions> options) : IEndpointFilter
+internal sealed class Automatic1111KeyFilter(IOptionsMonitor<AuthOptions> options) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {

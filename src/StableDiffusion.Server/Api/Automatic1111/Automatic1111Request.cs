@@ -10,7 +10,7 @@ namespace StableDiffusion.Server.Api.Automatic1111;
 /// An A1111 txt2img/img2img body in our terms: the shared <see cref="GenerationInput"/>, plus what only A1111 has
 /// (<c>n_iter</c>, <c>send_images</c>, the <c>parameters</c> echo). Defaults are A1111's; unknown fields are ignored.
 /// </summary>
-public sealed record Automatic1111Request(
+internal sealed record Automatic1111Request(
     GenerationInput Input,
     ServedModel Model,
     int BatchSize,
@@ -55,13 +55,7 @@ public sealed record Automatic1111Request(
         var sampler = f.String("sampler_name") ?? f.String("sampler_index") ?? Automatic1111Samplers.Default;
         var scheduleType = f.String("scheduler");
         var sendImages = f.Bool("send_images") ?? true;
-        var overrides = f.Object("override_settings");
-        var checkpointName = overrides?.String("sd_model_checkpoint");
-        foreach (var (field, message) in overrides?.Errors ?? [])
-        {
-            f.Errors["override_settings." + field] = message;
-        }
-
+        var checkpointName = ReadCheckpointName(f);
         var (denoising, initImage, mask, includeInitImages) = img2img ? ReadImg2Img(f) : (null, null, null, false);
 
         var scheduler = CheckSamplerAndBatches(f, sampler, scheduleType, batch, iterations, limits);
@@ -105,6 +99,18 @@ public sealed record Automatic1111Request(
         };
         EchoRawFields(parameters, root, img2img, includeInitImages);
         return new Automatic1111Request(input, model, batch, iterations, denoising, scheduleType, sendImages, parameters);
+    }
+
+    /// <summary><c>override_settings.sd_model_checkpoint</c>, the one override honoured.</summary>
+    private static string? ReadCheckpointName(LooseFields f)
+    {
+        var overrides = f.Object("override_settings");
+        var checkpointName = overrides?.String("sd_model_checkpoint");
+        foreach (var (field, message) in overrides?.Errors ?? [])
+        {
+            f.Errors["override_settings." + field] = message;
+        }
+        return checkpointName;
     }
 
     private static (double? Denoising, string? Image, string? Mask, bool IncludeInitImages) ReadImg2Img(LooseFields f)

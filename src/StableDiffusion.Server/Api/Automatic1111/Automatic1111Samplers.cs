@@ -7,7 +7,7 @@ namespace StableDiffusion.Server.Api.Automatic1111;
 /// Since A1111 1.9 the noise schedule is a separate field: <c>sampler_name: "DPM++ 2M", scheduler: "Karras"</c> is the
 /// older <c>"DPM++ 2M Karras"</c>.
 /// </summary>
-public static class Automatic1111Samplers
+internal static class Automatic1111Samplers
 {
     // A1111's aliases (modules/sd_samplers_kdiffusion.py samplers_k_diffusion: "k_euler_a", "k_dpmpp_2m", …).
     private static readonly Dictionary<string, string[]> Aliases = new()

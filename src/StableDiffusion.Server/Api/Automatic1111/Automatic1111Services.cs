@@ -7,7 +7,7 @@ using StableDiffusion.Server.Models;
 namespace StableDiffusion.Server.Api.Automatic1111;
 
 /// <summary>What the AUTOMATIC1111 handlers use, bound with <c>[AsParameters]</c> from the services.</summary>
-public sealed record Automatic1111Services(
+internal sealed record Automatic1111Services(
     Automatic1111Session Session,
     ModelCatalog Catalog,
     GenerationRequestValidator Validator,

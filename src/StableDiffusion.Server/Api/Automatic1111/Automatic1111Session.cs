@@ -10,7 +10,7 @@ namespace StableDiffusion.Server.Api.Automatic1111;
 /// calls use (<c>sd_model_checkpoint</c>), and the A1111 calls in progress, which <c>/progress</c> reports and
 /// <c>/interrupt</c> and <c>/skip</c> act on (the oldest one, as A1111 runs one at a time).
 /// </summary>
-public sealed partial class Automatic1111Session(ModelCatalog catalog)
+internal sealed partial class Automatic1111Session(ModelCatalog catalog)
 {
     private readonly Lock _lock = new();
     private readonly List<Automatic1111Run> _runs = [];
@@ -109,7 +109,7 @@ public sealed partial class Automatic1111Session(ModelCatalog catalog)
 }
 
 /// <summary>One A1111 call in progress: <c>n_iter</c> batches run one after another, each a job on the shared queue.</summary>
-public sealed class Automatic1111Run(string jobName, int iterations, DateTimeOffset startedAt)
+internal sealed class Automatic1111Run(string jobName, int iterations, DateTimeOffset startedAt)
 {
     private readonly Lock _lock = new();
     private Job? _job;

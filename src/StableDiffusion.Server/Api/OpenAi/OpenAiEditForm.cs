@@ -7,7 +7,7 @@ namespace StableDiffusion.Server.Api.OpenAi;
 /// The multipart body of <c>POST /v1/images/edits</c>: its text fields, the image and the optional mask as bytes (the
 /// validator decodes them, once). A failure is already the OpenAI-shaped answer.
 /// </summary>
-public sealed record OpenAiEditForm(LooseFields? Fields, byte[]? Image, byte[]? Mask, IResult? Error)
+internal sealed record OpenAiEditForm(LooseFields? Fields, byte[]? Image, byte[]? Mask, IResult? Error)
 {
     public static async Task<OpenAiEditForm> ReadAsync(HttpRequest request, LimitsOptions l)
     {
@@ -34,12 +34,7 @@ public sealed record OpenAiEditForm(LooseFields? Fields, byte[]? Image, byte[]? 
         }
 
         // Form fields are strings; LooseFields reads numbers from strings as the JSON endpoint reads them from numbers.
-        var values = new System.Text.Json.Nodes.JsonObject();
-        foreach (var (key, value) in form)
-        {
-            values[key] = value.ToString();
-        }
-        var fields = new LooseFields(System.Text.Json.JsonSerializer.SerializeToElement(values));
+        var fields = new LooseFields(form);
         // Open WebUI sends several images as 'image[]'; like OpenAI's older models, only the first is used.
         var imageFile = form.Files.GetFile("image") ?? form.Files.GetFile("image[]");
         if (imageFile is null)

@@ -7,7 +7,7 @@ namespace StableDiffusion.Server.Api.OpenAi;
 /// The errors of the OpenAI surface, shaped as OpenAI's API shapes them so that the official clients raise their
 /// typed errors (<c>BadRequestError</c>, <c>RateLimitError</c>, …) with our message and <c>param</c>.
 /// </summary>
-public static class OpenAiErrors
+internal static class OpenAiErrors
 {
     public static JsonHttpResult<OpenAiErrorResponse> Of(int status, string message, string type, string? param = null, string? code = null)
         => TypedResults.Json(new OpenAiErrorResponse(new OpenAiError(message, type, param, code)), statusCode: status);

@@ -14,7 +14,7 @@ namespace StableDiffusion.Server.Api.OpenAi;
 /// clients work with <c>baseURL</c> pointing here. A thin translation onto <see cref="GenerationInput"/>: the one
 /// validator, the one queue, answered synchronously.
 /// </summary>
-public static class OpenAiImagesApi
+internal static class OpenAiImagesApi
 {
     private static readonly JsonObject ImagesExample = new()
     {

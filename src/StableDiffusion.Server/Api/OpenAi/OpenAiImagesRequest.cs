@@ -7,7 +7,7 @@ namespace StableDiffusion.Server.Api.OpenAi;
 /// The body of <c>POST /v1/images/generations</c> (for the API description; the endpoint reads the body leniently
 /// through <see cref="LooseFields"/>). The last five fields are our extras; OpenAI's other fields are accepted and ignored.
 /// </summary>
-public sealed record OpenAiGenerationRequest
+internal sealed record OpenAiGenerationRequest
 {
     [JsonPropertyName("prompt"), Description("What to draw.")]
     public required string Prompt { get; init; }

@@ -4,7 +4,7 @@ using StableDiffusion.Server.Generation;
 namespace StableDiffusion.Server.Api.OpenAi;
 
 /// <summary>OpenAI's request fields onto the shared <see cref="GenerationInput"/>, and the validator's field names back.</summary>
-public static class OpenAiInput
+internal static class OpenAiInput
 {
     // The shared validator names fields as the native API does; OpenAI clients know them by these names.
     private static readonly Dictionary<string, string> ParamNames = new()

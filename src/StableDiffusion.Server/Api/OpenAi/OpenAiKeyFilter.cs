@@ -4,7 +4,7 @@ using StableDiffusion.Server.Configuration;
 namespace StableDiffusion.Server.Api.OpenAi;
 
 /// <summary>The API-key check of <see cref="ApiKeyFilter"/>, answering in OpenAI's error shape.</summary>
-public sealed class OpenAiKeyFilter(IOptionsMonitor<AuthOptions> options) : IEndpointFilter
+internal sealed class OpenAiKeyFilter(IOptionsMonitor<AuthOptions> options) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {

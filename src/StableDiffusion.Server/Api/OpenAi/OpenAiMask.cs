@@ -9,7 +9,7 @@ namespace StableDiffusion.Server.Api.OpenAi;
 /// should be edited"); the pipeline's masks are white where it repaints (diffusers' convention). A mask with
 /// transparent pixels is converted; an opaque mask is taken as a white-means-repaint mask.
 /// </summary>
-public static class OpenAiMask
+internal static class OpenAiMask
 {
     // Only PNG carries the alpha channel this conversion is about; anything else goes to the validator unchanged.
     private static readonly SixLabors.ImageSharp.Configuration PngOnly = new(new PngConfigurationModule());

@@ -6,7 +6,7 @@ using StableDiffusion.Server.Jobs;
 namespace StableDiffusion.Server.Api.OpenAi;
 
 /// <summary>What the OpenAI Images handlers use, bound with <c>[AsParameters]</c> from the services.</summary>
-public sealed record OpenAiServices(
+internal sealed record OpenAiServices(
     GenerationRequestValidator Validator,
     JobDispatcher Dispatcher,
     GenerationQueue Queue,

@@ -8,7 +8,7 @@ namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>Files clients upload (<c>POST /v1/files</c>, multipart predictions): held in the <see cref="JobStore"/> under
 /// the same byte cap as outputs, and expiring after the results retention time.</summary>
-public static class FileUpload
+internal static class FileUpload
 {
     /// <summary>Lets the validator find uploads (an image input may name one) without knowing the job store.</summary>
     public static IServiceCollection AddUploadedFiles(this IServiceCollection services)

@@ -8,7 +8,7 @@ namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>Files (<c>/v1/files</c>): prediction outputs, which expire with their prediction, and uploads (Replicate's
 /// files API), which expire after the results retention time; both share the store's byte cap.</summary>
-public static class FilesApi
+internal static class FilesApi
 {
     public static RouteGroupBuilder MapFiles(this RouteGroupBuilder v1)
     {

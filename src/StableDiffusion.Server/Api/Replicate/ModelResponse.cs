@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>A model as Replicate describes it.</summary>
-public sealed record ModelResponse(
+internal sealed record ModelResponse(
     [property: JsonPropertyName("url")] string Url,
     [property: JsonPropertyName("owner")] string Owner,
     [property: JsonPropertyName("name")] string Name,
@@ -19,20 +19,20 @@ public sealed record ModelResponse(
     [property: JsonPropertyName("latest_version")] ModelVersionResponse? LatestVersion);
 
 /// <summary>A model version; <c>openapi_schema.components.schemas.Input</c> is the input JSON schema.</summary>
-public sealed record ModelVersionResponse(
+internal sealed record ModelVersionResponse(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("created_at")] string CreatedAt,
     [property: JsonPropertyName("cog_version")] string? CogVersion,
     [property: JsonPropertyName("openapi_schema")] JsonObject OpenApiSchema);
 
 /// <summary>A page of models.</summary>
-public sealed record ModelPage(
+internal sealed record ModelPage(
     [property: JsonPropertyName("next")] string? Next,
     [property: JsonPropertyName("previous")] string? Previous,
     [property: JsonPropertyName("results")] IReadOnlyList<ModelResponse> Results);
 
 /// <summary>A page of model versions.</summary>
-public sealed record ModelVersionPage(
+internal sealed record ModelVersionPage(
     [property: JsonPropertyName("next")] string? Next,
     [property: JsonPropertyName("previous")] string? Previous,
     [property: JsonPropertyName("results")] IReadOnlyList<ModelVersionResponse> Results);

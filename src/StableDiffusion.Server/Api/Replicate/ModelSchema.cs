@@ -8,7 +8,7 @@ using StableDiffusion.Server.Generation;
 namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>Cog-style OpenAPI schema of a model version: the Input and Output schemas clients render forms from.</summary>
-public static class ModelSchema
+internal static class ModelSchema
 {
     public static JsonObject Build(ModelInfo? info, LimitsOptions limits)
     {

@@ -6,7 +6,7 @@ using StableDiffusion.Server.Models;
 namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>The served models, Replicate-style (<c>/v1/models</c>).</summary>
-public static class ModelsApi
+internal static class ModelsApi
 {
     public static RouteGroupBuilder MapModels(this RouteGroupBuilder v1)
     {

@@ -11,7 +11,7 @@ namespace StableDiffusion.Server.Api.Replicate;
 /// file parts <c>image</c>, <c>mask</c>, <c>depth_image</c> that fill those input fields. The files are stored as
 /// uploads, so the prediction's <c>input</c> shows their URLs, not megabytes of base64.
 /// </summary>
-public static class MultipartPrediction
+internal static class MultipartPrediction
 {
     public static readonly string[] ImageFields = ["image", "mask", "depth_image"];
 

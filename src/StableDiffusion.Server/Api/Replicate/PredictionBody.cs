@@ -5,7 +5,7 @@ using StableDiffusion.Server.Webhooks;
 namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>Reads a prediction request body by hand, so that a wrong type is reported against its field.</summary>
-public sealed record PredictionBody(
+internal sealed record PredictionBody(
     string? Version,
     GenerationInput Input,
     JsonElement RawInput,

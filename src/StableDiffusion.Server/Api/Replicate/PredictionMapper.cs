@@ -4,7 +4,7 @@ using StableDiffusion.Server.Jobs;
 namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>Maps a <see cref="Job"/> to Replicate's prediction JSON.</summary>
-public static class PredictionMapper
+internal static class PredictionMapper
 {
     public static PredictionResponse ToResponse(Job job)
     {

@@ -7,7 +7,7 @@ using StableDiffusion.Server.Jobs;
 namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary><c>GET /v1/predictions</c>: newest first, with Replicate's opaque <c>next</c>/<c>previous</c> cursors.</summary>
-public static class PredictionPages
+internal static class PredictionPages
 {
     public static Results<Ok<PredictionPage>, ValidationProblem> List(HttpContext context, JobStore store, LimitsOptions limits, string? owner, string? cursor, int? pageSize)
     {

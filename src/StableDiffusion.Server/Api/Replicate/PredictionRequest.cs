@@ -8,7 +8,7 @@ namespace StableDiffusion.Server.Api.Replicate;
 /// The body of <c>POST /v1/predictions</c> (documentation type: the handler reads the JSON itself so that every
 /// error names its field).
 /// </summary>
-public sealed record PredictionRequest
+internal sealed record PredictionRequest
 {
     [JsonPropertyName("version"), Description("Model name (or owner/name); the default model when absent. Ignored on /v1/models/{owner}/{name}/predictions.")]
     public string? Version { get; init; }

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>A prediction on the wire, field for field as Replicate returns it.</summary>
-public sealed record PredictionResponse(
+internal sealed record PredictionResponse(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("version")] string Version,
@@ -20,18 +20,18 @@ public sealed record PredictionResponse(
     [property: JsonPropertyName("metrics")] PredictionMetrics Metrics);
 
 /// <summary>Absolute URLs of a prediction's operations.</summary>
-public sealed record PredictionUrls(
+internal sealed record PredictionUrls(
     [property: JsonPropertyName("get")] string Get,
     [property: JsonPropertyName("cancel")] string Cancel,
     [property: JsonPropertyName("stream")] string Stream);
 
 /// <summary>Seconds spent running and waiting in the queue; null until known.</summary>
-public sealed record PredictionMetrics(
+internal sealed record PredictionMetrics(
     [property: JsonPropertyName("predict_time")] double? PredictTime,
     [property: JsonPropertyName("queue_time")] double? QueueTime);
 
 /// <summary>A page of predictions, newest first; <c>next</c> and <c>previous</c> are absolute URLs or null.</summary>
-public sealed record PredictionPage(
+internal sealed record PredictionPage(
     [property: JsonPropertyName("next")] string? Next,
     [property: JsonPropertyName("previous")] string? Previous,
     [property: JsonPropertyName("results")] IReadOnlyList<PredictionResponse> Results);

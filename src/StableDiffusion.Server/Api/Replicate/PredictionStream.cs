@@ -8,7 +8,7 @@ namespace StableDiffusion.Server.Api.Replicate;
 /// Server-sent events of one prediction, as Replicate's stream sends them: <c>logs</c> per line, <c>output</c> per
 /// output, <c>error</c> on failure, then <c>done</c>.
 /// </summary>
-public static class PredictionStream
+internal static class PredictionStream
 {
     public static async Task WriteAsync(HttpContext context, JobStore store, string id)
     {

@@ -5,7 +5,7 @@ using StableDiffusion.Server.Jobs;
 namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>The native, Replicate-compatible predictions API (<c>/v1/predictions</c>).</summary>
-public static class PredictionsApi
+internal static class PredictionsApi
 {
     private const string CreateDescription = "Queues a generation. `version` names the model (default model when absent). Header `Prefer: wait` (or `wait=N`, N ≤ 60) holds the response until the prediction finishes. Also accepts multipart/form-data: fields `version` and `input` (JSON text), file parts `image`, `mask`, `depth_image`.";
     private const string ListDescription = "Cursor pagination as Replicate: follow `next` (older) and `previous` (newer). `page_size` defaults to the configured maximum. With API keys, each key lists only the predictions it created.";

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>The native API's examples in the API description, attached to their routes.</summary>
-public static class ReplicateExamples
+internal static class ReplicateExamples
 {
     public static readonly JsonObject RequestExample = new()
     {

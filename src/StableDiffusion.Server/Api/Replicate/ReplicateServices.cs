@@ -8,7 +8,7 @@ using StableDiffusion.Server.Webhooks;
 namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>What the native (Replicate-compatible) handlers use, bound with <c>[AsParameters]</c> from the services.</summary>
-public sealed record ReplicateServices(
+internal sealed record ReplicateServices(
     GenerationRequestValidator Validator,
     JobDispatcher Dispatcher,
     JobStore Store,

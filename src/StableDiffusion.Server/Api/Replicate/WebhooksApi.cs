@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace StableDiffusion.Server.Api.Replicate;
 
 /// <summary>The webhook signing secret, where Replicate's clients look for it.</summary>
-public static class WebhooksApi
+internal static class WebhooksApi
 {
     /// <summary>Replicate's secret object.</summary>
     public sealed record WebhookSecret([property: JsonPropertyName("key")] string Key);
