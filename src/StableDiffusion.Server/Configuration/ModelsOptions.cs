@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>The <c>Models</c> section: which model folders to serve and on which device.</summary>
-internal sealed class ModelsOptions
+public sealed class ModelsOptions
 {
     public const string Section = "Models";
 
@@ -28,7 +28,7 @@ internal sealed class ModelsOptions
 }
 
 /// <summary>One served model folder.</summary>
-internal sealed class ModelEntryOptions
+public sealed class ModelEntryOptions
 {
     [Required, RegularExpression("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     public string Name { get; set; } = "";

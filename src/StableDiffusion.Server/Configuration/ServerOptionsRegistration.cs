@@ -3,7 +3,7 @@ using System.Net;
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>Binds every configuration section to its options class and validates it at start.</summary>
-internal static class ServerOptionsRegistration
+public static class ServerOptionsRegistration
 {
     public static IServiceCollection AddServerOptions(this IServiceCollection services)
     {

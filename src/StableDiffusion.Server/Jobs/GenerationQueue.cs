@@ -11,7 +11,7 @@ namespace StableDiffusion.Server.Jobs;
 /// room for as many such leftovers again, so only more than <see cref="Capacity"/> queued cancellations during one
 /// running job could make it refuse early (a 429, never a lost job).
 /// </remarks>
-internal sealed class GenerationQueue
+public sealed class GenerationQueue
 {
     private readonly Channel<Job> _channel;
     private int _waiting;

@@ -9,7 +9,7 @@ using StableDiffusion.Server.Worker;
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>Registers the generation path: models, validator, queue, store, workers (one per device), webhooks.</summary>
-internal static class GenerationServices
+public static class GenerationServices
 {
     public static IServiceCollection AddGeneration(this IServiceCollection services, IConfiguration configuration)
     {

@@ -7,7 +7,7 @@ using StableDiffusion.Server.Webhooks;
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>Creates jobs from validated requests and queues them; the one way work enters the server.</summary>
-internal sealed class JobDispatcher(
+public sealed class JobDispatcher(
     GenerationQueue queue,
     JobStore store,
     ModelCatalog catalog,

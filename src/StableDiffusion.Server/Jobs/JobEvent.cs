@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>What happened to a job; subscribers (SSE, webhooks) receive these in order.</summary>
-internal enum JobEventKind
+public enum JobEventKind
 {
     Started,
     Log,
@@ -10,4 +10,4 @@ internal enum JobEventKind
 }
 
 /// <summary>One job event; <see cref="Text"/> is the log line for <see cref="JobEventKind.Log"/>.</summary>
-internal readonly record struct JobEvent(JobEventKind Kind, string? Text = null);
+public readonly record struct JobEvent(JobEventKind Kind, string? Text = null);

@@ -8,7 +8,7 @@ namespace StableDiffusion.Server.Jobs;
 /// Predictions and their output files, in memory. Finished predictions expire after the retention time with their
 /// files; files also go, oldest first, when their total size passes the configured cap.
 /// </summary>
-internal sealed class JobStore(IOptions<ResultsOptions> options, TimeProvider time)
+public sealed class JobStore(IOptions<ResultsOptions> options, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, Job> _jobs = new();
     private readonly ConcurrentDictionary<string, StoredFile> _files = new();

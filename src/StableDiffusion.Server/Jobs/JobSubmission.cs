@@ -4,7 +4,7 @@ using StableDiffusion.Server.Generation;
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>What an API surface hands to <see cref="JobDispatcher.Submit"/>.</summary>
-internal sealed record JobSubmission(GenerationRequest Request, JsonElement Input)
+public sealed record JobSubmission(GenerationRequest Request, JsonElement Input)
 {
     public bool OutputAsDataUri { get; init; }
     public Uri? Webhook { get; init; }
@@ -15,7 +15,7 @@ internal sealed record JobSubmission(GenerationRequest Request, JsonElement Inpu
 }
 
 /// <summary>Why a submission was not queued.</summary>
-internal enum SubmitRejection
+public enum SubmitRejection
 {
     None,
     QueueFull,

@@ -7,7 +7,7 @@ namespace StableDiffusion.Server.Telemetry;
 /// The server's OpenTelemetry instruments. Prometheus names follow from the instrument name and unit
 /// (e.g. <c>sd.job.queue_wait</c> in seconds is scraped as <c>sd_job_queue_wait_seconds</c>).
 /// </summary>
-internal sealed class ServerMetrics
+public sealed class ServerMetrics
 {
     public const string MeterName = "StableDiffusion.Server";
 

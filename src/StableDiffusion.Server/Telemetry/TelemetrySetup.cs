@@ -10,7 +10,7 @@ using StableDiffusion.Server.Worker;
 namespace StableDiffusion.Server.Telemetry;
 
 /// <summary>Serilog, OpenTelemetry (Prometheus scrape, optional OTLP) and health checks.</summary>
-internal static class TelemetrySetup
+public static class TelemetrySetup
 {
     public static WebApplicationBuilder AddServerTelemetry(this WebApplicationBuilder builder)
     {

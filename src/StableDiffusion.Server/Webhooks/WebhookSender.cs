@@ -11,7 +11,7 @@ namespace StableDiffusion.Server.Webhooks;
 /// Delivers a job's events to its webhook as Replicate does: the prediction JSON, POSTed on the filtered events
 /// (<c>start</c>, <c>output</c>, <c>logs</c> throttled, <c>completed</c>), in order, retried with exponential backoff.
 /// </summary>
-internal sealed class WebhookSender(
+public sealed class WebhookSender(
     IHttpClientFactory clients,
     WebhookSigner signer,
     IOptionsMonitor<WebhookOptions> options,

@@ -14,7 +14,7 @@ namespace StableDiffusion.Server.Worker;
 /// Owns the pipelines (ONNX sessions) of one device and runs queued jobs one at a time. A failing job fails alone;
 /// on shutdown the running job gets a bounded grace period and queued jobs fail with a clear error.
 /// </summary>
-internal sealed class GenerationWorker(
+public sealed class GenerationWorker(
     int device,
     GenerationQueue queue,
     ModelCatalog catalog,
