@@ -1,6 +1,9 @@
 using Serilog;
 using StableDiffusion.Server.Api;
 using StableDiffusion.Server.Backends;
+using StableDiffusion.Server.Api.Automatic1111;
+using StableDiffusion.Server.Api.OpenAi;
+using StableDiffusion.Server.Api.Replicate;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Generation;
 using StableDiffusion.Server.Jobs;
@@ -34,6 +37,8 @@ if (role != ServerRole.Api)
     builder.Services.AddWorkers(builder.Configuration);
 }
 builder.Services.AddApiEdges();
+builder.Services.AddUploadedFiles();
+builder.Services.AddAutomatic1111();
 builder.Services.AddServerOpenApi();
 
 var app = builder.Build();

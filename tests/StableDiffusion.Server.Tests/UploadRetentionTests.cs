@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using StableDiffusion.Server.Api;
+using StableDiffusion.Server.Api.Replicate;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Jobs;
 using StableDiffusion.Server.Tests.Support;

@@ -384,7 +384,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
             return Result(results, stepsRun);
         }
 
-        /// <summary>The end of every image: safety checker (black out when flagged), watermark, PNG with parameters.</summary>
+        /// <summary>The end of every image: safety checker (black out when flagged), watermark, encode (PNG with parameters, WebP or JPEG).</summary>
         public GeneratedImage Encode(int k, RgbImage image, string scheduler, InvisibleWatermark? watermark)
         {
             bool nsfw = false;
@@ -402,8 +402,9 @@ public sealed partial class StableDiffusionPipeline : IDisposable
             long seed = _settings.Seed + k;
             string parameters = GenerationParameters.Format(_settings, scheduler, seed, image.Width, image.Height,
                 _settings.ModelName ?? _pipeline.Info.Name);
-            byte[] png = Stage("png", () => PngWriter.Encode(image, parameters));
-            return new GeneratedImage(k, seed, png, image.Width, image.Height, marked, nsfw);
+            var format = _settings.OutputFormat;
+            byte[] bytes = Stage(ImageEncoder.StageName(format), () => ImageEncoder.Encode(image, parameters, format, _settings.OutputQuality));
+            return new GeneratedImage(k, seed, bytes, image.Width, image.Height, marked, nsfw, format);
         }
 
         public InvisibleWatermark? CreateWatermark() =>

@@ -6,7 +6,7 @@ using StableDiffusion.Server.Jobs;
 namespace StableDiffusion.Server.Api;
 
 /// <summary>How a synchronous call ended.</summary>
-public enum WaitOutcome
+internal enum WaitOutcome
 {
     /// <summary>The job reached a terminal status (succeeded, failed or canceled).</summary>
     Finished,
@@ -22,7 +22,7 @@ public enum WaitOutcome
 /// The OpenAI and AUTOMATIC1111 surfaces answer in the same HTTP exchange: they queue a job on the one queue and wait
 /// for it. The wait is bounded by <c>Queue:JobDeadlineSeconds</c>; a job nobody waits for any more is canceled.
 /// </summary>
-public static class SynchronousGeneration
+internal static class SynchronousGeneration
 {
     private static readonly JsonSerializerOptions InputJson = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
@@ -63,7 +63,7 @@ public static class SynchronousGeneration
     public static JsonElement EchoInput(GenerationInput input)
         => JsonSerializer.SerializeToElement(input with
         {
-            Image = input.Image is null ? null : "(image)",
-            Mask = input.Mask is null ? null : "(mask)",
+            Image = input.Image is null && input.ImageBytes is null ? null : "(image)",
+            Mask = input.Mask is null && input.MaskBytes is null ? null : "(mask)",
         }, InputJson);
 }

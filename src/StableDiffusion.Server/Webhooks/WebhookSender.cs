@@ -1,9 +1,11 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using StableDiffusion.Server.Api;
+
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Jobs;
+
+using StableDiffusion.Server.Predictions;
 
 namespace StableDiffusion.Server.Webhooks;
 

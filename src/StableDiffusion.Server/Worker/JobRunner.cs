@@ -153,7 +153,7 @@ public sealed class JobRunner(
         var files = new List<StoredFile>(result.Images.Count);
         foreach (var image in result.Images)
         {
-            var bytes = OutputEncoder.Encode(image.Png, request.OutputFormat);
+            var bytes = image.Bytes;
             var id = Ids.New();
             files.Add(await store.SaveFileAsync(new StoredFile(id, job.Id, $"out-{image.Index}.{request.OutputFormat.Extension()}",
                 request.OutputFormat.ContentType(), bytes.LongLength, time.GetUtcNow())

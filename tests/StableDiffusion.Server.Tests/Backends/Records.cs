@@ -15,7 +15,7 @@ internal static class Records
             Id = Ids.New(),
             Sequence = sequence,
             Model = "demo-random-weights",
-            Request = new GenerationRequest { Model = "demo-random-weights", Prompt = "a lighthouse", Width = 64, Height = 64, Seed = 42 },
+            Request = new GenerationRequest { Model = "demo-random-weights", Settings = new() { Prompt = "a lighthouse", Seed = 42 }, Width = 64, Height = 64 },
             Input = JsonDocument.Parse("""{"prompt":"a lighthouse","width":64}""").RootElement.Clone(),
             CreatedAt = created,
             Deadline = created.AddMinutes(10),

@@ -230,6 +230,6 @@ public sealed class RedisJobQueueTests(RedisFixture redis) : IClassFixture<Redis
     }
 
     private static Job NewJob() => new(1, new ServedModel("demo", "local", "/nowhere", null, IsDemo: true),
-        new GenerationRequest { Model = "demo", Prompt = "x", Width = 64, Height = 64, Seed = 1 },
+        new GenerationRequest { Model = "demo", Settings = new() { Prompt = "x", Seed = 1 }, Width = 64, Height = 64 },
         JsonDocument.Parse("{}").RootElement, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
 }

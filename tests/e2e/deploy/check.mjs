@@ -99,7 +99,7 @@ const optionsDir = join(ROOT, 'src/StableDiffusion.Server/Configuration');
 const optionClasses = new Map(); // class name -> { section, props: Map(lowercase name -> { name, type, regex }) }
 for (const file of existsSync(optionsDir) ? readdirSync(optionsDir).filter((f) => f.endsWith('.cs')) : []) {
   const source = readFileSync(join(optionsDir, file), 'utf8');
-  for (const cls of source.matchAll(/public sealed class (\w+)\s*\{([\s\S]*?)\n\}/g)) {
+  for (const cls of source.matchAll(/(?:public|internal) sealed class (\w+)\s*\{([\s\S]*?)\n\}/g)) {
     const props = new Map();
     // Attributes on the lines just before a property: [Required, RegularExpression("...")].
     for (const m of cls[2].matchAll(/((?:^[ \t]*\[[^\n]*\][ \t]*\n|\[[^\]\n]*\][ \t]*)*)[ \t]*public ([\w<>?.]+) (\w+) \{ get; set; \}/gm)) {
