@@ -24,11 +24,15 @@ public sealed class OutputsOptions : IValidatableObject
     /// HMAC key for <c>/v1/files/{id}?expires=&amp;sig=</c> links (at least 32 characters). Replicas that serve each
     /// other's links need the same key; null = a random key kept in the data directory.
     /// </summary>
-    [MinLength(32, ErrorMessage = "Outputs:SigningKey must be at least 32 characters")]
     public string? SigningKey { get; set; }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        // Empty counts as unset (compose passes ${SD_SIGNING_KEY:-}).
+        if (!string.IsNullOrEmpty(SigningKey) && SigningKey.Length < 32)
+        {
+            yield return new ValidationResult("Outputs:SigningKey must be at least 32 characters", [nameof(SigningKey)]);
+        }
         if (Backend != OutputsBackend.S3)
         {
             yield break;

@@ -36,7 +36,7 @@ NODE_EXTRA_CA_CERTS="$work/tls.crt" node --test "$here"/*.test.mjs || status=$?
 # Once more, scaled out: an api process and a worker process on a real Redis (DESIGN §9).
 kill "$pid"; wait "$pid" 2>/dev/null || true
 e2e_start_redis
-redis_settings=(Storage__Backend=Redis Storage__Redis="127.0.0.1:$redis_port" Outputs__SigningKey=e2e-shared-signing-key
+redis_settings=(Storage__Backend=Redis Storage__Redis="127.0.0.1:$redis_port" Outputs__SigningKey=e2e-shared-signing-key-0123456789abcdef
   Limits__MaxSteps=999 Webhooks__AllowPrivateTargets=true)
 e2e_start_worker "${redis_settings[@]}"
 port="$(e2e_free_port)"
