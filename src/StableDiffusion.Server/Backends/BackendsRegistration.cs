@@ -8,7 +8,7 @@ using StableDiffusion.Server.Outputs;
 namespace StableDiffusion.Server.Backends;
 
 /// <summary>Registers the configured backend behind the Jobs ports and the output store (DESIGN §9).</summary>
-public static class BackendsRegistration
+internal static class BackendsRegistration
 {
     public static IServiceCollection AddBackends(this IServiceCollection services, IConfiguration configuration, ServerRole role)
     {

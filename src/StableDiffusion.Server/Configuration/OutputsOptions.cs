@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>Where output file bytes live.</summary>
-public enum OutputsBackend
+internal enum OutputsBackend
 {
     /// <summary>Under the data directory; served by <c>/v1/files/{id}</c> with signed, expiring links.</summary>
     FileSystem,
@@ -12,7 +12,7 @@ public enum OutputsBackend
 }
 
 /// <summary>The <c>Outputs</c> section: the output store and how its links are signed.</summary>
-public sealed class OutputsOptions : IValidatableObject
+internal sealed class OutputsOptions : IValidatableObject
 {
     public const string Section = "Outputs";
 
@@ -58,7 +58,7 @@ public sealed class OutputsOptions : IValidatableObject
 }
 
 /// <summary>The <c>Outputs:S3</c> section.</summary>
-public sealed class S3OutputsOptions
+internal sealed class S3OutputsOptions
 {
     /// <summary>Endpoint of an S3-compatible service (MinIO, R2, …); null = AWS itself, by <see cref="Region"/>.</summary>
     public string? ServiceUrl { get; set; }

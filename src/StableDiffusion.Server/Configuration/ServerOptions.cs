@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>What this process does (DESIGN §9): everything, only the HTTP API, or only a GPU worker.</summary>
-public enum ServerRole
+internal enum ServerRole
 {
     /// <summary>HTTP API and workers in one process (one box).</summary>
     All,
@@ -12,7 +12,7 @@ public enum ServerRole
 }
 
 /// <summary>The <c>Server</c> section.</summary>
-public sealed class ServerOptions
+internal sealed class ServerOptions
 {
     public const string Section = "Server";
 

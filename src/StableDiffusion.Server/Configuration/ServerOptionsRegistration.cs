@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>Binds every configuration section to its options class and validates it at start.</summary>
-public static class ServerOptionsRegistration
+internal static class ServerOptionsRegistration
 {
     public static IServiceCollection AddServerOptions(this IServiceCollection services)
     {

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>Which backend holds predictions, files and the queue (DESIGN §9).</summary>
-public enum StorageBackend
+internal enum StorageBackend
 {
     /// <summary>SQLite + files under <see cref="StorageOptions.DataDirectory"/>: one box, zero configuration.</summary>
     Embedded,
@@ -12,7 +12,7 @@ public enum StorageBackend
 }
 
 /// <summary>The <c>Storage</c> section: the durable backend behind the job ports.</summary>
-public sealed class StorageOptions : IValidatableObject
+internal sealed class StorageOptions : IValidatableObject
 {
     public const string Section = "Storage";
 

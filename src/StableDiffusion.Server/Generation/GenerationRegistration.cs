@@ -3,7 +3,7 @@ using StableDiffusion.Server.Models;
 namespace StableDiffusion.Server.Generation;
 
 /// <summary>Registers the served models and the one validator every API surface uses.</summary>
-public static class GenerationRegistration
+internal static class GenerationRegistration
 {
     public static IServiceCollection AddGeneration(this IServiceCollection services)
     {

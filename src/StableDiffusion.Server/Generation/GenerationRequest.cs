@@ -8,7 +8,7 @@ namespace StableDiffusion.Server.Generation;
 /// A validated generation, shared by every API surface: the only thing a job carries to the worker. Core's
 /// <see cref="GenerationSettings"/>, checked against the limits and the model, plus what only the server needs.
 /// </summary>
-public sealed record GenerationRequest
+internal sealed record GenerationRequest
 {
     public required string Model { get; init; }
     /// <summary>What Core runs (the watermark is the worker's to set, from its options).</summary>

@@ -5,7 +5,7 @@ namespace StableDiffusion.Server.Jobs;
 /// signed, expiring link to this server's <c>/v1/files/{id}</c> that any replica sharing the signing key accepts.
 /// Links expire with the retention time, as the prediction does.
 /// </summary>
-public sealed class FileLinks(IOutputStore outputs, Func<string, DateTimeOffset, string> sign)
+internal sealed class FileLinks(IOutputStore outputs, Func<string, DateTimeOffset, string> sign)
 {
     public StoredFile Sign(StoredFile file, TimeSpan lifetime)
     {

@@ -4,7 +4,7 @@ namespace StableDiffusion.Server.Jobs;
 /// Where predictions and file metadata live (DESIGN §9): SQLite for one box, Redis for many. Updates are
 /// compare-and-set on the attempt, so a stale worker can never overwrite a newer run or a finished prediction.
 /// </summary>
-public interface IPredictionStore
+internal interface IPredictionStore
 {
     Task<long> NextSequenceAsync(CancellationToken cancellationToken = default);
 

@@ -2,7 +2,7 @@ using StableDiffusion.Server.Models;
 
 namespace StableDiffusion.Server.Jobs;
 
-public sealed partial class Job
+internal sealed partial class Job
 {
     // Counts published events: a snapshot with a higher version is newer (writers drop older ones).
     private long _version;

@@ -9,7 +9,7 @@ namespace StableDiffusion.Server.Jobs;
 /// One prediction: the validated request, its state machine and its logs. State changes happen under one lock and
 /// are published to subscribers (SSE streams, webhooks) in order.
 /// </summary>
-public sealed partial class Job
+internal sealed partial class Job
 {
     private readonly Lock _lock = new();
     private Action? _leftQueue;

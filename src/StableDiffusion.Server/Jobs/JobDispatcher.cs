@@ -6,7 +6,7 @@ using StableDiffusion.Server.Telemetry;
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>Creates jobs from validated requests and queues them; the one way work enters the server.</summary>
-public sealed class JobDispatcher(
+internal sealed class JobDispatcher(
     IJobQueue queue,
     GenerationQueue channel,
     JobStore store,

@@ -3,7 +3,7 @@ using StableDiffusion.Server.Telemetry;
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>Records a job's milestones on the server's instruments (Telemetry knows numbers, not jobs).</summary>
-public static class JobMetrics
+internal static class JobMetrics
 {
     public static void JobStarted(this ServerMetrics metrics, Job job)
     {

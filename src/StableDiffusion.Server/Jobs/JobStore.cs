@@ -14,7 +14,7 @@ namespace StableDiffusion.Server.Jobs;
 /// The byte cap (<c>Results:MaxStoredBytes</c>) counts the files this process stored since it started, oldest evicted
 /// first; files from before a restart leave by retention.
 /// </remarks>
-public sealed class JobStore(
+internal sealed class JobStore(
     IPredictionStore predictions,
     IOutputStore outputs,
     FileLinks links,

@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>How a wait on a job ended.</summary>
-public enum JobWaitEnd
+internal enum JobWaitEnd
 {
     /// <summary>The job reached a terminal status.</summary>
     Finished,
@@ -16,7 +16,7 @@ public enum JobWaitEnd
 /// A stopping server answers every waiting client instead of leaving it to a connection reset: at once for a queued
 /// job, and when the running job finishes or is handed back at the end of the grace period.
 /// </summary>
-public static class JobWaits
+internal static class JobWaits
 {
     public static async Task<JobWaitEnd> WaitAsync(Job job, TimeSpan timeout, CancellationToken stopping, CancellationToken aborted)
     {

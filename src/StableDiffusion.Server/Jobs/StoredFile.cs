@@ -6,7 +6,7 @@ namespace StableDiffusion.Server.Jobs;
 /// An output or uploaded file: its metadata, stored with the predictions; the bytes live in the
 /// <see cref="IOutputStore"/> under <see cref="Key"/> until the prediction expires or the byte cap evicts them.
 /// </summary>
-public sealed record StoredFile(string Id, string JobId, string FileName, string ContentType, long Size, DateTimeOffset CreatedAt)
+internal sealed record StoredFile(string Id, string JobId, string FileName, string ContentType, long Size, DateTimeOffset CreatedAt)
 {
     /// <summary>The object's key in the output store: per job and attempt, so a re-run never clobbers a result.</summary>
     public string Key { get; init; } = "";

@@ -3,7 +3,7 @@ using StableDiffusion.Synthetic;
 namespace StableDiffusion.Server.Models;
 
 /// <summary>The model served when none is configured: the synthetic <c>tiny</c> preset, random weights.</summary>
-public static class DemoModel
+internal static class DemoModel
 {
     public const string Name = "demo-random-weights";
 

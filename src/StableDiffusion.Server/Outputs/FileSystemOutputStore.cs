@@ -7,7 +7,7 @@ namespace StableDiffusion.Server.Outputs;
 /// download through the server's <c>/v1/files/{id}</c> (signed links, <see cref="FileUrlSigner"/>), so
 /// <see cref="DirectUrl"/> has nothing better to offer.
 /// </summary>
-public sealed class FileSystemOutputStore : IOutputStore
+internal sealed class FileSystemOutputStore : IOutputStore
 {
     private readonly string _root;
 

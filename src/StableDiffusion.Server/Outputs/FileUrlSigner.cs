@@ -9,7 +9,7 @@ namespace StableDiffusion.Server.Outputs;
 /// Signs and checks expiring links to <c>/v1/files/{id}</c>: <c>?expires={unix seconds}&amp;sig={base64url HMAC-SHA256
 /// of "id\nexpires"}</c>. Any replica holding the same key can serve any replica's link; the server stays stateless.
 /// </summary>
-public sealed class FileUrlSigner
+internal sealed class FileUrlSigner
 {
     /// <summary>Bytes of key this process generates when none is configured (HMAC-SHA256's block-size worth is plenty).</summary>
     private const int GeneratedKeyBytes = 32;

@@ -7,7 +7,7 @@ namespace StableDiffusion.Server.Outputs;
 /// fresh for every run, so a re-run never writes over an earlier run's object. Keys are our own ids, and still
 /// checked: a key must never name a path outside the store.
 /// </summary>
-public static class OutputKeys
+internal static class OutputKeys
 {
     private const int MaxLength = 512;
 

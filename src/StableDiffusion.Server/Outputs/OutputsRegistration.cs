@@ -5,7 +5,7 @@ using StableDiffusion.Server.Jobs;
 namespace StableDiffusion.Server.Outputs;
 
 /// <summary>Registers the output store chosen by <c>Outputs:Backend</c> and the signer of <c>/v1/files</c> links.</summary>
-public static class OutputsRegistration
+internal static class OutputsRegistration
 {
     /// <param name="dataDirectory">Resolves the data directory (Storage:DataDirectory or its default): files and the generated signing key live there.</param>
     public static IServiceCollection AddOutputStore(this IServiceCollection services, Func<IServiceProvider, string> dataDirectory)

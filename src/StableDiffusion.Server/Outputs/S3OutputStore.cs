@@ -13,7 +13,7 @@ namespace StableDiffusion.Server.Outputs;
 /// Output files in an S3-compatible bucket (AWS, MinIO, R2, Ceph, …). Clients download straight from the bucket with
 /// presigned GET URLs that expire with the prediction, so file traffic never passes through the API replicas.
 /// </summary>
-public sealed class S3OutputStore : IOutputStore, IDisposable
+internal sealed class S3OutputStore : IOutputStore, IDisposable
 {
     /// <summary>SigV4 presigned URLs cannot live longer than a week.</summary>
     public static readonly TimeSpan MaxUrlLifetime = TimeSpan.FromDays(7);

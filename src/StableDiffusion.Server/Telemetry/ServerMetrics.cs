@@ -5,7 +5,7 @@ namespace StableDiffusion.Server.Telemetry;
 /// The server's OpenTelemetry instruments. Prometheus names follow from the instrument name and unit
 /// (e.g. <c>sd.job.queue_wait</c> in seconds is scraped as <c>sd_job_queue_wait_seconds</c>).
 /// </summary>
-public sealed class ServerMetrics
+internal sealed class ServerMetrics
 {
     public const string MeterName = "StableDiffusion.Server";
 

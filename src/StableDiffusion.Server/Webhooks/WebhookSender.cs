@@ -13,7 +13,7 @@ namespace StableDiffusion.Server.Webhooks;
 /// Delivers a job's events to its webhook as Replicate does: the prediction JSON, POSTed on the filtered events
 /// (<c>start</c>, <c>output</c>, <c>logs</c> throttled, <c>completed</c>), in order, retried with exponential backoff.
 /// </summary>
-public sealed class WebhookSender(
+internal sealed class WebhookSender(
     IHttpClientFactory clients,
     WebhookSigner signer,
     IOptionsMonitor<WebhookOptions> options,

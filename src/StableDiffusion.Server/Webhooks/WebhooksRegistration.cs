@@ -5,7 +5,7 @@ using StableDiffusion.Server.Jobs;
 namespace StableDiffusion.Server.Webhooks;
 
 /// <summary>Registers webhook delivery: the sender (a job listener), the signer and the guarded HTTP client.</summary>
-public static class WebhooksRegistration
+internal static class WebhooksRegistration
 {
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
     {

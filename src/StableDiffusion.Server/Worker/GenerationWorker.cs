@@ -10,7 +10,7 @@ namespace StableDiffusion.Server.Worker;
 /// <see cref="JobRunner"/> (cog's worker/runner split: this is the loop and its lifecycle). On shutdown it stops taking
 /// jobs at once; jobs still in its channel go back to the queue (they stay stored as queued).
 /// </summary>
-public sealed class GenerationWorker(
+internal sealed class GenerationWorker(
     int device,
     GenerationQueue queue,
     IJobQueue jobs,

@@ -13,7 +13,7 @@ namespace StableDiffusion.Server.Worker;
 /// Runs one job on a device's pipelines and turns the <see cref="GenerationResult"/> into outputs, logs, metrics and
 /// a final status (cog's runner). A failing job fails alone; shutdown gives a running job a bounded grace period.
 /// </summary>
-public sealed class JobRunner(
+internal sealed class JobRunner(
     JobStore store,
     ServerMetrics metrics,
     IOptions<QueueOptions> queueOptions,

@@ -3,7 +3,7 @@ using StableDiffusion.Server.Configuration;
 namespace StableDiffusion.Server.Worker;
 
 /// <summary>Registers one worker per configured device, the runner they share, and their readiness check.</summary>
-public static class WorkersRegistration
+internal static class WorkersRegistration
 {
     public static IServiceCollection AddWorkers(this IServiceCollection services, IConfiguration configuration)
     {

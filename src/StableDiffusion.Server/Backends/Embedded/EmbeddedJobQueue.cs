@@ -6,7 +6,7 @@ namespace StableDiffusion.Server.Backends.Embedded;
 /// One box: the queue is the workers' bounded channel itself. Jobs are stored before they are queued, so the
 /// channel is never the only copy: at start <see cref="EmbeddedRecovery"/> queues again what the store holds unfinished.
 /// </summary>
-public sealed class EmbeddedJobQueue(GenerationQueue channel) : IJobQueue
+internal sealed class EmbeddedJobQueue(GenerationQueue channel) : IJobQueue
 {
     public int Depth => channel.Depth;
 

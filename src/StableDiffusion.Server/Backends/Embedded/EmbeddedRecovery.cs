@@ -10,7 +10,7 @@ namespace StableDiffusion.Server.Backends.Embedded;
 /// <c>processing</c> was interrupted by a crash (or a shutdown past its grace): it runs again as the next attempt, up
 /// to <c>Storage:MaxAttempts</c>, then fails with an error that says so.
 /// </summary>
-public sealed class EmbeddedRecovery(
+internal sealed class EmbeddedRecovery(
     IPredictionStore predictions,
     JobStore store,
     GenerationQueue channel,

@@ -14,7 +14,7 @@ namespace StableDiffusion.Server.Backends.Embedded;
 /// the worker writes, and <c>synchronous=NORMAL</c> keeps every committed write across a process crash (only a
 /// power loss can lose the last transactions).
 /// </remarks>
-public sealed class SqlitePredictionStore : IPredictionStore
+internal sealed class SqlitePredictionStore : IPredictionStore
 {
     private readonly string _connectionString;
 

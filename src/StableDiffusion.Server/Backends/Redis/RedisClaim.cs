@@ -4,4 +4,4 @@ namespace StableDiffusion.Server.Backends.Redis;
 /// A job a worker holds: its stream entry and how many times the entry has been handed out (1 for the first claim,
 /// +1 each time a stale claim is taken over).
 /// </summary>
-public sealed record RedisClaim(string JobId, string EntryId, long DeliveryCount);
+internal sealed record RedisClaim(string JobId, string EntryId, long DeliveryCount);

@@ -14,7 +14,7 @@ namespace StableDiffusion.Server.Backends.Redis;
 /// <c>Storage:MaxAttempts</c>, carries the job's events to the other replicas and their cancels to the job, and
 /// publishes the models this process has loaded.
 /// </summary>
-public sealed class RedisClaimer(
+internal sealed class RedisClaimer(
     RedisJobQueue queue,
     IJobEventBus bus,
     JobStore store,
@@ -88,7 +88,12 @@ public sealed class RedisClaimer(
         if (fresh)
         {
             store.Follow(job);
+            foreach (var listener in listeners)
+            {
+                listener.OnCreated(job); // webhooks are sent by the process that owns the transitions
+            }
         }
+        ForwardEvents(job);
         if (record.Status == JobStatus.Processing)
         {
             // Its worker stopped mid-run (killed, cut off): this is the next attempt, if there may be one.
@@ -102,13 +107,14 @@ public sealed class RedisClaimer(
             }
             job.Requeue($"Attempt {record.Attempt} was interrupted (its worker stopped); running it again as attempt {record.Attempt + 1}");
         }
-        if (fresh)
-        {
-            foreach (var listener in listeners)
-            {
-                listener.OnCreated(job); // webhooks are sent by the process that owns the transitions
-            }
-        }
+        Hold(job, claim, release);
+        channel.TryEnqueue(job, force: true);
+        return true;
+    }
+
+    /// <summary>Marks the job as run here: its events go to the bus, and the device slot frees when it leaves.</summary>
+    private void Hold(Job job, RedisClaim claim, Action release)
+    {
         job.MarkRunsHere();
         _held[job.Id] = (job, claim);
         var released = 0;
@@ -130,6 +136,11 @@ public sealed class RedisClaimer(
                 slot?.Dispose();
             }
         }).Subscription;
+    }
+
+    /// <summary>Sends the job's events, from now on, to the replicas that follow it (once per job object).</summary>
+    private void ForwardEvents(Job job)
+    {
         if (!_wired.TryGetValue(job, out _))
         {
             _wired.Add(job, this);
@@ -141,8 +152,6 @@ public sealed class RedisClaimer(
                 }
             });
         }
-        channel.TryEnqueue(job, force: true);
-        return true;
     }
 
     /// <summary>Renews every claim held; a claim another worker took over stops its job here.</summary>

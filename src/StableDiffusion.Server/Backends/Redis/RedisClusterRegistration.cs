@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace StableDiffusion.Server.Backends.Redis;
 
 /// <summary>Registers what a replica needs on a shared Redis, by role: the claimer (workers), the mirror (API).</summary>
-public static class RedisClusterRegistration
+internal static class RedisClusterRegistration
 {
     public static IServiceCollection AddRedisCluster(this IServiceCollection services, ServerRole role)
     {

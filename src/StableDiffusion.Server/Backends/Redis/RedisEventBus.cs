@@ -11,7 +11,7 @@ namespace StableDiffusion.Server.Backends.Redis;
 /// history and drops messages for a client that is disconnected, which is what <see cref="IJobEventBus"/> promises
 /// (at most once): followers read the stored state first and again now and then.
 /// </summary>
-public sealed class RedisEventBus(IConnectionMultiplexer redis, IOptions<StorageOptions> storage, ILogger<RedisEventBus> logger) : IJobEventBus
+internal sealed class RedisEventBus(IConnectionMultiplexer redis, IOptions<StorageOptions> storage, ILogger<RedisEventBus> logger) : IJobEventBus
 {
     private readonly RedisKeys _keys = new(storage.Value.RedisPrefix);
 

@@ -7,7 +7,7 @@ namespace StableDiffusion.Server.Backends.Redis;
 /// An API replica's view of jobs that workers elsewhere run: their events arrive over pub/sub and are applied to the
 /// local <see cref="Job"/>, so <c>Prefer: wait</c>, SSE, A1111 progress and cancel work on any replica.
 /// </summary>
-public sealed class RedisJobMirror(IJobEventBus bus) : IJobMirror
+internal sealed class RedisJobMirror(IJobEventBus bus) : IJobMirror
 {
     private readonly ConcurrentDictionary<string, (Job Job, IDisposable Subscription)> _followed = new();
 

@@ -11,7 +11,7 @@ namespace StableDiffusion.Server.Backends.Redis;
 /// worker holds it (pending), so admission counts queued + running and a crashed worker's job is still there to take
 /// over. Every step that checks and then writes runs as one Lua script.
 /// </summary>
-public sealed class RedisJobQueue : IJobQueue, IAsyncDisposable
+internal sealed class RedisJobQueue : IJobQueue, IAsyncDisposable
 {
     /// <summary>The one consumer group; each worker device is a consumer in it.</summary>
     public const string Group = "workers";

@@ -8,7 +8,7 @@ namespace StableDiffusion.Server.Backends.Redis;
 /// from the store, and learns the models the workers have loaded (it validates requests against them without loading
 /// ONNX sessions itself).
 /// </summary>
-public sealed class RedisMirrorRefresher(
+internal sealed class RedisMirrorRefresher(
     RedisJobMirror mirror,
     IPredictionStore predictions,
     JobStore store,

@@ -11,7 +11,7 @@ namespace StableDiffusion.Server.Backends.Redis;
 /// What the workers' models are (name, kind, native size, tasks), published into one hash so that an <c>api</c>
 /// replica can validate requests and describe models without loading any ONNX session.
 /// </summary>
-public sealed class RedisModelRegistry(IConnectionMultiplexer redis, IOptions<StorageOptions> storage)
+internal sealed class RedisModelRegistry(IConnectionMultiplexer redis, IOptions<StorageOptions> storage)
 {
     private readonly RedisKeys _keys = new(storage.Value.RedisPrefix);
 

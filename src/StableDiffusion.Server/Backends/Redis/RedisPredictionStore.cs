@@ -11,7 +11,7 @@ namespace StableDiffusion.Server.Backends.Redis;
 /// pagination, sorted sets of unfinished and finished ids, and compare-and-set updates in Lua so that the check and
 /// the write are one step no other client can come between.
 /// </summary>
-public sealed class RedisPredictionStore : IPredictionStore
+internal sealed class RedisPredictionStore : IPredictionStore
 {
     /// <summary>
     /// How long past retention a finished record's keys live if no sweep removes them first (every replica down, say):

@@ -6,7 +6,7 @@ using StackExchange.Redis;
 namespace StableDiffusion.Server.Backends.Redis;
 
 /// <summary>Registers the Redis backend's ports (Storage:Backend = Redis): one shared connection, store, queue, bus, model registry.</summary>
-public static class RedisRegistration
+internal static class RedisRegistration
 {
     public static IServiceCollection AddRedisBackend(this IServiceCollection services)
     {
