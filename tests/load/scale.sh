@@ -28,7 +28,7 @@ echo "### 2. Redis: api + 1 worker"
 e2e_start_worker "${redis[@]}"
 first_worker="$worker_pid"
 port="$(e2e_free_port)"
-e2e_start_server "http://127.0.0.1:$port" --role api "${redis[@]}"
+e2e_start_server "http://127.0.0.1:$port" Server__Role=api "${redis[@]}"
 e2e_wait_ready "$port"
 # The api is ready once Redis answers; wait until the worker has published its model.
 until curl -fsS -o /dev/null "http://127.0.0.1:$port/v1/predictions" -H 'Prefer: wait' -H 'Content-Type: application/json' \
