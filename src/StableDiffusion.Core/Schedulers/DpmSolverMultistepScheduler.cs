@@ -73,7 +73,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         }
         else
         {
-            _timesteps = TimestepSpacing.DpmSolver(Config, numInferenceSteps);
+            _timesteps = TimestepSpacing.DpmSolver(Config, numInferenceSteps, ClippedTimesteps());
             sigmas = Array.ConvertAll(_timesteps, t => SigmaInterpolation.Interpolate(t, train));
         }
 
@@ -155,6 +155,28 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         {
             destination[k] = alpha * original[k] + sigma * noise[k];
         }
+    }
+
+    /// <summary>diffusers' <c>torch.searchsorted(torch.flip(lambda_t), lambda_min_clipped)</c>: how many training timesteps
+    /// have λ_t = log √ᾱ − log √(1−ᾱ) below the clip (0 for the default −∞).</summary>
+    private int ClippedTimesteps()
+    {
+        if (double.IsNegativeInfinity(Config.LambdaMinClipped))
+        {
+            return 0;
+        }
+
+        var count = 0;
+        foreach (var alphaCumprod in _noise.AlphasCumprod)
+        {
+            var lambda = MathF.Log(MathF.Sqrt(alphaCumprod)) - MathF.Log(MathF.Sqrt(1f - alphaCumprod));
+            if (lambda < Config.LambdaMinClipped)
+            {
+                count++;
+            }
+        }
+
+        return count;
     }
 
     private void EnsureHistory(int length)

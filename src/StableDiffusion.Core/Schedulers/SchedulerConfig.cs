@@ -1,4 +1,5 @@
 using System.Text.Json;
+using StableDiffusion.Core.Models;
 
 namespace StableDiffusion.Core.Schedulers;
 
@@ -35,6 +36,9 @@ public sealed record SchedulerConfig
     public bool EulerAtFinal { get; init; }
     /// <summary><c>zero</c> or <c>sigma_min</c>.</summary>
     public string FinalSigmasType { get; init; } = "zero";
+    /// <summary>DPM-Solver's <c>lambda_min_clipped</c>: timesteps whose λ = log(α/σ) is below it are cut from the schedule;
+    /// −∞ (diffusers' default, written <c>-Infinity</c> in its JSON) means no clipping.</summary>
+    public double LambdaMinClipped { get; init; } = double.NegativeInfinity;
 
     /// <summary>The scheduler config of stabilityai/stable-diffusion-2-1-base (the reference config of the tests).</summary>
     public static SchedulerConfig StableDiffusion21Base { get; } = new()
@@ -57,7 +61,7 @@ public sealed record SchedulerConfig
 
     public static SchedulerConfig Parse(string json)
     {
-        using var doc = JsonDocument.Parse(json);
+        using var doc = PythonJson.Parse(json);
         var root = doc.RootElement;
         var config = new SchedulerConfig();
         var className = String(root, "_class_name") ?? config.ClassName;
@@ -87,6 +91,7 @@ public sealed record SchedulerConfig
             LowerOrderFinal = Bool(root, "lower_order_final") ?? config.LowerOrderFinal,
             EulerAtFinal = Bool(root, "euler_at_final") ?? config.EulerAtFinal,
             FinalSigmasType = String(root, "final_sigmas_type") ?? config.FinalSigmasType,
+            LambdaMinClipped = Double(root, "lambda_min_clipped") ?? config.LambdaMinClipped,
         };
     }
 
@@ -126,7 +131,7 @@ public sealed record SchedulerConfig
         root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
 
     private static double? Double(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+        root.TryGetProperty(name, out var v) && PythonJson.TryGetDouble(v, out var value) ? value : null;
 
     private static bool? Bool(JsonElement root, string name) =>
         root.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;

@@ -39,8 +39,9 @@ public static class SchedulerFactory
     /// <summary>Creates a fresh scheduler; <paramref name="name"/> null means the config's own class.</summary>
     /// <remarks>Like diffusers' <c>from_config(pipe.scheduler.config)</c>, the other scheduler inherits the shared fields
     /// (betas, spacing, offset, prediction type) of the model's config.</remarks>
+    /// <param name="eta">DDIM's η (diffusers' <c>eta=</c> pipeline argument); the other schedulers ignore it.</param>
     /// <exception cref="ArgumentException">The name is not one of <see cref="Names"/> or a diffusers class name.</exception>
-    public static IScheduler Create(string? name, SchedulerConfig config)
+    public static IScheduler Create(string? name, SchedulerConfig config, double eta = 0.0)
     {
         ArgumentNullException.ThrowIfNull(config);
         var canonical = name is null
@@ -51,7 +52,7 @@ public static class SchedulerFactory
         return canonical switch
         {
             "PNDM" => new PndmScheduler(config),
-            "DDIM" => new DdimScheduler(config),
+            "DDIM" => new DdimScheduler(config, eta),
             "K_EULER" => new EulerDiscreteScheduler(config),
             "K_EULER_ANCESTRAL" => new EulerAncestralScheduler(config),
             "DPMSolverMultistep" => new DpmSolverMultistepScheduler(config with { UseKarrasSigmas = false }),
