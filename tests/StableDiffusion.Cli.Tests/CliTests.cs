@@ -79,7 +79,7 @@ public sealed class CliTests(TinyModelFixture tiny) : IClassFixture<TinyModelFix
     {
         string dir = CliRunner.TempDir();
         var latents = new float[4 * 8 * 8];
-        new Core.Randomness.GaussianNoise(5).Fill(latents);
+        new Core.Randomness.TorchCpuGenerator(5).Fill(latents);
         string npy = Path.Combine(dir, "latents.npy");
         NpyFile.WriteFloat32(npy, latents, [1, 4, 8, 8]);
         string[] common = ["generate", "--model", tiny.Directory, "--prompt", "x", "--steps", "2", "--width", "64", "--height", "64", "--no-watermark"];

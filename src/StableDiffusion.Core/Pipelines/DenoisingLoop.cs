@@ -52,6 +52,9 @@ public sealed class DenoisingLoop
     /// <summary>Called with the call index once the UNet's inputs are written, before it runs (tests inspect the layout).</summary>
     internal Action<int, UNetRun>? BeforeUNet { get; init; }
 
+    /// <summary>Called after each step with the call index, the guided model output and the latents (tests replay the run).</summary>
+    internal Action<int, float[], float[]>? StepTrace { get; init; }
+
     /// <summary>Runs model calls <paramref name="startIndex"/> … end of the schedule on <paramref name="latents"/> in place.</summary>
     public int Run(Span<float> latents, int startIndex, NoiseFill? noise, GenerationObserver? observer, CancellationToken cancellationToken)
     {
@@ -101,6 +104,7 @@ public sealed class DenoisingLoop
             }
 
             _scheduler.Step(modelOutput, i, latents, noise);
+            StepTrace?.Invoke(i, modelOutput.ToArray(), latents.ToArray());
             AfterStep?.Invoke(i, latents);
             observer?.OnStep?.Invoke(new StepProgress(i - startIndex + 1, total, Stopwatch.GetElapsedTime(start)));
         }
