@@ -27,6 +27,10 @@ public sealed record SchedulerConfig
     /// <summary><c>leading</c>, <c>linspace</c> or <c>trailing</c>.</summary>
     public string TimestepSpacing { get; init; } = "leading";
     public bool UseKarrasSigmas { get; init; }
+    /// <summary><c>use_exponential_sigmas</c>: σ evenly spaced in log between the schedule's ends (Euler, LMS, Heun, DPM2, UniPC, DPM-Solver).</summary>
+    public bool UseExponentialSigmas { get; init; }
+    /// <summary><c>use_beta_sigmas</c> (needs scipy's beta quantile in diffusers): read so it can be refused by name.</summary>
+    public bool UseBetaSigmas { get; init; }
 
     // DPMSolverMultistepScheduler settings (diffusers' defaults: DPM-Solver++(2M), midpoint, lower order at the end).
     public int SolverOrder { get; init; } = 2;
@@ -85,6 +89,8 @@ public sealed record SchedulerConfig
             ClipSampleRange = Double(root, "clip_sample_range") ?? config.ClipSampleRange,
             TimestepSpacing = String(root, "timestep_spacing") ?? DefaultTimestepSpacing(className),
             UseKarrasSigmas = Bool(root, "use_karras_sigmas") ?? config.UseKarrasSigmas,
+            UseExponentialSigmas = Bool(root, "use_exponential_sigmas") ?? config.UseExponentialSigmas,
+            UseBetaSigmas = Bool(root, "use_beta_sigmas") ?? config.UseBetaSigmas,
             SolverOrder = Int(root, "solver_order") ?? config.SolverOrder,
             AlgorithmType = String(root, "algorithm_type") ?? config.AlgorithmType,
             SolverType = String(root, "solver_type") ?? config.SolverType,
@@ -111,6 +117,16 @@ public sealed record SchedulerConfig
         if (TimestepSpacing is not ("leading" or "linspace" or "trailing"))
         {
             throw new NotSupportedException($"timestep_spacing '{TimestepSpacing}' is not supported; use 'leading', 'linspace' or 'trailing'.");
+        }
+
+        if (UseBetaSigmas)
+        {
+            throw new NotSupportedException("use_beta_sigmas is not supported (diffusers computes it with scipy's beta quantile); use use_karras_sigmas or use_exponential_sigmas.");
+        }
+
+        if ((UseKarrasSigmas ? 1 : 0) + (UseExponentialSigmas ? 1 : 0) > 1)
+        {
+            throw new NotSupportedException("Only one of use_karras_sigmas and use_exponential_sigmas can be set (as in diffusers).");
         }
 
         if (NumTrainTimesteps < 2)

@@ -3,9 +3,13 @@ namespace StableDiffusion.Core.Schedulers;
 /// <summary>Creates schedulers by Replicate name or diffusers class name.</summary>
 public static class SchedulerFactory
 {
-    /// <summary>Replicate's names, in the order they are documented.</summary>
+    /// <summary>Replicate's names, in the order they are documented, then the samplers added after them (Replicate-style
+    /// names as its SDXL model spells HeunDiscrete).</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["DDIM", "K_EULER", "K_EULER_ANCESTRAL", "DPMSolverMultistep", "PNDM", "KarrasDPM", "LMS"];
+    [
+        "DDIM", "K_EULER", "K_EULER_ANCESTRAL", "DPMSolverMultistep", "PNDM", "KarrasDPM", "LMS",
+        "HeunDiscrete",
+    ];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -22,6 +26,8 @@ public static class SchedulerFactory
         ["KarrasDPM"] = "KarrasDPM",
         ["LMS"] = "LMS",
         ["LMSDiscreteScheduler"] = "LMS",
+        ["HeunDiscrete"] = "HeunDiscrete",
+        ["HeunDiscreteScheduler"] = "HeunDiscrete",
     };
 
     /// <summary>Maps a Replicate name or a diffusers class name to the canonical name; null when unknown.</summary>
@@ -58,6 +64,7 @@ public static class SchedulerFactory
             "DPMSolverMultistep" => new DpmSolverMultistepScheduler(config with { UseKarrasSigmas = false }),
             "KarrasDPM" => new DpmSolverMultistepScheduler(config with { UseKarrasSigmas = true }),
             "LMS" => new LmsDiscreteScheduler(config),
+            "HeunDiscrete" => new HeunDiscreteScheduler(config),
             _ => throw new InvalidOperationException($"No scheduler is registered for '{canonical}'."),
         };
     }

@@ -44,6 +44,8 @@ internal static class ReferenceRun
             "Linspace" => sd21 with { TimestepSpacing = "linspace" },
             "Trailing" => sd21 with { TimestepSpacing = "trailing" },
             "ClipSample" => sd21 with { ClipSample = true, SetAlphaToOne = true },
+            "Karras" => sd21 with { UseKarrasSigmas = true },
+            "Exponential" => sd21 with { UseExponentialSigmas = true },
             _ => throw new ArgumentOutOfRangeException(nameof(key), key, null),
         };
     }

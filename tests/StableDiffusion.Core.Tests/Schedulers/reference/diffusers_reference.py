@@ -59,6 +59,8 @@ CONFIGS = {
     'Linspace': variant(timestep_spacing='linspace'),
     'Trailing': variant(timestep_spacing='trailing'),
     'ClipSample': variant(clip_sample=True, set_alpha_to_one=True),
+    'Karras': variant(use_karras_sigmas=True),
+    'Exponential': variant(use_exponential_sigmas=True),
 }
 
 # ---------------------------------------------------------------- noise schedule (torch float32)
@@ -303,11 +305,28 @@ class DDIM(Base):
         return self.add_noise_ddpm(x, n, self.timesteps[i])
 
 
+def exponential(sig_min, sig_max, n):
+    return [math.exp(v) for v in np_linspace(math.log(sig_max), math.log(sig_min), n)]
+
+
+def sigma_schedule(c, tsig, n):
+    """Euler / LMS / Heun / DPM2 / UniPC: (float32 timesteps, float64 sigmas) before the final sigma, honouring
+    use_karras_sigmas and use_exponential_sigmas (ramps between the first and last interpolated sigma)."""
+    timesteps = sigma_timesteps(c, n)
+    sig = [np_interp(t, tsig) for t in timesteps]
+    if c.get('use_karras_sigmas') or c.get('use_exponential_sigmas'):
+        ramp = karras if c.get('use_karras_sigmas') else exponential
+        sig = ramp(sig[-1], sig[0], n)
+        log_sigmas = [f32(math.log(v)) for v in tsig]
+        timesteps = [f32(sigma_to_t(v, log_sigmas)) for v in sig]
+    return timesteps, sig
+
+
 class SigmaBase(Base):
     def set_timesteps(self, n):
         self.n = n
-        self.timesteps = sigma_timesteps(self.c, n)
-        self.sigmas = [f32(np_interp(t, self.tsig)) for t in self.timesteps] + [0.0]
+        self.timesteps, sig = sigma_schedule(self.c, self.tsig, n)
+        self.sigmas = [f32(v) for v in sig] + [0.0]
         m = max(self.sigmas)
         if self.c['timestep_spacing'] in ('linspace', 'trailing'):
             self.init_noise_sigma = m
@@ -353,6 +372,42 @@ class EulerAncestral(SigmaBase):
         out = [f32(s + f32(f32(f32(s - p) / sigma) * dt)) for s, p in zip(x, x0)]
         nz = noise()
         return [f32(o + f32(z * up)) for o, z in zip(out, nz)]
+
+
+class Heun(SigmaBase):
+    """HeunDiscreteScheduler: sigmas s0, s1, s1, s2, s2, ..., 0 and timesteps t0, t1, t1, ...; a call is first order
+    when no derivative is stored (dt is None)."""
+
+    def set_timesteps(self, n):
+        self.n = n
+        ts, sig = sigma_schedule(self.c, self.tsig, n)
+        sig = [f32(v) for v in sig] + [0.0]
+        self.sigmas = sig[:1] + [v for v in sig[1:-1] for _ in range(2)] + sig[-1:]
+        self.timesteps = ts[:1] + [t for t in ts[1:] for _ in range(2)]
+        m = max(self.sigmas)
+        if self.c['timestep_spacing'] in ('linspace', 'trailing'):
+            self.init_noise_sigma = m
+        else:
+            self.init_noise_sigma = f32(math.sqrt(f32(f32(m * m) + 1)))
+        self.dt = None
+
+    def step(self, mo, i, x, noise):
+        first = self.dt is None
+        sigma, nxt = (self.sigmas[i], self.sigmas[i + 1]) if first else (self.sigmas[i - 1], self.sigmas[i])
+        p = self.x0(mo, x, sigma if first else nxt)
+        if self.c['clip_sample']:
+            r = f32(self.c['clip_sample_range'])
+            p = [min(max(v, -r), r) for v in p]
+        if first:
+            d = [f32(f32(s - q) / sigma) for s, q in zip(x, p)]
+            self.dt = f32(nxt - sigma)
+            self.d, self.x = d, x
+            dt = self.dt
+        else:
+            d = [f32(f32(a + f32(f32(s - q) / nxt)) / 2) for a, s, q in zip(self.d, x, p)]
+            dt, x = self.dt, self.x
+            self.dt = None
+        return [f32(s + f32(v * dt)) for s, v in zip(x, d)]
 
 
 GL_X = [-0.8611363115940526, -0.3399810435848563, 0.3399810435848563, 0.8611363115940526]
@@ -485,7 +540,11 @@ def img2img_inputs():
 
 
 def make(name, cfg, eta):
-    c = CONFIGS[cfg]
+    return build(name, CONFIGS[cfg], eta)
+
+
+def build(name, c, eta=0.0):
+    """The reference scheduler for a Replicate-style name and a config dict."""
     return {
         'PNDM': lambda: PNDM(c),
         'DDIM': lambda: DDIM(c, eta),
@@ -494,6 +553,7 @@ def make(name, cfg, eta):
         'DPMSolverMultistep': lambda: DPM(c),
         'KarrasDPM': lambda: DPM(c, True),
         'LMS': lambda: LMS(c),
+        'HeunDiscrete': lambda: Heun(c),
     }[name]()
 
 
@@ -519,6 +579,8 @@ def run(name, cfg, steps, eta=0.0, start=0):
 
 
 NAMES = ['PNDM', 'DDIM', 'K_EULER', 'K_EULER_ANCESTRAL', 'DPMSolverMultistep', 'KarrasDPM', 'LMS']
+NEW_NAMES = ['HeunDiscrete']
+SIGMA_RAMP_NAMES = ['K_EULER', 'LMS', 'HeunDiscrete']
 
 
 def cases():
@@ -537,6 +599,15 @@ def cases():
     out.append(run('DDIM', 'ClipSample', 25))
     for name in NAMES:
         out.append(run(name, 'SD21Base', 25, start=10))
+    # The samplers added for issue 12: 10/25/50 steps, epsilon and v-prediction, img2img, and the sigma ramps.
+    for name in NEW_NAMES:
+        for cfg in ('SD21Base', 'VPrediction'):
+            for steps in (10, 25, 50):
+                out.append(run(name, cfg, steps))
+        out.append(run(name, 'SD21Base', 25, start=10))
+    for name in SIGMA_RAMP_NAMES:
+        for cfg in ('Karras', 'Exponential'):
+            out.append(run(name, cfg, 25))
     return out
 
 

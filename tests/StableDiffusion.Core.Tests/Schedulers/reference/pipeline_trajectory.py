@@ -54,17 +54,7 @@ class Noise:
 def scheduler_for(name, config, eta):
     c = dict(ref.SD21BASE)
     c.update(config)
-    table = {
-        'PNDM': lambda: ref.PNDM(c),
-        'DDIM': lambda: ref.DDIM(c, eta),
-        'K_EULER': lambda: ref.Euler(c),
-        'K_EULER_ANCESTRAL': lambda: ref.EulerAncestral(c),
-        'DPMSolverMultistep': lambda: ref.DPM(c),
-        'KarrasDPM': lambda: ref.DPM(c, True),
-        'LMS': lambda: ref.LMS(c),
-    }
-    table.update(getattr(ref, 'EXTRA_SCHEDULERS', lambda c, eta: {})(c, eta))
-    return table[name]()
+    return ref.build(name, c, eta)
 
 
 def replay(job):
