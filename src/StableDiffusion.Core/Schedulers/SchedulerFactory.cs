@@ -8,7 +8,7 @@ public static class SchedulerFactory
     public static IReadOnlyList<string> Names { get; } =
     [
         "DDIM", "K_EULER", "K_EULER_ANCESTRAL", "DPMSolverMultistep", "PNDM", "KarrasDPM", "LMS",
-        "HeunDiscrete",
+        "HeunDiscrete", "DPMSolverMultistepSDE", "KarrasDPMSDE",
     ];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
@@ -28,18 +28,36 @@ public static class SchedulerFactory
         ["LMSDiscreteScheduler"] = "LMS",
         ["HeunDiscrete"] = "HeunDiscrete",
         ["HeunDiscreteScheduler"] = "HeunDiscrete",
+        ["DPMSolverMultistepSDE"] = "DPMSolverMultistepSDE",
+        ["KarrasDPMSDE"] = "KarrasDPMSDE",
     };
 
     /// <summary>Maps a Replicate name or a diffusers class name to the canonical name; null when unknown.</summary>
     public static string? Canonicalize(string name) =>
         name is not null && Aliases.TryGetValue(name.Trim(), out var canonical) ? canonical : null;
 
+    // The ODE names pick dpmsolver++ even when the model's config says sde-dpmsolver++ (the SDE names exist for that).
+    private static SchedulerConfig Ode(SchedulerConfig config) =>
+        config.AlgorithmType == "sde-dpmsolver++" ? config with { AlgorithmType = "dpmsolver++" } : config;
+
     /// <summary>The canonical name of the scheduler a model folder's config asks for.</summary>
     /// <remarks>Unknown classes (UniPC, DDPM, …) fall back to PNDM, the Stable Diffusion default.</remarks>
     public static string DefaultFor(SchedulerConfig config)
     {
         var canonical = Canonicalize(config.ClassName) ?? "PNDM";
-        return canonical == "DPMSolverMultistep" && config.UseKarrasSigmas ? "KarrasDPM" : canonical;
+        if (canonical == "DPMSolverMultistep")
+        {
+            var sde = config.AlgorithmType == "sde-dpmsolver++";
+            return (config.UseKarrasSigmas, sde) switch
+            {
+                (false, false) => "DPMSolverMultistep",
+                (true, false) => "KarrasDPM",
+                (false, true) => "DPMSolverMultistepSDE",
+                (true, true) => "KarrasDPMSDE",
+            };
+        }
+
+        return canonical;
     }
 
     /// <summary>Creates a fresh scheduler; <paramref name="name"/> null means the config's own class.</summary>
@@ -61,8 +79,10 @@ public static class SchedulerFactory
             "DDIM" => new DdimScheduler(config, eta),
             "K_EULER" => new EulerDiscreteScheduler(config),
             "K_EULER_ANCESTRAL" => new EulerAncestralScheduler(config),
-            "DPMSolverMultistep" => new DpmSolverMultistepScheduler(config with { UseKarrasSigmas = false }),
-            "KarrasDPM" => new DpmSolverMultistepScheduler(config with { UseKarrasSigmas = true }),
+            "DPMSolverMultistep" => new DpmSolverMultistepScheduler(Ode(config) with { UseKarrasSigmas = false }),
+            "KarrasDPM" => new DpmSolverMultistepScheduler(Ode(config) with { UseKarrasSigmas = true, UseExponentialSigmas = false }),
+            "DPMSolverMultistepSDE" => new DpmSolverMultistepScheduler(config with { AlgorithmType = "sde-dpmsolver++", UseKarrasSigmas = false }),
+            "KarrasDPMSDE" => new DpmSolverMultistepScheduler(config with { AlgorithmType = "sde-dpmsolver++", UseKarrasSigmas = true, UseExponentialSigmas = false }),
             "LMS" => new LmsDiscreteScheduler(config),
             "HeunDiscrete" => new HeunDiscreteScheduler(config),
             _ => throw new InvalidOperationException($"No scheduler is registered for '{canonical}'."),

@@ -454,9 +454,13 @@ def alpha_sigma(s):
 
 
 class DPM(Base):
-    def __init__(self, c, karras_sigmas=False):
+    """DPMSolverMultistepScheduler, dpmsolver++ or (sde=True) sde-dpmsolver++, solver_order 2, midpoint."""
+
+    def __init__(self, c, karras_sigmas=False, sde=False):
         super().__init__(c)
         self.karras = karras_sigmas
+        self.sde = sde
+        self.stochastic = sde
 
     def set_timesteps(self, n):
         if self.karras:
@@ -464,6 +468,12 @@ class DPM(Base):
             sig = karras(flipped[-1], flipped[0], n)
             log_sigmas = [f32(math.log(v)) for v in self.tsig]
             self.timesteps = [np_round(sigma_to_t(v, log_sigmas)) for v in sig]
+        elif self.c.get('use_exponential_sigmas'):
+            flipped = self.tsig[::-1]
+            sig = exponential(flipped[-1], flipped[0], n)
+            log_sigmas = [f32(math.log(v)) for v in self.tsig]
+            # Not rounded (unlike Karras): the int64 cast truncates.
+            self.timesteps = [float(math.trunc(sigma_to_t(v, log_sigmas) + 1e-6)) for v in sig]
         else:
             self.timesteps = dpm_timesteps(self.c, n)
             sig = [np_interp(t, self.tsig) for t in self.timesteps]
@@ -487,10 +497,39 @@ class DPM(Base):
         lt = f32(flog(at) - flog(st))
         l0 = f32(flog(a0) - flog(sg0))
         h = f32(lt - l0)
+        if self.sde:
+            out = self.sde_step(x, i, at, st, sg0, l0, h, lof, noise())
+        else:
+            out = self.ode_step(x, i, at, st, sg0, l0, h, lof)
+        if self.lower < 2:
+            self.lower += 1
+        return out
+
+    def sde_step(self, x, i, at, st, sg0, l0, h, lof, nz):
+        e1 = f32(fexp(-h))
+        e2 = f32(fexp(f32(-2.0 * h)))
+        a = f32(f32(st / sg0) * e1)
+        b = f32(at * f32(1 - e2))
+        cn = f32(st * f32(math.sqrt(f32(1.0 - e2))))
+        m0 = self.outputs[1]
+        if self.lower < 1 or lof:
+            return [f32(f32(f32(a * s) + f32(b * p)) + f32(cn * z)) for s, p, z in zip(x, m0, nz)]
+        a1, sg1 = alpha_sigma(self.sigmas[i - 1])
+        l1 = f32(flog(a1) - flog(sg1))
+        h0 = f32(l0 - l1)
+        inv_r0 = f32(1 / f32(h0 / h))
+        half_b = f32(0.5 * b)
+        out = []
+        for s, p, q, z in zip(x, m0, self.outputs[0], nz):
+            d1 = f32(inv_r0 * f32(p - q))
+            out.append(f32(f32(f32(f32(a * s) + f32(b * p)) + f32(half_b * d1)) + f32(cn * z)))
+        return out
+
+    def ode_step(self, x, i, at, st, sg0, l0, h, lof):
         ratio = f32(st / sg0)
         c = f32(at * f32(f32(fexp(-h)) - 1.0))
         if self.lower < 1 or lof:
-            out = [f32(f32(ratio * s) - f32(c * m)) for s, m in zip(x, x0)]
+            out = [f32(f32(ratio * s) - f32(c * m)) for s, m in zip(x, self.outputs[1])]
         else:
             a1, sg1 = alpha_sigma(self.sigmas[i - 1])
             l1 = f32(flog(a1) - flog(sg1))
@@ -502,8 +541,6 @@ class DPM(Base):
             for s, p, q in zip(x, m0, m1):
                 d1 = f32(inv_r0 * f32(p - q))
                 out.append(f32(f32(f32(ratio * s) - f32(c * p)) - f32(half_c * d1)))
-        if self.lower < 2:
-            self.lower += 1
         return out
 
     def add_noise(self, x, n, i):
@@ -554,6 +591,8 @@ def build(name, c, eta=0.0):
         'KarrasDPM': lambda: DPM(c, True),
         'LMS': lambda: LMS(c),
         'HeunDiscrete': lambda: Heun(c),
+        'DPMSolverMultistepSDE': lambda: DPM(c, sde=True),
+        'KarrasDPMSDE': lambda: DPM(c, True, sde=True),
     }[name]()
 
 
@@ -579,8 +618,9 @@ def run(name, cfg, steps, eta=0.0, start=0):
 
 
 NAMES = ['PNDM', 'DDIM', 'K_EULER', 'K_EULER_ANCESTRAL', 'DPMSolverMultistep', 'KarrasDPM', 'LMS']
-NEW_NAMES = ['HeunDiscrete']
+NEW_NAMES = ['HeunDiscrete', 'DPMSolverMultistepSDE', 'KarrasDPMSDE']
 SIGMA_RAMP_NAMES = ['K_EULER', 'LMS', 'HeunDiscrete']
+EXPONENTIAL_ONLY_NAMES = ['DPMSolverMultistep', 'DPMSolverMultistepSDE']
 
 
 def cases():
@@ -608,6 +648,8 @@ def cases():
     for name in SIGMA_RAMP_NAMES:
         for cfg in ('Karras', 'Exponential'):
             out.append(run(name, cfg, 25))
+    for name in EXPONENTIAL_ONLY_NAMES:
+        out.append(run(name, 'Exponential', 25))
     return out
 
 
