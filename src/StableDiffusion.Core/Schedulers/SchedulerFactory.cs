@@ -8,7 +8,7 @@ public static class SchedulerFactory
     public static IReadOnlyList<string> Names { get; } =
     [
         "DDIM", "K_EULER", "K_EULER_ANCESTRAL", "DPMSolverMultistep", "PNDM", "KarrasDPM", "LMS",
-        "HeunDiscrete", "DPMSolverMultistepSDE", "KarrasDPMSDE",
+        "HeunDiscrete", "DPMSolverMultistepSDE", "KarrasDPMSDE", "K_DPM_2", "K_DPM_2_ANCESTRAL",
     ];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
@@ -30,6 +30,10 @@ public static class SchedulerFactory
         ["HeunDiscreteScheduler"] = "HeunDiscrete",
         ["DPMSolverMultistepSDE"] = "DPMSolverMultistepSDE",
         ["KarrasDPMSDE"] = "KarrasDPMSDE",
+        ["K_DPM_2"] = "K_DPM_2",
+        ["KDPM2DiscreteScheduler"] = "K_DPM_2",
+        ["K_DPM_2_ANCESTRAL"] = "K_DPM_2_ANCESTRAL",
+        ["KDPM2AncestralDiscreteScheduler"] = "K_DPM_2_ANCESTRAL",
     };
 
     /// <summary>Maps a Replicate name or a diffusers class name to the canonical name; null when unknown.</summary>
@@ -85,6 +89,8 @@ public static class SchedulerFactory
             "KarrasDPMSDE" => new DpmSolverMultistepScheduler(config with { AlgorithmType = "sde-dpmsolver++", UseKarrasSigmas = true, UseExponentialSigmas = false }),
             "LMS" => new LmsDiscreteScheduler(config),
             "HeunDiscrete" => new HeunDiscreteScheduler(config),
+            "K_DPM_2" => new KDpm2DiscreteScheduler(config),
+            "K_DPM_2_ANCESTRAL" => new KDpm2AncestralDiscreteScheduler(config),
             _ => throw new InvalidOperationException($"No scheduler is registered for '{canonical}'."),
         };
     }

@@ -50,7 +50,8 @@ internal sealed class SigmaSchedule
     /// KDPM2 and UniPC <c>set_timesteps</c>: sigmas interpolated from the training sigmas at the spaced timesteps, or, with
     /// <c>use_karras_sigmas</c> / <c>use_exponential_sigmas</c>, a ramp between the first and last of those whose
     /// timesteps come back through <c>_sigma_to_t</c>.</summary>
-    public static (double[] Timesteps, double[] Sigmas) Compute(SchedulerConfig config, NoiseSchedule noise, int steps)
+    /// <param name="roundKarras">KDPM2 rounds the Karras timesteps (<c>np.array(…).round()</c>); Euler, LMS and Heun do not.</param>
+    public static (double[] Timesteps, double[] Sigmas) Compute(SchedulerConfig config, NoiseSchedule noise, int steps, bool roundKarras = false)
     {
         var timesteps = TimestepSpacing.Descending(config, steps, roundLinspace: false);
         var sigmas = Array.ConvertAll(timesteps, t => SigmaInterpolation.Interpolate(t, noise.Sigmas));
@@ -60,7 +61,9 @@ internal sealed class SigmaSchedule
                 ? SigmaInterpolation.Karras(sigmas[^1], sigmas[0], steps)
                 : SigmaInterpolation.Exponential(sigmas[^1], sigmas[0], steps);
             var logSigmas = Array.ConvertAll(noise.Sigmas, MathF.Log);
-            timesteps = Array.ConvertAll(sigmas, s => (double)(float)SigmaInterpolation.SigmaToT(s, logSigmas));
+            timesteps = config.UseKarrasSigmas && roundKarras
+                ? Array.ConvertAll(sigmas, s => Math.Round(SigmaInterpolation.SigmaToT(s, logSigmas)))
+                : Array.ConvertAll(sigmas, s => (double)(float)SigmaInterpolation.SigmaToT(s, logSigmas));
         }
 
         return (timesteps, sigmas);

@@ -410,6 +410,121 @@ class Heun(SigmaBase):
         return [f32(s + f32(v * dt)) for s, v in zip(x, d)]
 
 
+def f32log(v):
+    return -math.inf if v == 0 else f32(math.log(v))
+
+
+def f32exp(v):
+    return 0.0 if v == -math.inf else f32(math.exp(v))
+
+
+def geometric_midpoint(a, b):
+    """a.log().lerp(b.log(), 0.5).exp() on float32 tensors: torch's lerp at weight 0.5 is end - (end - start) * 0.5."""
+    start, end = f32log(a), f32log(b)
+    return f32exp(f32(end - f32(f32(end - start) * 0.5)))
+
+
+def repeat_layout(xs):
+    """torch.cat([x[:1], x[1:].repeat_interleave(2), x[-1:]])"""
+    return xs[:1] + [v for v in xs[1:] for _ in range(2)] + xs[-1:]
+
+
+class KDPM2(SigmaBase):
+    """KDPM2DiscreteScheduler: Euler to the geometric midpoint, then a full step with the midpoint's slope."""
+
+    def set_timesteps(self, n):
+        self.n = n
+        ts, sig = sigma_schedule(self.c, self.tsig, n)
+        if self.c.get('use_karras_sigmas'):
+            log_sigmas = [f32(math.log(v)) for v in self.tsig]
+            ts = [np_round(sigma_to_t(v, log_sigmas)) for v in sig]
+        sig = [f32(v) for v in sig] + [0.0]
+        mid = [math.nan] + [geometric_midpoint(sig[j], sig[j - 1]) for j in range(1, n + 1)]
+        log_sigmas = [f32(math.log(v)) for v in self.tsig]
+        karras_ts = bool(self.c.get('use_karras_sigmas'))
+        tmid = [sigma_to_t(v, log_sigmas) if karras_ts else f32(sigma_to_t(v, log_sigmas)) for v in mid[1:n]]
+        self.timesteps = ts[:1] + [t for pair in zip(tmid, ts[1:]) for t in pair]
+        self.sigmas = repeat_layout(sig)
+        self.mid = repeat_layout(mid)
+        m = sig[0]
+        self.init_noise_sigma = m if self.c['timestep_spacing'] in ('linspace', 'trailing') else f32(math.sqrt(f32(f32(m * m) + 1)))
+        self.saved = None
+
+    def scale(self, x, i):
+        s = self.sigmas[i] if self.saved is None else self.mid[i]
+        d = f32(math.sqrt(f32(f32(s * s) + 1)))
+        return [f32(v / d) for v in x]
+
+    def step(self, mo, i, x, noise):
+        if self.saved is None:
+            sigma, mid, nxt = self.sigmas[i], self.mid[i + 1], self.sigmas[i + 1]
+            p = self.x0(mo, x, sigma)
+            d = [f32(f32(s - q) / sigma) for s, q in zip(x, p)]
+            dt = f32(mid - sigma)
+            self.saved = x
+        else:
+            sigma, mid, nxt = self.sigmas[i - 1], self.mid[i], self.sigmas[i]
+            p = self.x0(mo, x, mid)
+            d = [f32(f32(s - q) / mid) for s, q in zip(x, p)]
+            dt = f32(nxt - sigma)
+            x, self.saved = self.saved, None
+        return [f32(s + f32(v * dt)) for s, v in zip(x, d)]
+
+
+class KDPM2Ancestral(KDPM2):
+    """KDPM2AncestralDiscreteScheduler: DPM2 towards sigma_down, then noise * sigma_up after each second-order call."""
+    stochastic = True
+
+    def set_timesteps(self, n):
+        self.n = n
+        ts, sig = sigma_schedule(self.c, self.tsig, n)
+        if self.c.get('use_karras_sigmas'):
+            log_sigmas = [f32(math.log(v)) for v in self.tsig]
+            ts = [np_round(sigma_to_t(v, log_sigmas)) for v in sig]
+        sig = [f32(v) for v in sig] + [0.0]
+        nxt = sig[1:] + [0.0]
+        up, down = [], []
+        for s, t in zip(sig, nxt):
+            t2, s2 = f32(t * t), f32(s * s)
+            u = math.nan if s2 == 0 else f32(math.sqrt(f32(f32(t2 * f32(s2 - t2)) / s2)))
+            up.append(u)
+            down.append(math.nan if u != u else f32(math.sqrt(f32(t2 - f32(u * u)))))
+        down[-1] = 0.0
+        mid = [geometric_midpoint(s, d) for s, d in zip(sig, down)]
+        mid[-2:] = [0.0, 0.0]
+        log_sigmas = [f32(math.log(v)) for v in self.tsig]
+        karras_ts = bool(self.c.get('use_karras_sigmas'))
+        tmid = [sigma_to_t(v, log_sigmas) if karras_ts else f32(sigma_to_t(v, log_sigmas)) for v in mid[:n - 1]]
+        self.timesteps = ts[:1] + [t for pair in zip(tmid, ts[1:]) for t in pair]
+        self.sigmas, self.mid = repeat_layout(sig), repeat_layout(mid)
+        self.up, self.down = repeat_layout(up), repeat_layout(down)
+        m = sig[0]
+        self.init_noise_sigma = m if self.c['timestep_spacing'] in ('linspace', 'trailing') else f32(math.sqrt(f32(f32(m * m) + 1)))
+        self.saved = None
+
+    def scale(self, x, i):
+        s = self.sigmas[i] if self.saved is None else self.mid[i - 1]
+        d = f32(math.sqrt(f32(f32(s * s) + 1)))
+        return [f32(v / d) for v in x]
+
+    def step(self, mo, i, x, noise):
+        if self.saved is None:
+            sigma, mid = self.sigmas[i], self.mid[i]
+            p = self.x0(mo, x, sigma)
+            d = [f32(f32(s - q) / sigma) for s, q in zip(x, p)]
+            dt = f32(mid - sigma)
+            self.saved = x
+            return [f32(s + f32(v * dt)) for s, v in zip(x, d)]
+        sigma, mid, up, down = self.sigmas[i - 1], self.mid[i - 1], self.up[i - 1], self.down[i - 1]
+        p = self.x0(mo, x, mid)
+        d = [f32(f32(s - q) / mid) for s, q in zip(x, p)]
+        dt = f32(down - sigma)
+        x, self.saved = self.saved, None
+        out = [f32(s + f32(v * dt)) for s, v in zip(x, d)]
+        nz = noise()
+        return [f32(o + f32(z * up)) for o, z in zip(out, nz)]
+
+
 GL_X = [-0.8611363115940526, -0.3399810435848563, 0.3399810435848563, 0.8611363115940526]
 GL_W = [0.3478548451374538, 0.6521451548625461, 0.6521451548625461, 0.3478548451374538]
 
@@ -593,6 +708,8 @@ def build(name, c, eta=0.0):
         'HeunDiscrete': lambda: Heun(c),
         'DPMSolverMultistepSDE': lambda: DPM(c, sde=True),
         'KarrasDPMSDE': lambda: DPM(c, True, sde=True),
+        'K_DPM_2': lambda: KDPM2(c),
+        'K_DPM_2_ANCESTRAL': lambda: KDPM2Ancestral(c),
     }[name]()
 
 
@@ -618,8 +735,8 @@ def run(name, cfg, steps, eta=0.0, start=0):
 
 
 NAMES = ['PNDM', 'DDIM', 'K_EULER', 'K_EULER_ANCESTRAL', 'DPMSolverMultistep', 'KarrasDPM', 'LMS']
-NEW_NAMES = ['HeunDiscrete', 'DPMSolverMultistepSDE', 'KarrasDPMSDE']
-SIGMA_RAMP_NAMES = ['K_EULER', 'LMS', 'HeunDiscrete']
+NEW_NAMES = ['HeunDiscrete', 'DPMSolverMultistepSDE', 'KarrasDPMSDE', 'K_DPM_2', 'K_DPM_2_ANCESTRAL']
+SIGMA_RAMP_NAMES = ['K_EULER', 'LMS', 'HeunDiscrete', 'K_DPM_2', 'K_DPM_2_ANCESTRAL']
 EXPONENTIAL_ONLY_NAMES = ['DPMSolverMultistep', 'DPMSolverMultistepSDE']
 
 
