@@ -71,33 +71,8 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
 
     public void SetTimesteps(int numInferenceSteps)
     {
-        var train = _noise.Sigmas;
-        double[] sigmas;
-        if (Config.UseKarrasSigmas)
-        {
-            sigmas = SigmaInterpolation.Karras(train[0], train[^1], numInferenceSteps);
-            var logSigmas = Array.ConvertAll(train, MathF.Log);
-            _timesteps = new double[numInferenceSteps];
-            for (var i = 0; i < numInferenceSteps; i++)
-            {
-                _timesteps[i] = Math.Round(SigmaInterpolation.SigmaToT(sigmas[i], logSigmas));
-            }
-        }
-        else if (Config.UseExponentialSigmas)
-        {
-            // diffusers rounds Karras timesteps but not exponential ones, which its int64 cast then truncates. The first
-            // one is exactly 999 in exact arithmetic; exp(log σ_max) lands a few ulps either side of it, so the
-            // truncation gets a 1e-6 allowance (diffusers' float32 log_sigmas come out at 999 there).
-            sigmas = SigmaInterpolation.Exponential(train[0], train[^1], numInferenceSteps);
-            var logSigmas = Array.ConvertAll(train, MathF.Log);
-            _timesteps = Array.ConvertAll(sigmas, s => Math.Truncate(SigmaInterpolation.SigmaToT(s, logSigmas) + 1e-6));
-        }
-        else
-        {
-            _timesteps = TimestepSpacing.DpmSolver(Config, numInferenceSteps, ClippedTimesteps());
-            sigmas = Array.ConvertAll(_timesteps, t => SigmaInterpolation.Interpolate(t, train));
-        }
-
+        var (timesteps, sigmas) = MultistepSchedule.Compute(Config, _noise, numInferenceSteps, ClippedTimesteps());
+        _timesteps = timesteps;
         _sigmas = new float[numInferenceSteps + 1];
         for (var i = 0; i < numInferenceSteps; i++)
         {

@@ -37,6 +37,11 @@ public sealed record SchedulerConfig
     public string AlgorithmType { get; init; } = "dpmsolver++";
     public string SolverType { get; init; } = "midpoint";
     public bool LowerOrderFinal { get; init; } = true;
+    /// <summary>UniPC's <c>solver_type</c> (<c>bh1</c> or <c>bh2</c>; a different key from DPM-Solver's midpoint/heun in
+    /// diffusers' classes, both named solver_type: read from the file only when the file's class is UniPC).</summary>
+    public string UniPcSolverType { get; init; } = "bh2";
+    /// <summary>UniPC's <c>predict_x0</c>.</summary>
+    public bool PredictX0 { get; init; } = true;
     public bool EulerAtFinal { get; init; }
     /// <summary><c>zero</c> or <c>sigma_min</c>.</summary>
     public string FinalSigmasType { get; init; } = "zero";
@@ -93,8 +98,10 @@ public sealed record SchedulerConfig
             UseBetaSigmas = Bool(root, "use_beta_sigmas") ?? config.UseBetaSigmas,
             SolverOrder = Int(root, "solver_order") ?? config.SolverOrder,
             AlgorithmType = String(root, "algorithm_type") ?? config.AlgorithmType,
-            SolverType = String(root, "solver_type") ?? config.SolverType,
+            SolverType = className == "UniPCMultistepScheduler" ? config.SolverType : String(root, "solver_type") ?? config.SolverType,
             LowerOrderFinal = Bool(root, "lower_order_final") ?? config.LowerOrderFinal,
+            UniPcSolverType = className == "UniPCMultistepScheduler" ? String(root, "solver_type") ?? config.UniPcSolverType : config.UniPcSolverType,
+            PredictX0 = Bool(root, "predict_x0") ?? config.PredictX0,
             EulerAtFinal = Bool(root, "euler_at_final") ?? config.EulerAtFinal,
             FinalSigmasType = String(root, "final_sigmas_type") ?? config.FinalSigmasType,
             LambdaMinClipped = Double(root, "lambda_min_clipped") ?? config.LambdaMinClipped,
@@ -137,6 +144,8 @@ public sealed record SchedulerConfig
 
     private static string DefaultTimestepSpacing(string className) =>
         className is "EulerDiscreteScheduler" or "EulerAncestralDiscreteScheduler" or "DPMSolverMultistepScheduler" or "LMSDiscreteScheduler"
+            or "HeunDiscreteScheduler" or "KDPM2DiscreteScheduler" or "KDPM2AncestralDiscreteScheduler" or "UniPCMultistepScheduler"
+            or "DEISMultistepScheduler" or "DPMSolverSinglestepScheduler"
             ? "linspace"
             : "leading";
 

@@ -8,7 +8,7 @@ public static class SchedulerFactory
     public static IReadOnlyList<string> Names { get; } =
     [
         "DDIM", "K_EULER", "K_EULER_ANCESTRAL", "DPMSolverMultistep", "PNDM", "KarrasDPM", "LMS",
-        "HeunDiscrete", "DPMSolverMultistepSDE", "KarrasDPMSDE", "K_DPM_2", "K_DPM_2_ANCESTRAL",
+        "HeunDiscrete", "DPMSolverMultistepSDE", "KarrasDPMSDE", "K_DPM_2", "K_DPM_2_ANCESTRAL", "UniPCMultistep",
     ];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
@@ -34,6 +34,9 @@ public static class SchedulerFactory
         ["KDPM2DiscreteScheduler"] = "K_DPM_2",
         ["K_DPM_2_ANCESTRAL"] = "K_DPM_2_ANCESTRAL",
         ["KDPM2AncestralDiscreteScheduler"] = "K_DPM_2_ANCESTRAL",
+        ["UniPCMultistep"] = "UniPCMultistep",
+        ["UniPC"] = "UniPCMultistep",
+        ["UniPCMultistepScheduler"] = "UniPCMultistep",
     };
 
     /// <summary>Maps a Replicate name or a diffusers class name to the canonical name; null when unknown.</summary>
@@ -91,6 +94,7 @@ public static class SchedulerFactory
             "HeunDiscrete" => new HeunDiscreteScheduler(config),
             "K_DPM_2" => new KDpm2DiscreteScheduler(config),
             "K_DPM_2_ANCESTRAL" => new KDpm2AncestralDiscreteScheduler(config),
+            "UniPCMultistep" => new UniPcMultistepScheduler(config),
             _ => throw new InvalidOperationException($"No scheduler is registered for '{canonical}'."),
         };
     }

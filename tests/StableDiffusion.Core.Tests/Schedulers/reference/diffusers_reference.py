@@ -662,6 +662,113 @@ class DPM(Base):
         a, s = alpha_sigma(self.sigmas[i])
         return [f32(f32(a * p) + f32(s * q)) for p, q in zip(x, n)]
 
+def multistep_schedule(c, tsig, n):
+    """DPMSolverMultistep / UniPC / DEIS timesteps and float64 sigmas (Karras rounded, exponential truncated)."""
+    log_sigmas = [f32(math.log(v)) for v in tsig]
+    if c.get('use_karras_sigmas'):
+        sig = karras(tsig[0], tsig[-1], n)
+        return [np_round(sigma_to_t(v, log_sigmas)) for v in sig], sig
+    if c.get('use_exponential_sigmas'):
+        sig = exponential(tsig[0], tsig[-1], n)
+        return [float(math.trunc(sigma_to_t(v, log_sigmas) + 1e-6)) for v in sig], sig
+    ts = dpm_timesteps(c, n)
+    return ts, [np_interp(t, tsig) for t in ts]
+
+
+def expm1f(x):
+    return -1.0 if x == -math.inf else f32(math.expm1(x))
+
+
+def solve2(rk, b1, b2):
+    """torch.linalg.solve([[1, 1], [rk, 1]], [b1, b2]) as LAPACK getrf/getrs: partial pivoting, reciprocal multiplier."""
+    if abs(rk) > 1:
+        l = f32(1 * f32(1 / rk))
+        u11 = f32(1 - l)
+        x1 = f32(f32(b1 - f32(l * b2)) / u11)
+        return f32(f32(b2 - x1) / rk), x1
+    l = rk
+    u11 = f32(1 - l)
+    x1 = f32(f32(b2 - f32(l * b1)) / u11)
+    return f32(b1 - x1), x1
+
+
+def lam(sig):
+    a, s = alpha_sigma(sig)
+    return f32(flog(a) - flog(s))
+
+
+class UniPC(Base):
+    """UniPCMultistepScheduler: bh2, predict_x0, solver_order 2, lower_order_final, corrector on."""
+
+    def set_timesteps(self, n):
+        self.timesteps, sig = multistep_schedule(self.c, self.tsig, n)
+        self.sigmas = [f32(v) for v in sig] + [0.0]
+        self.outputs = [None, None]
+        self.last = None
+        self.order = 0
+        self.lower = 0
+
+    def x0(self, mo, x, i):
+        a, s = alpha_sigma(self.sigmas[i])
+        if self.c['prediction_type'] == 'epsilon':
+            return [f32(f32(v - f32(s * m)) / a) for v, m in zip(x, mo)]
+        return [f32(f32(a * v) - f32(s * m)) for v, m in zip(x, mo)]
+
+    def coefficients(self, t_index, s_index):
+        at, st = alpha_sigma(self.sigmas[t_index])
+        a0, s0 = alpha_sigma(self.sigmas[s_index])
+        l0 = lam(self.sigmas[s_index])
+        h = f32(f32(flog(at) - flog(st)) - l0)
+        hh = f32(-h)
+        hphi1 = expm1f(hh)
+        return at, st, s0, l0, h, hh, hphi1, f32(st / s0), f32(at * hphi1), f32(at * hphi1)
+
+    def step(self, mo, i, x, noise):
+        conv = self.x0(mo, x, i)
+        if i > 0 and self.last is not None:
+            x = self.correct(conv, i, self.order)
+        self.outputs = [self.outputs[1], conv]
+        n = len(self.timesteps)
+        order = min(2, n - i)
+        self.order = min(order, self.lower + 1)
+        self.last = x
+        out = self.predict(x, i, self.order)
+        if self.lower < 2:
+            self.lower += 1
+        return out
+
+    def predict(self, x, i, order):
+        at, st, s0, l0, h, hh, hphi1, ratio, data, corr = self.coefficients(i + 1, i)
+        m0 = self.outputs[1]
+        pred = [f32(f32(ratio * v) - f32(data * m)) for v, m in zip(x, m0)]
+        if order == 1:
+            return pred
+        rk = f32(f32(lam(self.sigmas[i - 1]) - l0) / h)
+        m1 = self.outputs[0]
+        return [f32(p - f32(corr * f32(0.5 * f32(f32(q - m) / rk)))) for p, q, m in zip(pred, m1, m0)]
+
+    def correct(self, conv, i, order):
+        at, st, s0, l0, h, hh, hphi1, ratio, data, corr = self.coefficients(i, i - 1)
+        m0 = self.outputs[1]
+        pred = [f32(f32(ratio * v) - f32(data * m)) for v, m in zip(self.last, m0)]
+        if order == 1:
+            return [f32(p - f32(corr * f32(0.5 * f32(c - m)))) for p, c, m in zip(pred, conv, m0)]
+        rk = f32(f32(lam(self.sigmas[i - 2]) - l0) / h)
+        bh = hphi1
+        hk = f32(f32(hphi1 / hh) - 1)
+        b1 = f32(hk / bh)
+        hk = f32(f32(hk / hh) - 0.5)
+        b2 = f32(f32(hk * 2) / bh)
+        r0, r1 = solve2(rk, b1, b2)
+        m1 = self.outputs[0]
+        return [f32(p - f32(corr * f32(f32(r0 * f32(f32(q - m) / rk)) + f32(r1 * f32(c - m)))))
+                for p, q, m, c in zip(pred, m1, m0, conv)]
+
+    def add_noise(self, x, n, i):
+        a, s = alpha_sigma(self.sigmas[i])
+        return [f32(f32(a * p) + f32(s * q)) for p, q in zip(x, n)]
+
+
 # ---------------------------------------------------------------- the runs the tests pin
 
 L = 16
@@ -710,6 +817,7 @@ def build(name, c, eta=0.0):
         'KarrasDPMSDE': lambda: DPM(c, True, sde=True),
         'K_DPM_2': lambda: KDPM2(c),
         'K_DPM_2_ANCESTRAL': lambda: KDPM2Ancestral(c),
+        'UniPCMultistep': lambda: UniPC(c),
     }[name]()
 
 
@@ -735,8 +843,8 @@ def run(name, cfg, steps, eta=0.0, start=0):
 
 
 NAMES = ['PNDM', 'DDIM', 'K_EULER', 'K_EULER_ANCESTRAL', 'DPMSolverMultistep', 'KarrasDPM', 'LMS']
-NEW_NAMES = ['HeunDiscrete', 'DPMSolverMultistepSDE', 'KarrasDPMSDE', 'K_DPM_2', 'K_DPM_2_ANCESTRAL']
-SIGMA_RAMP_NAMES = ['K_EULER', 'LMS', 'HeunDiscrete', 'K_DPM_2', 'K_DPM_2_ANCESTRAL']
+NEW_NAMES = ['HeunDiscrete', 'DPMSolverMultistepSDE', 'KarrasDPMSDE', 'K_DPM_2', 'K_DPM_2_ANCESTRAL', 'UniPCMultistep']
+SIGMA_RAMP_NAMES = ['K_EULER', 'LMS', 'HeunDiscrete', 'K_DPM_2', 'K_DPM_2_ANCESTRAL', 'UniPCMultistep']
 EXPONENTIAL_ONLY_NAMES = ['DPMSolverMultistep', 'DPMSolverMultistepSDE']
 
 
