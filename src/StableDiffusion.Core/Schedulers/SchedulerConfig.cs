@@ -40,6 +40,10 @@ public sealed record SchedulerConfig
     /// <summary>UniPC's <c>solver_type</c> (<c>bh1</c> or <c>bh2</c>; a different key from DPM-Solver's midpoint/heun in
     /// diffusers' classes, both named solver_type: read from the file only when the file's class is UniPC).</summary>
     public string UniPcSolverType { get; init; } = "bh2";
+    /// <summary>LCM's <c>original_inference_steps</c> (the distillation schedule's length).</summary>
+    public int OriginalInferenceSteps { get; init; } = 50;
+    /// <summary>LCM's <c>timestep_scaling</c> for the boundary-condition scalings.</summary>
+    public double TimestepScaling { get; init; } = 10.0;
     /// <summary>UniPC's <c>predict_x0</c>.</summary>
     public bool PredictX0 { get; init; } = true;
     public bool EulerAtFinal { get; init; }
@@ -102,6 +106,8 @@ public sealed record SchedulerConfig
             LowerOrderFinal = Bool(root, "lower_order_final") ?? config.LowerOrderFinal,
             UniPcSolverType = className == "UniPCMultistepScheduler" ? String(root, "solver_type") ?? config.UniPcSolverType : config.UniPcSolverType,
             PredictX0 = Bool(root, "predict_x0") ?? config.PredictX0,
+            OriginalInferenceSteps = Int(root, "original_inference_steps") ?? config.OriginalInferenceSteps,
+            TimestepScaling = Double(root, "timestep_scaling") ?? config.TimestepScaling,
             EulerAtFinal = Bool(root, "euler_at_final") ?? config.EulerAtFinal,
             FinalSigmasType = String(root, "final_sigmas_type") ?? config.FinalSigmasType,
             LambdaMinClipped = Double(root, "lambda_min_clipped") ?? config.LambdaMinClipped,

@@ -8,7 +8,7 @@ public static class SchedulerFactory
     public static IReadOnlyList<string> Names { get; } =
     [
         "DDIM", "K_EULER", "K_EULER_ANCESTRAL", "DPMSolverMultistep", "PNDM", "KarrasDPM", "LMS",
-        "HeunDiscrete", "DPMSolverMultistepSDE", "KarrasDPMSDE", "K_DPM_2", "K_DPM_2_ANCESTRAL", "UniPCMultistep",
+        "HeunDiscrete", "DPMSolverMultistepSDE", "KarrasDPMSDE", "K_DPM_2", "K_DPM_2_ANCESTRAL", "UniPCMultistep", "LCM",
     ];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
@@ -37,6 +37,8 @@ public static class SchedulerFactory
         ["UniPCMultistep"] = "UniPCMultistep",
         ["UniPC"] = "UniPCMultistep",
         ["UniPCMultistepScheduler"] = "UniPCMultistep",
+        ["LCM"] = "LCM",
+        ["LCMScheduler"] = "LCM",
     };
 
     /// <summary>Maps a Replicate name or a diffusers class name to the canonical name; null when unknown.</summary>
@@ -95,6 +97,7 @@ public static class SchedulerFactory
             "K_DPM_2" => new KDpm2DiscreteScheduler(config),
             "K_DPM_2_ANCESTRAL" => new KDpm2AncestralDiscreteScheduler(config),
             "UniPCMultistep" => new UniPcMultistepScheduler(config),
+            "LCM" => new LcmScheduler(config),
             _ => throw new InvalidOperationException($"No scheduler is registered for '{canonical}'."),
         };
     }

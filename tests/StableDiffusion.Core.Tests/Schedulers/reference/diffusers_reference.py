@@ -769,6 +769,42 @@ class UniPC(Base):
         return [f32(f32(a * p) + f32(s * q)) for p, q in zip(x, n)]
 
 
+class LCM(Base):
+    """LCMScheduler: consistency estimate c_skip * x + c_out * x0, re-noised to the next timestep (not after the last)."""
+    stochastic = True
+
+    def set_timesteps(self, n, original=50):
+        k = T // original
+        origin = [i * k - 1 for i in range(1, original + 1)][::-1]
+        self.timesteps = [float(origin[int(math.floor(i * (original / n)))]) for i in range(n)]
+
+    def step(self, mo, i, x, noise):
+        t = int(self.timesteps[i])
+        last = i == len(self.timesteps) - 1
+        tp = t if last else int(self.timesteps[i + 1])
+        a, ap = self.acp[t], self.acp[tp]
+        sa, sb = f32(math.sqrt(a)), f32(math.sqrt(f32(1 - a)))
+        scaled = f32(t * 10.0)
+        c_skip = f32(0.25 / f32(f32(scaled * scaled) + 0.25))
+        c_out = f32(scaled / f32(math.sqrt(f32(f32(scaled * scaled) + 0.25))))
+        if self.c['prediction_type'] == 'epsilon':
+            x0 = [f32(f32(s - f32(sb * m)) / sa) for s, m in zip(x, mo)]
+        else:
+            x0 = [f32(f32(sa * s) - f32(sb * m)) for s, m in zip(x, mo)]
+        if self.c['clip_sample']:
+            r = f32(self.c['clip_sample_range'])
+            x0 = [min(max(v, -r), r) for v in x0]
+        den = [f32(f32(c_out * p) + f32(c_skip * s)) for p, s in zip(x0, x)]
+        if last:
+            return den
+        nz = noise()
+        sap, sbp = f32(math.sqrt(ap)), f32(math.sqrt(f32(1 - ap)))
+        return [f32(f32(sap * d) + f32(sbp * z)) for d, z in zip(den, nz)]
+
+    def add_noise(self, x, n, i):
+        return self.add_noise_ddpm(x, n, self.timesteps[i])
+
+
 # ---------------------------------------------------------------- the runs the tests pin
 
 L = 16
@@ -818,6 +854,7 @@ def build(name, c, eta=0.0):
         'K_DPM_2': lambda: KDPM2(c),
         'K_DPM_2_ANCESTRAL': lambda: KDPM2Ancestral(c),
         'UniPCMultistep': lambda: UniPC(c),
+        'LCM': lambda: LCM(c),
     }[name]()
 
 
@@ -843,7 +880,7 @@ def run(name, cfg, steps, eta=0.0, start=0):
 
 
 NAMES = ['PNDM', 'DDIM', 'K_EULER', 'K_EULER_ANCESTRAL', 'DPMSolverMultistep', 'KarrasDPM', 'LMS']
-NEW_NAMES = ['HeunDiscrete', 'DPMSolverMultistepSDE', 'KarrasDPMSDE', 'K_DPM_2', 'K_DPM_2_ANCESTRAL', 'UniPCMultistep']
+NEW_NAMES = ['HeunDiscrete', 'DPMSolverMultistepSDE', 'KarrasDPMSDE', 'K_DPM_2', 'K_DPM_2_ANCESTRAL', 'UniPCMultistep', 'LCM']
 SIGMA_RAMP_NAMES = ['K_EULER', 'LMS', 'HeunDiscrete', 'K_DPM_2', 'K_DPM_2_ANCESTRAL', 'UniPCMultistep']
 EXPONENTIAL_ONLY_NAMES = ['DPMSolverMultistep', 'DPMSolverMultistepSDE']
 
