@@ -8,7 +8,7 @@ public static class SchedulerFactory
     public static IReadOnlyList<string> Names { get; } =
     [
         "DDIM", "K_EULER", "K_EULER_ANCESTRAL", "DPMSolverMultistep", "PNDM", "KarrasDPM", "LMS",
-        "HeunDiscrete", "DPMSolverMultistepSDE", "KarrasDPMSDE", "K_DPM_2", "K_DPM_2_ANCESTRAL", "UniPCMultistep", "LCM",
+        "HeunDiscrete", "DPMSolverMultistepSDE", "KarrasDPMSDE", "K_DPM_2", "K_DPM_2_ANCESTRAL", "UniPCMultistep", "LCM", "DEISMultistep",
     ];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
@@ -39,6 +39,9 @@ public static class SchedulerFactory
         ["UniPCMultistepScheduler"] = "UniPCMultistep",
         ["LCM"] = "LCM",
         ["LCMScheduler"] = "LCM",
+        ["DEISMultistep"] = "DEISMultistep",
+        ["DEIS"] = "DEISMultistep",
+        ["DEISMultistepScheduler"] = "DEISMultistep",
     };
 
     /// <summary>Maps a Replicate name or a diffusers class name to the canonical name; null when unknown.</summary>
@@ -98,6 +101,7 @@ public static class SchedulerFactory
             "K_DPM_2_ANCESTRAL" => new KDpm2AncestralDiscreteScheduler(config),
             "UniPCMultistep" => new UniPcMultistepScheduler(config),
             "LCM" => new LcmScheduler(config),
+            "DEISMultistep" => new DeisMultistepScheduler(config),
             _ => throw new InvalidOperationException($"No scheduler is registered for '{canonical}'."),
         };
     }

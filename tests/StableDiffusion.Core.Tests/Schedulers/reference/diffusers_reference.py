@@ -805,6 +805,52 @@ class LCM(Base):
         return self.add_noise_ddpm(x, n, self.timesteps[i])
 
 
+class DEIS(Base):
+    """DEISMultistepScheduler: log-rho DEIS, solver_order 2; ends at sigma(t=0), or the last ramp sigma repeated."""
+
+    def set_timesteps(self, n):
+        self.timesteps, sig = multistep_schedule(self.c, self.tsig, n)
+        sig = [f32(v) for v in sig]
+        ramp = self.c.get('use_karras_sigmas') or self.c.get('use_exponential_sigmas')
+        a0 = self.acp[0]
+        self.sigmas = sig + [sig[-1] if ramp else f32(math.sqrt(f32(f32(1 - a0) / a0)))]
+        self.eps = [None, None]
+        self.lower = 0
+
+    def step(self, mo, i, x, noise):
+        n = len(self.timesteps)
+        lof = i == n - 1 and n < 15
+        a0, s0 = alpha_sigma(self.sigmas[i])
+        if self.c['prediction_type'] == 'epsilon':
+            x0 = [f32(f32(v - f32(s0 * m)) / a0) for v, m in zip(x, mo)]
+        else:
+            x0 = [f32(f32(a0 * v) - f32(s0 * m)) for v, m in zip(x, mo)]
+        e = [f32(f32(v - f32(a0 * p)) / s0) for v, p in zip(x, x0)]
+        self.eps = [self.eps[1], e]
+        at, st = alpha_sigma(self.sigmas[i + 1])
+        if self.lower < 1 or lof:
+            h = f32(f32(flog(at) - flog(st)) - f32(flog(a0) - flog(s0)))
+            ratio = f32(at / a0)
+            c = f32(st * f32(f32(math.exp(h)) - 1.0))
+            out = [f32(f32(ratio * v) - f32(c * m)) for v, m in zip(x, e)]
+        else:
+            a1, s1 = alpha_sigma(self.sigmas[i - 1])
+            rt, r0, r1 = f32(st / at), f32(s0 / a0), f32(s1 / a1)
+
+            def ind(t, b, c):
+                return f32(f32(t * f32(f32(f32(-f32(math.log(c))) + f32(math.log(t))) - 1)) / f32(f32(math.log(b)) - f32(math.log(c))))
+            c1 = f32(ind(rt, r0, r1) - ind(r0, r0, r1))
+            c2 = f32(ind(rt, r1, r0) - ind(r0, r1, r0))
+            out = [f32(at * f32(f32(f32(v / a0) + f32(c1 * m)) + f32(c2 * q))) for v, m, q in zip(x, e, self.eps[0])]
+        if self.lower < 2:
+            self.lower += 1
+        return out
+
+    def add_noise(self, x, n, i):
+        a, s = alpha_sigma(self.sigmas[i])
+        return [f32(f32(a * p) + f32(s * q)) for p, q in zip(x, n)]
+
+
 # ---------------------------------------------------------------- the runs the tests pin
 
 L = 16
@@ -855,6 +901,7 @@ def build(name, c, eta=0.0):
         'K_DPM_2_ANCESTRAL': lambda: KDPM2Ancestral(c),
         'UniPCMultistep': lambda: UniPC(c),
         'LCM': lambda: LCM(c),
+        'DEISMultistep': lambda: DEIS(c),
     }[name]()
 
 
@@ -880,8 +927,8 @@ def run(name, cfg, steps, eta=0.0, start=0):
 
 
 NAMES = ['PNDM', 'DDIM', 'K_EULER', 'K_EULER_ANCESTRAL', 'DPMSolverMultistep', 'KarrasDPM', 'LMS']
-NEW_NAMES = ['HeunDiscrete', 'DPMSolverMultistepSDE', 'KarrasDPMSDE', 'K_DPM_2', 'K_DPM_2_ANCESTRAL', 'UniPCMultistep', 'LCM']
-SIGMA_RAMP_NAMES = ['K_EULER', 'LMS', 'HeunDiscrete', 'K_DPM_2', 'K_DPM_2_ANCESTRAL', 'UniPCMultistep']
+NEW_NAMES = ['HeunDiscrete', 'DPMSolverMultistepSDE', 'KarrasDPMSDE', 'K_DPM_2', 'K_DPM_2_ANCESTRAL', 'UniPCMultistep', 'LCM', 'DEISMultistep']
+SIGMA_RAMP_NAMES = ['K_EULER', 'LMS', 'HeunDiscrete', 'K_DPM_2', 'K_DPM_2_ANCESTRAL', 'UniPCMultistep', 'DEISMultistep']
 EXPONENTIAL_ONLY_NAMES = ['DPMSolverMultistep', 'DPMSolverMultistepSDE']
 
 
