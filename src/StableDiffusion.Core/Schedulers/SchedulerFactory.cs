@@ -8,7 +8,7 @@ public static class SchedulerFactory
     public static IReadOnlyList<string> Names { get; } =
     [
         "DDIM", "K_EULER", "K_EULER_ANCESTRAL", "DPMSolverMultistep", "PNDM", "KarrasDPM", "LMS",
-        "HeunDiscrete", "DPMSolverMultistepSDE", "KarrasDPMSDE", "K_DPM_2", "K_DPM_2_ANCESTRAL", "UniPCMultistep", "LCM", "DEISMultistep",
+        "HeunDiscrete", "DPMSolverMultistepSDE", "KarrasDPMSDE", "K_DPM_2", "K_DPM_2_ANCESTRAL", "UniPCMultistep", "LCM", "DEISMultistep", "DPMSolverSinglestep",
     ];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
@@ -42,6 +42,8 @@ public static class SchedulerFactory
         ["DEISMultistep"] = "DEISMultistep",
         ["DEIS"] = "DEISMultistep",
         ["DEISMultistepScheduler"] = "DEISMultistep",
+        ["DPMSolverSinglestep"] = "DPMSolverSinglestep",
+        ["DPMSolverSinglestepScheduler"] = "DPMSolverSinglestep",
     };
 
     /// <summary>Maps a Replicate name or a diffusers class name to the canonical name; null when unknown.</summary>
@@ -102,6 +104,7 @@ public static class SchedulerFactory
             "UniPCMultistep" => new UniPcMultistepScheduler(config),
             "LCM" => new LcmScheduler(config),
             "DEISMultistep" => new DeisMultistepScheduler(config),
+            "DPMSolverSinglestep" => new DpmSolverSinglestepScheduler(Ode(config)),
             _ => throw new InvalidOperationException($"No scheduler is registered for '{canonical}'."),
         };
     }

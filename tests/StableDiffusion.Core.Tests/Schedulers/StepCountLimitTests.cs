@@ -19,11 +19,13 @@ public sealed class StepCountLimitTests
     [InlineData("KarrasDPMSDE")]
     [InlineData("UniPCMultistep")]
     [InlineData("LCM")]
+    [InlineData("DEISMultistep")]
+    [InlineData("DPMSolverSinglestep")]
     public void The_most_steps_allowed_stay_inside_the_schedule(string name)
     {
         Check(name, name switch
         {
-            "DPMSolverMultistep" or "KarrasDPM" or "DPMSolverMultistepSDE" or "KarrasDPMSDE" or "UniPCMultistep" => 998,
+            "DPMSolverMultistep" or "KarrasDPM" or "DPMSolverMultistepSDE" or "KarrasDPMSDE" or "UniPCMultistep" or "DEISMultistep" or "DPMSolverSinglestep" => 998,
             "LCM" => 50, // original_inference_steps
             _ => 999,
         });

@@ -851,6 +851,57 @@ class DEIS(Base):
         return [f32(f32(a * p) + f32(s * q)) for p, q in zip(x, n)]
 
 
+class DPMSingle(Base):
+    """DPMSolverSinglestepScheduler: dpmsolver++ midpoint, solver_order 2, always linspace timesteps."""
+
+    def set_timesteps(self, n):
+        c = dict(self.c)
+        c['timestep_spacing'] = 'linspace'
+        self.timesteps, sig = multistep_schedule(c, self.tsig, n)
+        self.sigmas = [f32(v) for v in sig] + [0.0]
+        orders = [1, 2] * (n // 2 - 1) + [1, 1] if n % 2 == 0 else [1, 2] * (n // 2) + [1]
+        orders[-1] = 1
+        self.orders = orders
+        self.outputs = [None, None]
+        self.saved = None
+
+    def step(self, mo, i, x, noise):
+        a0, s0 = alpha_sigma(self.sigmas[i])
+        if self.c['prediction_type'] == 'epsilon':
+            x0 = [f32(f32(v - f32(s0 * m)) / a0) for v, m in zip(x, mo)]
+        else:
+            x0 = [f32(f32(a0 * v) - f32(s0 * m)) for v, m in zip(x, mo)]
+        self.outputs = [self.outputs[1], x0]
+        order = self.orders[i]
+        while self.outputs[-order] is None:
+            order -= 1
+        at, st = alpha_sigma(self.sigmas[i + 1])
+        lt = f32(flog(at) - flog(st))
+        if order == 1:
+            self.saved = x
+            h = f32(lt - f32(flog(a0) - flog(s0)))
+            ratio = f32(st / s0)
+            c = f32(at * f32(f32(fexp(-h)) - 1.0))
+            return [f32(f32(ratio * v) - f32(c * m)) for v, m in zip(x, x0)]
+        a1, s1 = alpha_sigma(self.sigmas[i - 1])
+        l0 = f32(flog(a0) - flog(s0))
+        l1 = f32(flog(a1) - flog(s1))
+        h, h0 = f32(lt - l1), f32(l0 - l1)
+        inv_r0 = f32(1 / f32(h0 / h))
+        ratio = f32(st / s1)
+        c = f32(at * f32(f32(fexp(-h)) - 1.0))
+        half_c = f32(0.5 * c)
+        out = []
+        for v, p, q in zip(self.saved, x0, self.outputs[0]):
+            d1 = f32(inv_r0 * f32(p - q))
+            out.append(f32(f32(f32(ratio * v) - f32(c * q)) - f32(half_c * d1)))
+        return out
+
+    def add_noise(self, x, n, i):
+        a, s = alpha_sigma(self.sigmas[i])
+        return [f32(f32(a * p) + f32(s * q)) for p, q in zip(x, n)]
+
+
 # ---------------------------------------------------------------- the runs the tests pin
 
 L = 16
@@ -902,6 +953,7 @@ def build(name, c, eta=0.0):
         'UniPCMultistep': lambda: UniPC(c),
         'LCM': lambda: LCM(c),
         'DEISMultistep': lambda: DEIS(c),
+        'DPMSolverSinglestep': lambda: DPMSingle(c),
     }[name]()
 
 
@@ -927,8 +979,8 @@ def run(name, cfg, steps, eta=0.0, start=0):
 
 
 NAMES = ['PNDM', 'DDIM', 'K_EULER', 'K_EULER_ANCESTRAL', 'DPMSolverMultistep', 'KarrasDPM', 'LMS']
-NEW_NAMES = ['HeunDiscrete', 'DPMSolverMultistepSDE', 'KarrasDPMSDE', 'K_DPM_2', 'K_DPM_2_ANCESTRAL', 'UniPCMultistep', 'LCM', 'DEISMultistep']
-SIGMA_RAMP_NAMES = ['K_EULER', 'LMS', 'HeunDiscrete', 'K_DPM_2', 'K_DPM_2_ANCESTRAL', 'UniPCMultistep', 'DEISMultistep']
+NEW_NAMES = ['HeunDiscrete', 'DPMSolverMultistepSDE', 'KarrasDPMSDE', 'K_DPM_2', 'K_DPM_2_ANCESTRAL', 'UniPCMultistep', 'LCM', 'DEISMultistep', 'DPMSolverSinglestep']
+SIGMA_RAMP_NAMES = ['K_EULER', 'LMS', 'HeunDiscrete', 'K_DPM_2', 'K_DPM_2_ANCESTRAL', 'UniPCMultistep', 'DEISMultistep', 'DPMSolverSinglestep']
 EXPONENTIAL_ONLY_NAMES = ['DPMSolverMultistep', 'DPMSolverMultistepSDE']
 
 
