@@ -212,6 +212,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
             {
                 BeforeUNet = SampleHook(observer),
                 StepTrace = observer?.OnStepTrace,
+                StepsAsked = settings.Steps,
             };
             return loop.Run(latents, 0, noise.Fill, observer, cancellationToken);
         });
