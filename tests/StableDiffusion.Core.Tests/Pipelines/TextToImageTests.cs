@@ -136,7 +136,7 @@ public sealed class TextToImageTests
 
         Assert.Equal(
             "a photograph of an astronaut riding a horse\nNegative prompt: blurry\n" +
-            "Steps: 4, Sampler: PLMS, CFG scale: 7.5, Seed: 42, Size: 64x64, Model: tiny-test",
+            "Steps: 4, Sampler: PLMS, CFG scale: 7.5, Seed: 42, Size: 64x64, Model: tiny-test, RNG: CPU",
             parameters);
         var info = Image.Identify(image.Png);
         Assert.Equal(64, info.Width);
