@@ -85,14 +85,14 @@ public static class Automatic1111Api
             .WithName("A1111Models")
             .WithSummary("Served models as A1111 checkpoints");
 
-        sdapi.MapGet("/options", () => TypedResults.Ok(Options(session.Checkpoint)))
+        sdapi.MapGet("/options", () => TypedResults.Ok(Options(session.Checkpoint, session.RandnSource)))
             .WithName("A1111GetOptions")
             .WithSummary("Options (sd_model_checkpoint is the model A1111 calls use)");
 
         sdapi.MapPost("/options", (JsonElement body, ModelCatalog catalog) => SetOptions(body, catalog, session))
             .WithName("A1111SetOptions")
             .WithSummary("Set options")
-            .WithDescription("`sd_model_checkpoint` (title, name or hash from /sd-models) switches the model A1111 calls use; other options are accepted and ignored, so a client may post back what GET returned.")
+            .WithDescription("`sd_model_checkpoint` (title, name or hash from /sd-models) switches the model A1111 calls use; `randn_source` (GPU, CPU or NV: GPU and NV draw A1111's NV noise, CPU torch's CPU generator) sets the noise source of later A1111 calls; other options are accepted and ignored, so a client may post back what GET returned.")
             .ProducesValidationProblem();
 
         // What SillyTavern's settings page also asks for; we have no hires-fix upscalers or separate VAEs.
@@ -129,7 +129,7 @@ public static class Automatic1111Api
         }
         using (document)
         {
-            var parsed = Automatic1111Request.Read(document.RootElement, img2img, s.Catalog, session.Checkpoint, limits, out var errors);
+            var parsed = Automatic1111Request.Read(document.RootElement, img2img, s.Catalog, session.Checkpoint, limits, out var errors, session.RandnSource);
             if (parsed is null)
             {
                 return Problems.Validation(errors);
@@ -224,6 +224,14 @@ public static class Automatic1111Api
             }
             session.Checkpoint = model;
         }
+        if (f.String("randn_source") is { } randnSource)
+        {
+            if (!Automatic1111Session.IsRandnSource(randnSource))
+            {
+                return Problems.Validation(new Dictionary<string, string[]> { ["randn_source"] = ["must be GPU, CPU or NV"] });
+            }
+            session.RandnSource = randnSource;
+        }
         if (f.Errors.Count > 0)
         {
             return Problems.Validation(f.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }));
@@ -233,8 +241,9 @@ public static class Automatic1111Api
     }
 
     /// <summary>The options GET returns: the checkpoint, and A1111 defaults of options frontends read.</summary>
-    private static JsonObject Options(ServedModel checkpoint) => new()
+    private static JsonObject Options(ServedModel checkpoint, string randnSource) => new()
     {
+        ["randn_source"] = randnSource,
         ["sd_model_checkpoint"] = Automatic1111Checkpoints.Title(checkpoint),
         ["sd_checkpoint_hash"] = Automatic1111Checkpoints.Sha256(checkpoint),
         ["sd_vae"] = "Automatic",

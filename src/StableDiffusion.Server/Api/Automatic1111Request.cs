@@ -40,7 +40,7 @@ public sealed record Automatic1111Request(
 
     /// <summary>Reads the body; null with errors per A1111 field when a field has the wrong type or value.</summary>
     public static Automatic1111Request? Read(JsonElement root, bool img2img, ModelCatalog catalog, ServedModel checkpoint,
-        LimitsOptions limits, out Dictionary<string, string[]> errors)
+        LimitsOptions limits, out Dictionary<string, string[]> errors, string randnSource = "GPU")
     {
         var f = new LooseFields(root);
         var prompt = f.String("prompt") ?? "";
@@ -57,6 +57,15 @@ public sealed record Automatic1111Request(
         var sendImages = f.Bool("send_images") ?? true;
         var overrides = f.Object("override_settings");
         var checkpointName = overrides?.String("sd_model_checkpoint");
+
+        // A1111's randn_source: GPU (its default: torch.randn on CUDA, which the NV source imitates on any machine), NV,
+        // or CPU (torch's CPU generator); image k draws from a generator seeded seed + k, as A1111 does.
+        var randn = overrides?.String("randn_source") ?? randnSource;
+        if (!Automatic1111Session.IsRandnSource(randn))
+        {
+            f.Errors["override_settings.randn_source"] = "must be GPU, CPU or NV";
+        }
+        var eta = f.Double("eta");
         foreach (var (field, message) in overrides?.Errors ?? [])
         {
             f.Errors["override_settings." + field] = message;
@@ -126,6 +135,8 @@ public sealed record Automatic1111Request(
             Scheduler = scheduler,
             // A1111's get_fixed_seed: -1 means "draw one".
             Seed = seed == -1 ? null : seed,
+            Rng = randn,
+            Eta = eta,
             Image = initImage,
             Mask = mask,
             PromptStrength = denoising,

@@ -65,7 +65,7 @@ public static class Automatic1111Samplers
             {
                 return karras;
             }
-            (errorField, error) = ("scheduler", $"'Karras' is available with DPM++ 2M only, not with '{sampler}'");
+            (errorField, error) = ("scheduler", $"'Karras' is available with DPM++ 2M and DPM++ 2M SDE only, not with '{sampler}'");
             return null;
         }
         (errorField, error) = ("scheduler", $"unknown schedule type '{scheduleType}'; one of Automatic, Karras");

@@ -21,6 +21,10 @@ public sealed record GenerationRequest
     /// <summary>Canonical scheduler name; null = the model's own.</summary>
     public string? Scheduler { get; init; }
     public required long Seed { get; init; }
+    /// <summary>Noise source (Core's RandomSource name); null = cpu, diffusers' torch generator.</summary>
+    public string? Rng { get; init; }
+    /// <summary>DDIM's η.</summary>
+    public double Eta { get; init; }
     /// <summary>False when the seed was drawn by the server (so the logs say it was random).</summary>
     public bool SeedGiven { get; init; }
     public OutputFormat OutputFormat { get; init; } = OutputFormat.Png;
@@ -44,6 +48,8 @@ public sealed record GenerationRequest
         GuidanceScale = GuidanceScale,
         Scheduler = Scheduler,
         Seed = Seed,
+        Rng = Rng,
+        Eta = Eta,
         NumOutputs = NumOutputs,
         WatermarkPayload = watermarkPayload,
         ModelName = Model,

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using StableDiffusion.Core.Models;
 using StableDiffusion.Core.Pipelines;
+using StableDiffusion.Core.Randomness;
 using StableDiffusion.Core.Schedulers;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Jobs;
@@ -87,6 +88,26 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMon
         if (seed < 0 || seed > uint.MaxValue)
         {
             Add("seed", $"must be between 0 and {uint.MaxValue}");
+        }
+
+        string? rng = null;
+        if (input.Rng is { } rngName)
+        {
+            rng = RandomSource.Canonicalize(rngName);
+            if (rng is null)
+            {
+                Add("rng", $"unknown noise source '{rngName}'; one of {string.Join(", ", RandomSource.Names)}");
+            }
+            else if (rng == RandomSource.Numpy && seed + outputs - 1 > uint.MaxValue)
+            {
+                Add("seed", $"the numpy source takes seeds from 0 to {uint.MaxValue} (numpy's RandomState) and image k uses seed + k");
+            }
+        }
+
+        var eta = input.Eta ?? 0.0;
+        if (!double.IsFinite(eta) || eta < 0 || eta > 1)
+        {
+            Add("eta", "must be between 0 and 1");
         }
 
         var format = OutputFormat.Png;
@@ -197,6 +218,8 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMon
             Scheduler = scheduler,
             Seed = seed,
             SeedGiven = seedGiven,
+            Rng = rng,
+            Eta = eta,
             OutputFormat = format,
             Image = image,
             Mask = mask,
