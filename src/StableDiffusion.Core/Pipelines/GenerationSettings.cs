@@ -30,6 +30,9 @@ public sealed record GenerationSettings
     public Randomness.NoiseBatching NoiseBatching { get; init; }
     /// <summary>DDIM's η (0 = deterministic DDIM); ignored by the other schedulers.</summary>
     public double Eta { get; init; }
+    /// <summary><c>karras</c> or <c>exponential</c> sigmas for schedulers that offer them (A1111's schedule types);
+    /// null = the model's scheduler_config.json.</summary>
+    public string? SigmaSchedule { get; init; }
     public int NumOutputs { get; init; } = 1;
     /// <summary>Caller-supplied initial latents [NumOutputs, 4, h, w] (diffusers' <c>latents=</c>: multiplied by init_noise_sigma).</summary>
     public float[]? Latents { get; init; }

@@ -179,7 +179,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
         activity?.SetTag("sd.model", Info.Name);
         activity?.SetTag("sd.steps", settings.Steps);
 
-        var scheduler = SchedulerFactory.Create(settings.Scheduler, _folder.Scheduler, settings.Eta);
+        var scheduler = SchedulerFactory.Create(settings.Scheduler, _folder.Scheduler, settings.Eta, settings.SigmaSchedule);
         scheduler.SetTimesteps(settings.Steps);
         int images = settings.NumOutputs;
         bool guided = settings.GuidanceScale > 1.0;

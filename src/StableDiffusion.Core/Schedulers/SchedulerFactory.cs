@@ -54,8 +54,18 @@ public static class SchedulerFactory
     private static SchedulerConfig Ode(SchedulerConfig config) =>
         config.AlgorithmType == "sde-dpmsolver++" ? config with { AlgorithmType = "dpmsolver++" } : config;
 
+    /// <summary>The schedulers whose diffusers class offers use_karras_sigmas and use_exponential_sigmas.</summary>
+    public static IReadOnlyList<string> SigmaScheduleNames { get; } =
+    [
+        "K_EULER", "LMS", "HeunDiscrete", "K_DPM_2", "K_DPM_2_ANCESTRAL", "DPMSolverMultistep", "KarrasDPM",
+        "DPMSolverMultistepSDE", "KarrasDPMSDE", "DPMSolverSinglestep", "UniPCMultistep", "DEISMultistep",
+    ];
+
+    /// <summary>Whether <paramref name="canonicalName"/> takes a Karras or exponential sigma schedule.</summary>
+    public static bool TakesSigmaSchedule(string canonicalName) => SigmaScheduleNames.Contains(canonicalName);
+
     /// <summary>The canonical name of the scheduler a model folder's config asks for.</summary>
-    /// <remarks>Unknown classes (UniPC, DDPM, …) fall back to PNDM, the Stable Diffusion default.</remarks>
+    /// <remarks>Unknown classes (DDPM, …) fall back to PNDM, the Stable Diffusion default.</remarks>
     public static string DefaultFor(SchedulerConfig config)
     {
         var canonical = Canonicalize(config.ClassName) ?? "PNDM";
@@ -78,10 +88,35 @@ public static class SchedulerFactory
     /// <remarks>Like diffusers' <c>from_config(pipe.scheduler.config)</c>, the other scheduler inherits the shared fields
     /// (betas, spacing, offset, prediction type) of the model's config.</remarks>
     /// <param name="eta">DDIM's η (diffusers' <c>eta=</c> pipeline argument); the other schedulers ignore it.</param>
-    /// <exception cref="ArgumentException">The name is not one of <see cref="Names"/> or a diffusers class name.</exception>
-    public static IScheduler Create(string? name, SchedulerConfig config, double eta = 0.0)
+    /// <param name="sigmaSchedule"><c>karras</c> or <c>exponential</c> to set <c>use_karras_sigmas</c> /
+    /// <c>use_exponential_sigmas</c> on the config (A1111's schedule types); null keeps the config's.</param>
+    /// <exception cref="ArgumentException">The name is not one of <see cref="Names"/> or a diffusers class name, or the
+    /// sigma schedule is unknown or not offered by that scheduler.</exception>
+    public static IScheduler Create(string? name, SchedulerConfig config, double eta = 0.0, string? sigmaSchedule = null)
     {
         ArgumentNullException.ThrowIfNull(config);
+        var schedulerName = name is null ? DefaultFor(config) : Canonicalize(name);
+        if (sigmaSchedule is not null && schedulerName is not null)
+        {
+            if (!TakesSigmaSchedule(schedulerName))
+            {
+                throw new ArgumentException($"Scheduler '{schedulerName}' has no {sigmaSchedule} sigmas in diffusers; they apply to {string.Join(", ", SigmaScheduleNames)}.", nameof(sigmaSchedule));
+            }
+
+            config = sigmaSchedule.ToLowerInvariant() switch
+            {
+                "karras" => config with { UseKarrasSigmas = true, UseExponentialSigmas = false },
+                "exponential" => config with { UseKarrasSigmas = false, UseExponentialSigmas = true },
+                _ => throw new ArgumentException($"Unknown sigma schedule '{sigmaSchedule}'; use karras or exponential.", nameof(sigmaSchedule)),
+            };
+            name = schedulerName switch
+            {
+                "DPMSolverMultistep" or "KarrasDPM" => sigmaSchedule.Equals("karras", StringComparison.OrdinalIgnoreCase) ? "KarrasDPM" : "DPMSolverMultistep",
+                "DPMSolverMultistepSDE" or "KarrasDPMSDE" => sigmaSchedule.Equals("karras", StringComparison.OrdinalIgnoreCase) ? "KarrasDPMSDE" : "DPMSolverMultistepSDE",
+                _ => schedulerName,
+            };
+        }
+
         var canonical = name is null
             ? DefaultFor(config)
             : Canonicalize(name) ?? throw new ArgumentException(
