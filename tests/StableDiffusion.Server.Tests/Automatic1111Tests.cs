@@ -150,7 +150,7 @@ public sealed class Automatic1111Tests
 
     [Theory]
     [InlineData("""{"prompt": "x", "sampler_name": "DPM++ SDE"}""", "sampler_name", "unknown sampler")]
-    [InlineData("""{"prompt": "x", "sampler_name": "Euler a", "scheduler": "Karras"}""", "scheduler", "DPM++ 2M SDE only")]
+    [InlineData("""{"prompt": "x", "sampler_name": "Euler a", "scheduler": "Karras"}""", "scheduler", "not available with 'Euler a'")]
     [InlineData("""{"prompt": "x", "steps": 0}""", "steps", "between 1 and")]
     [InlineData("""{"prompt": "x", "cfg_scale": "high"}""", "cfg_scale", "number")]
     [InlineData("""{"prompt": "x", "batch_size": 3, "n_iter": 3}""", "n_iter", "at most 4")]

@@ -172,4 +172,40 @@ public sealed class NoiseSourceApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("rng", await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Native_sigma_schedule_applies_karras_sigmas_where_diffusers_has_them()
+    {
+        var karras = Wire.Input(seed: 8);
+        karras["scheduler"] = "K_DPM_2";
+        karras["sigma_schedule"] = "karras";
+        var plain = Wire.Input(seed: 8);
+        plain["scheduler"] = "K_DPM_2";
+        var refused = Wire.Input();
+        refused["scheduler"] = "K_EULER_ANCESTRAL";
+        refused["sigma_schedule"] = "karras";
+
+        var a = await NativeImageAsync(karras);
+        var b = await NativeImageAsync(plain);
+        var response = await Wire.CreateAsync(_client, refused);
+
+        Assert.NotEqual(a, b);
+        Assert.Contains("Schedule type: Karras", PngWriter.ReadParameters(a));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await Wire.ProblemAsync(response))["errors"]!.AsObject().ContainsKey("sigma_schedule"));
+    }
+
+    [Theory]
+    [InlineData("""{"prompt": "x", "steps": 2, "width": 64, "height": 64, "sampler_name": "DPM2", "scheduler": "Karras"}""", "DPM2")]
+    [InlineData("""{"prompt": "x", "steps": 2, "width": 64, "height": 64, "sampler_name": "LMS Karras"}""", "LMS")]
+    [InlineData("""{"prompt": "x", "steps": 2, "width": 64, "height": 64, "sampler_name": "UniPC", "scheduler": "Exponential"}""", "UniPC")]
+    public async Task A1111_schedule_types_apply_to_the_samplers_that_take_them(string json, string sampler)
+    {
+        var (status, body) = await A1111Async(json);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var info = JsonNode.Parse(body["info"]!.GetValue<string>())!;
+        Assert.Equal(sampler, info["sampler_name"]!.GetValue<string>());
+        Assert.Contains("Schedule type: ", info["infotexts"]![0]!.GetValue<string>());
+    }
 }

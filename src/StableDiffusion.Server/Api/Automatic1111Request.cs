@@ -91,7 +91,7 @@ public sealed record Automatic1111Request(
             mask = f.String("mask") is { Length: > 0 } m ? ToDataUri(m) : null;
         }
 
-        var scheduler = Automatic1111Samplers.Resolve(sampler, scheduleType, out var samplerField, out var samplerError);
+        var scheduler = Automatic1111Samplers.Resolve(sampler, scheduleType, out var samplerField, out var samplerError, out var sigmaSchedule);
         if (samplerError is not null)
         {
             f.Errors[samplerField!] = samplerError;
@@ -137,6 +137,7 @@ public sealed record Automatic1111Request(
             Seed = seed == -1 ? null : seed,
             Rng = randn,
             Eta = eta,
+            SigmaSchedule = sigmaSchedule,
             Image = initImage,
             Mask = mask,
             PromptStrength = denoising,

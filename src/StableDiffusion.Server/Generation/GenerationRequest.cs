@@ -25,6 +25,8 @@ public sealed record GenerationRequest
     public string? Rng { get; init; }
     /// <summary>DDIM's η.</summary>
     public double Eta { get; init; }
+    /// <summary>karras or exponential; null = the model's config.</summary>
+    public string? SigmaSchedule { get; init; }
     /// <summary>False when the seed was drawn by the server (so the logs say it was random).</summary>
     public bool SeedGiven { get; init; }
     public OutputFormat OutputFormat { get; init; } = OutputFormat.Png;
@@ -50,6 +52,7 @@ public sealed record GenerationRequest
         Seed = Seed,
         Rng = Rng,
         Eta = Eta,
+        SigmaSchedule = SigmaSchedule,
         NumOutputs = NumOutputs,
         WatermarkPayload = watermarkPayload,
         ModelName = Model,

@@ -104,6 +104,21 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMon
             }
         }
 
+        string? sigmaSchedule = null;
+        if (input.SigmaSchedule is { } schedule)
+        {
+            sigmaSchedule = schedule.Trim().ToLowerInvariant();
+            var target = scheduler ?? info?.DefaultScheduler;
+            if (sigmaSchedule is not ("karras" or "exponential"))
+            {
+                Add("sigma_schedule", "must be karras or exponential");
+            }
+            else if (target is not null && !SchedulerFactory.TakesSigmaSchedule(target))
+            {
+                Add("sigma_schedule", $"scheduler {target} has no {sigmaSchedule} sigmas; they apply to {string.Join(", ", SchedulerFactory.SigmaScheduleNames)}");
+            }
+        }
+
         var eta = input.Eta ?? 0.0;
         if (!double.IsFinite(eta) || eta < 0 || eta > 1)
         {
@@ -220,6 +235,7 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMon
             SeedGiven = seedGiven,
             Rng = rng,
             Eta = eta,
+            SigmaSchedule = sigmaSchedule,
             OutputFormat = format,
             Image = image,
             Mask = mask,
