@@ -31,6 +31,7 @@ public sealed class GenerationOptions
         Description = "per-image: image k has its own generator seeded seed+k (A1111); one-generator: one generator draws for the whole batch (diffusers' generator=)",
         DefaultValueFactory = _ => "per-image",
     };
+    public Option<string?> SigmaSchedule { get; } = new("--sigma-schedule") { Description = "karras or exponential sigmas (diffusers' use_karras_sigmas / use_exponential_sigmas) for the schedulers that offer them" };
     public Option<double> Eta { get; } = new("--eta") { Description = "DDIM eta in [0, 1] (0 = deterministic DDIM)", DefaultValueFactory = _ => 0.0 };
     public Option<int?> Width { get; } = new("--width") { Description = "Width in pixels (multiple of 8); default: the model's native size" };
     public Option<int?> Height { get; } = new("--height") { Description = "Height in pixels (multiple of 8); default: the model's native size" };
@@ -41,7 +42,7 @@ public sealed class GenerationOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Prompt, NegativePrompt, Steps, Guidance, Scheduler, Seed, Rng, BatchNoise, Eta, Width, Height, NumOutputs, NoWatermark, Provider, Threads })
+        foreach (var option in new Option[] { Model, Prompt, NegativePrompt, Steps, Guidance, Scheduler, Seed, Rng, BatchNoise, Eta, SigmaSchedule, Width, Height, NumOutputs, NoWatermark, Provider, Threads })
         {
             command.Options.Add(option);
         }
@@ -129,9 +130,22 @@ public sealed class GenerationOptions
             throw new UsageException($"--eta must be between 0 and 1, got {eta}");
         }
 
+        string? sigmaSchedule = parse.GetValue(SigmaSchedule)?.Trim().ToLowerInvariant();
+        if (sigmaSchedule is not (null or "karras" or "exponential"))
+        {
+            throw new UsageException($"--sigma-schedule must be karras or exponential, not '{sigmaSchedule}'");
+        }
+
+        var canonicalScheduler = scheduler is null ? null : SchedulerFactory.Canonicalize(scheduler);
+        if (sigmaSchedule is not null && canonicalScheduler is not null && !SchedulerFactory.TakesSigmaSchedule(canonicalScheduler))
+        {
+            throw new UsageException($"--sigma-schedule: {canonicalScheduler} has no {sigmaSchedule} sigmas; they apply to {string.Join(", ", SchedulerFactory.SigmaScheduleNames)}");
+        }
+
         return new GenerationSettings
         {
             Rng = rng,
+            SigmaSchedule = sigmaSchedule,
             NoiseBatching = batching,
             Eta = eta,
             Prompt = parse.GetValue(Prompt) ?? "",

@@ -197,6 +197,7 @@ public sealed class CliTests(TinyModelFixture tiny) : IClassFixture<TinyModelFix
     [InlineData("--rng", "mersenne")]
     [InlineData("--eta", "1.5")]
     [InlineData("--batch-noise", "shared")]
+    [InlineData("--sigma-schedule", "polyexponential")]
     public void Generate_refuses_bad_noise_options(string option, string value)
     {
         var result = CliRunner.Run("generate", "--model", tiny.Directory, "--prompt", "x", option, value, "--out", CliRunner.TempDir());
