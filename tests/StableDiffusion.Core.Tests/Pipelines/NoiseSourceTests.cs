@@ -84,7 +84,7 @@ public sealed class NoiseSourceTests
         var batch = pipeline.Generate(settings with { NumOutputs = 3 });
         var alone = pipeline.Generate(settings with { Seed = Small.Seed + 2 });
 
-        Assert.Equal(alone.Images[0].Png, batch.Images[2].Png);
+        Assert.Equal(alone.Images[0].Bytes, batch.Images[2].Bytes);
     }
 
     [Fact]
@@ -98,9 +98,9 @@ public sealed class NoiseSourceTests
 
         // Image 0 starts from the first 256 values of the same draw (torch's vectorised kernel works in blocks of 16),
         // image 1 from the rest: not from a generator seeded seed + 1.
-        Assert.Equal(alone.Images[0].Png, batch.Images[0].Png);
+        Assert.Equal(alone.Images[0].Bytes, batch.Images[0].Bytes);
         var second = pipeline.Generate(settings with { Seed = Small.Seed + 1 });
-        Assert.NotEqual(second.Images[0].Png, batch.Images[1].Png);
+        Assert.NotEqual(second.Images[0].Bytes, batch.Images[1].Bytes);
     }
 
     [Fact]
@@ -126,9 +126,9 @@ public sealed class NoiseSourceTests
         using var pipeline = Tiny();
         var ddim = Small with { Scheduler = "DDIM" };
 
-        var deterministic = pipeline.Generate(ddim).Images[0].Png;
-        var stochastic = pipeline.Generate(ddim with { Eta = 1.0 }).Images[0].Png;
-        var again = pipeline.Generate(ddim with { Eta = 1.0 }).Images[0].Png;
+        var deterministic = pipeline.Generate(ddim).Images[0].Bytes;
+        var stochastic = pipeline.Generate(ddim with { Eta = 1.0 }).Images[0].Bytes;
+        var again = pipeline.Generate(ddim with { Eta = 1.0 }).Images[0].Bytes;
 
         Assert.NotEqual(deterministic, stochastic);
         Assert.Equal(stochastic, again);
