@@ -3,6 +3,8 @@ using StableDiffusion.Server.Api;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Jobs;
 using StableDiffusion.Server.Telemetry;
+using StableDiffusion.Server.Webhooks;
+using StableDiffusion.Server.Worker;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -19,7 +21,7 @@ builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.J
 
 builder.Services.AddServerOptions();
 builder.AddServerTelemetry();
-builder.Services.AddGeneration(builder.Configuration);
+builder.Services.AddJobs().AddWorkers(builder.Configuration).AddWebhooks();
 builder.Services.AddApiEdges();
 builder.Services.AddServerOpenApi();
 

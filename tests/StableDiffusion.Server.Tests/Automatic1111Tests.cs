@@ -229,7 +229,9 @@ public sealed class Automatic1111Tests
             {"prompt": "slow", "steps": 999, "width": 512, "height": 512, "n_iter": 2, "seed": 7}
             """);
 
-        var running = await PollProgressAsync(client, p => p["state"]!["sampling_step"]!.GetValue<int>() > 0);
+        // Step 2 reported: the A1111 run has seen step 1 at least (it hears each event after the recorder).
+        await factory.Events.StepAsync(jobIndex: 0, step: 2);
+        var running = JsonNode.Parse(await client.GetStringAsync("/sdapi/v1/progress"))!;
         var interrupt = await client.PostAsync("/sdapi/v1/interrupt", null);
         var (status, body) = await call;
         var idle = JsonNode.Parse(await client.GetStringAsync("/sdapi/v1/progress"))!;
@@ -259,11 +261,13 @@ public sealed class Automatic1111Tests
             {"prompt": "two batches", "steps": 999, "width": 256, "height": 256, "n_iter": 2, "seed": 5, "sampler_name": "Euler"}
             """);
 
-        var second = await PollProgressAsync(client, p => p["state"]!["job_no"]!.GetValue<int>() == 1);
+        await factory.Events.StepAsync(jobIndex: 1, step: 1);
+        var second = JsonNode.Parse(await client.GetStringAsync("/sdapi/v1/progress"))!;
         var asked = JsonNode.Parse(await client.GetStringAsync("/sdapi/v1/progress?skip_current_image=false"))!;
         await client.PostAsync("/sdapi/v1/interrupt", null);
         var (status, body) = await call;
 
+        Assert.Equal(1, second["state"]!["job_no"]!.GetValue<int>());
         Assert.Null(second["current_image"]);
         var preview = Convert.FromBase64String(asked["current_image"]!.GetValue<string>());
         Assert.Equal(PngSignature, preview[..8]);
@@ -282,7 +286,7 @@ public sealed class Automatic1111Tests
             {"prompt": "skip one", "steps": 999, "width": 256, "height": 256, "n_iter": 2, "seed": 5, "sampler_name": "Euler"}
             """);
 
-        await PollProgressAsync(client, p => p["state"]!["job_no"]!.GetValue<int>() == 0 && p["state"]!["sampling_step"]!.GetValue<int>() > 0);
+        await factory.Events.StepAsync(jobIndex: 0, step: 1);
         await client.PostAsync("/sdapi/v1/skip", null);
         var (status, body) = await call;
 
@@ -404,23 +408,5 @@ public sealed class Automatic1111Tests
         Assert.Equal(HttpStatusCode.OK, basic.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, wrongBasic.StatusCode);
         Assert.Equal(HttpStatusCode.OK, bearer.StatusCode);
-    }
-
-    private static async Task<JsonNode> PollProgressAsync(HttpClient client, Func<JsonNode, bool> until)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (true)
-        {
-            var progress = JsonNode.Parse(await client.GetStringAsync("/sdapi/v1/progress"))!;
-            if (until(progress))
-            {
-                return progress;
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"progress never reached the expected state: {progress.ToJsonString()}");
-            }
-            await Task.Delay(20);
-        }
     }
 }

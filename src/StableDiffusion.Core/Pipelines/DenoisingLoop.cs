@@ -49,6 +49,10 @@ public sealed class DenoisingLoop
     /// <summary>Called after each scheduler step with the call index and the latents (legacy inpainting blends here).</summary>
     public Action<int, Span<float>>? AfterStep { get; init; }
 
+    /// <summary>The steps the user asked for; progress counts these rather than model calls (PNDM makes N+1 calls for N
+    /// steps, second-order samplers two per step). 0: one step per call.</summary>
+    public int StepsAsked { get; init; }
+
     /// <summary>Called with the call index once the UNet's inputs are written, before it runs (tests inspect the layout).</summary>
     internal Action<int, UNetRun>? BeforeUNet { get; init; }
 
@@ -59,6 +63,10 @@ public sealed class DenoisingLoop
         int total = timesteps.Count - startIndex;
         int extraPerImage = ExtraChannels.Length / _images;
         int samplePerImage = _latentSize + extraPerImage;
+        // Progress in the user's steps: the calls this run makes, scaled by steps asked per call of the full schedule
+        // (img2img starts part-way: 25 steps at strength 0.5 report 12, as diffusers' get_timesteps keeps 12).
+        int reportedTotal = StepsAsked > 0 && total > 0 ? Math.Max(1, (int)Math.Round((double)total * StepsAsked / timesteps.Count)) : total;
+        int reported = 0;
         long start = Stopwatch.GetTimestamp();
         var sample = _run.Sample;
         int halves = _guided ? 2 : 1;
@@ -102,7 +110,12 @@ public sealed class DenoisingLoop
 
             _scheduler.Step(modelOutput, i, latents, noise);
             AfterStep?.Invoke(i, latents);
-            observer?.OnStep?.Invoke(new StepProgress(i - startIndex + 1, total, Stopwatch.GetElapsedTime(start)));
+            int step = (int)((long)(i - startIndex + 1) * reportedTotal / total);
+            if (step > reported)
+            {
+                reported = step;
+                observer?.OnStep?.Invoke(new StepProgress(step, reportedTotal, Stopwatch.GetElapsedTime(start)));
+            }
         }
 
         return total;

@@ -108,6 +108,7 @@ public sealed partial class StableDiffusionPipeline
                 ExtraChannels = extraChannels,
                 AfterStep = afterStep,
                 BeforeUNet = SampleHook(observer),
+                StepsAsked = settings.Steps,
             };
             return loop.Run(latents, startIndex, noise.Fill, observer, cancellationToken);
         });

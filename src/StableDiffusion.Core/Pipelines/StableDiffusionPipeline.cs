@@ -211,6 +211,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
             var loop = new DenoisingLoop(unetRun, scheduler, images, run.LatentHeight, run.LatentWidth, settings.GuidanceScale)
             {
                 BeforeUNet = SampleHook(observer),
+                StepsAsked = settings.Steps,
             };
             return loop.Run(latents, 0, noise.Fill, observer, cancellationToken);
         });

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using StableDiffusion.Server.Jobs;
 using StableDiffusion.Server.Models;
 
@@ -10,7 +9,7 @@ namespace StableDiffusion.Server.Api;
 /// calls use (<c>sd_model_checkpoint</c>), and the A1111 calls in progress, which <c>/progress</c> reports and
 /// <c>/interrupt</c> and <c>/skip</c> act on (the oldest one, as A1111 runs one at a time).
 /// </summary>
-public sealed partial class Automatic1111Session(ModelCatalog catalog)
+public sealed class Automatic1111Session(ModelCatalog catalog)
 {
     private readonly Lock _lock = new();
     private readonly List<Automatic1111Run> _runs = [];
@@ -94,18 +93,6 @@ public sealed partial class Automatic1111Session(ModelCatalog catalog)
     /// <summary>Cancels the current run's running batch; the run goes on with its next batch.</summary>
     public bool Skip(JobDispatcher dispatcher) => Current?.Stop(dispatcher, skipOnly: true) ?? false;
 
-    /// <summary>Reads "k/N" from the tqdm line the worker logs after each step (as the replicate client reads progress).</summary>
-    internal static bool TryParseStep(string line, out int step, out int total)
-    {
-        var match = StepPattern().Match(line);
-        step = total = 0;
-        return match.Success
-            && int.TryParse(match.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out step)
-            && int.TryParse(match.Groups[2].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out total);
-    }
-
-    [GeneratedRegex(@"\| (\d+)/(\d+) \[")]
-    private static partial Regex StepPattern();
 }
 
 /// <summary>One A1111 call in progress: <c>n_iter</c> batches run one after another, each a job on the shared queue.</summary>
@@ -151,13 +138,13 @@ public sealed class Automatic1111Run(string jobName, int iterations, DateTimeOff
         // Subscribed outside our lock: the job calls back under its own lock, which then takes ours.
         var subscription = job.Subscribe(e =>
         {
-            if (e.Kind == JobEventKind.Log && Automatic1111Session.TryParseStep(e.Text!, out var step, out var total))
+            if (e is JobProgress progress)
             {
                 lock (_lock)
                 {
                     if (ReferenceEquals(_job, job))
                     {
-                        (_step, _steps) = (step, total);
+                        (_step, _steps) = (progress.Step, progress.Total);
                     }
                 }
             }

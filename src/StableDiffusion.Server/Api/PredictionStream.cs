@@ -42,7 +42,7 @@ public static class PredictionStream
             }
 
             await response.StartAsync(aborted);
-            foreach (var line in logsSoFar.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            foreach (var line in logsSoFar.Select(Job.LogLine).OfType<string>())
             {
                 await Send("logs", line);
             }
@@ -52,11 +52,11 @@ public static class PredictionStream
                 {
                     await foreach (var e in events.Reader.ReadAllAsync(aborted))
                     {
-                        if (e.Kind == JobEventKind.Log)
+                        if (Job.LogLine(e) is { } line)
                         {
-                            await Send("logs", e.Text!);
+                            await Send("logs", line);
                         }
-                        else if (e.Kind == JobEventKind.Completed)
+                        else if (e is JobCompleted)
                         {
                             break;
                         }

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using StableDiffusion.Server.Configuration;
+using StableDiffusion.Server.Telemetry;
 
 namespace StableDiffusion.Server.Jobs;
 
@@ -11,7 +12,7 @@ namespace StableDiffusion.Server.Jobs;
 /// room for as many such leftovers again, so only more than <see cref="Capacity"/> queued cancellations during one
 /// running job could make it refuse early (a 429, never a lost job).
 /// </remarks>
-public sealed class GenerationQueue
+public sealed class GenerationQueue : IQueueGauge
 {
     private readonly Channel<Job> _channel;
     private int _waiting;

@@ -13,7 +13,8 @@ public sealed class Job
 {
     private readonly Lock _lock = new();
     private Action? _leftQueue;
-    private readonly StringBuilder _logs = new();
+    // Log lines and progress in order; progress becomes tqdm text only when someone reads the logs.
+    private readonly List<JobEvent> _logs = [];
     private readonly List<Action<JobEvent>> _subscribers = [];
     private readonly CancellationTokenSource _cancellation = new();
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -52,6 +53,8 @@ public sealed class Job
     /// <summary>Who may list this prediction (a hash of the creating API key); null without keys.</summary>
     public string? Owner { get; init; }
     public IReadOnlySet<string> WebhookEvents { get; init; } = new HashSet<string>();
+    /// <summary>Which run of the job this is (1 for the first; a durable backend re-runs an interrupted job).</summary>
+    public int Attempt { get; private set; } = 1;
 
     /// <summary>Canceled when the client cancels or shutdown runs out of grace; the pipeline checks it every step.</summary>
     public CancellationToken Cancellation => _cancellation.Token;
@@ -67,27 +70,63 @@ public sealed class Job
         get { lock (_lock) { return _outputs; } }
     }
 
+    /// <summary>The logs as Replicate shows them: one line per log event, a tqdm line per progress event.</summary>
     public string Logs
     {
-        get { lock (_lock) { return _logs.ToString(); } }
+        get { lock (_lock) { return LogText(_logs); } }
     }
 
-    /// <summary>Subscribes to future events and returns the logs so far, atomically (nothing is missed or doubled).</summary>
-    public (string LogsSoFar, JobStatus Status, IDisposable Subscription) Subscribe(Action<JobEvent> onEvent)
+    /// <summary>The latest progress event, if any step has run.</summary>
+    public JobProgress? LastProgress
+    {
+        get { lock (_lock) { return _logs.OfType<JobProgress>().LastOrDefault(); } }
+    }
+
+    /// <summary>
+    /// Subscribes to future events and returns the log and progress events so far, atomically (nothing is missed or
+    /// doubled).
+    /// </summary>
+    public (IReadOnlyList<JobEvent> LogSoFar, JobStatus Status, IDisposable Subscription) Subscribe(Action<JobEvent> onEvent)
     {
         lock (_lock)
         {
             _subscribers.Add(onEvent);
-            return (_logs.ToString(), Status, new Unsubscriber(this, onEvent));
+            return (_logs.ToArray(), Status, new Unsubscriber(this, onEvent));
         }
     }
 
-    public void AppendLog(string line)
+    public void AppendLog(string line) => Record(new JobLog(line));
+
+    public void ReportProgress(int step, int total, TimeSpan elapsed) => Record(new JobProgress(step, total, elapsed));
+
+    /// <summary>Joins log and progress events into Replicate's <c>logs</c> text.</summary>
+    public static string LogText(IEnumerable<JobEvent> events)
+    {
+        var text = new StringBuilder();
+        foreach (var e in events)
+        {
+            if (LogLine(e) is { } line)
+            {
+                text.Append(line).Append('\n');
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>The log line an event stands for (progress as tqdm's line), or null for state changes.</summary>
+    public static string? LogLine(JobEvent e) => e switch
+    {
+        JobLog log => log.Line,
+        JobProgress progress => progress.LogLine,
+        _ => null,
+    };
+
+    private void Record(JobEvent e)
     {
         lock (_lock)
         {
-            _logs.Append(line).Append('\n');
-            Publish(new JobEvent(JobEventKind.Log, line));
+            _logs.Add(e);
+            Publish(e);
         }
     }
 
@@ -103,7 +142,7 @@ public sealed class Job
             Status = JobStatus.Processing;
             StartedAt = now;
             ReleaseQueueSlot();
-            Publish(new JobEvent(JobEventKind.Started));
+            Publish(new JobStarted(now, Attempt));
             return true;
         }
     }
@@ -117,7 +156,7 @@ public sealed class Job
                 return false;
             }
             _outputs = outputs;
-            Publish(new JobEvent(JobEventKind.Output));
+            Publish(new JobOutput(outputs));
             return Finish(JobStatus.Succeeded, null, now);
         }
     }
@@ -197,7 +236,7 @@ public sealed class Job
         Status = status;
         Error = error;
         CompletedAt = now;
-        Publish(new JobEvent(JobEventKind.Completed));
+        Publish(new JobCompleted(status, error, now));
         _completed.TrySetResult();
         return true;
     }

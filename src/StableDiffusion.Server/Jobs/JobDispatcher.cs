@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Models;
 using StableDiffusion.Server.Telemetry;
-using StableDiffusion.Server.Webhooks;
 
 namespace StableDiffusion.Server.Jobs;
 
@@ -11,7 +10,7 @@ public sealed class JobDispatcher(
     GenerationQueue queue,
     JobStore store,
     ModelCatalog catalog,
-    WebhookSender webhooks,
+    IEnumerable<IJobListener> listeners,
     ServerMetrics metrics,
     IOptions<QueueOptions> queueOptions,
     TimeProvider time,
@@ -34,10 +33,10 @@ public sealed class JobDispatcher(
             BaseUrl = submission.BaseUrl,
             Owner = submission.Owner,
         };
-        // Subscribe before the job is visible to a worker, so the webhook sees every event.
-        if (job.Webhook is not null)
+        // Listeners subscribe before the job is visible to a worker, so they see every event.
+        foreach (var listener in listeners)
         {
-            webhooks.Attach(job);
+            listener.OnCreated(job);
         }
         if (!queue.TryEnqueue(job))
         {

@@ -1,6 +1,4 @@
 using System.Diagnostics.Metrics;
-using StableDiffusion.Server.Jobs;
-
 namespace StableDiffusion.Server.Telemetry;
 
 /// <summary>
@@ -36,7 +34,7 @@ public sealed class ServerMetrics
     private readonly Histogram<double> _onnxRuntime;
     private readonly Histogram<double> _session;
 
-    public ServerMetrics(IMeterFactory meters, GenerationQueue queue)
+    public ServerMetrics(IMeterFactory meters, IQueueGauge queue)
     {
         var meter = meters.Create(MeterName);
         meter.CreateObservableGauge("sd.queue.depth", () => queue.Depth, "{job}", "Jobs waiting for a worker");
@@ -55,35 +53,36 @@ public sealed class ServerMetrics
 
     public void JobRejected() => _jobsRejected.Add(1);
 
-    public void JobStarted(Job job) => _queueWait.Record((job.StartedAt!.Value - job.CreatedAt).TotalSeconds, Tag(job));
+    public void JobStarted(string model, double queueSeconds) => _queueWait.Record(queueSeconds, Tag(model));
 
-    public void JobFinished(Job job)
+    /// <summary>A job reached <paramref name="status"/> (a wire name); <paramref name="runSeconds"/> when it had started.</summary>
+    public void JobFinished(string model, string status, double? runSeconds)
     {
-        _jobsFinished.Add(1, [new("status", job.Status.WireName()), new("model", job.Model.Name)]);
-        if (job.StartedAt is { } started && job.CompletedAt is { } completed)
+        _jobsFinished.Add(1, [new("status", status), new("model", model)]);
+        if (runSeconds is { } seconds)
         {
-            _runTime.Record((completed - started).TotalSeconds, [new("status", job.Status.WireName()), new("model", job.Model.Name)]);
+            _runTime.Record(seconds, [new("status", status), new("model", model)]);
         }
     }
 
-    public void Generated(Job job, int images, int steps, double denoiseSeconds, IReadOnlyDictionary<string, double> stages, double onnxSeconds)
+    public void Generated(string model, int images, int steps, double denoiseSeconds, IReadOnlyDictionary<string, double> stages, double onnxSeconds)
     {
-        _images.Add(images, Tag(job));
-        _steps.Add(steps, Tag(job));
+        _images.Add(images, Tag(model));
+        _steps.Add(steps, Tag(model));
         if (denoiseSeconds > 0)
         {
-            _stepsPerSecond.Record(steps / denoiseSeconds, Tag(job));
+            _stepsPerSecond.Record(steps / denoiseSeconds, Tag(model));
         }
         foreach (var (stage, seconds) in stages)
         {
-            _stage.Record(seconds, [new("stage", stage), new("model", job.Model.Name)]);
+            _stage.Record(seconds, [new("stage", stage), new("model", model)]);
         }
-        _onnxRuntime.Record(onnxSeconds, Tag(job));
+        _onnxRuntime.Record(onnxSeconds, Tag(model));
     }
 
     /// <summary>ONNX Runtime time of one component (text_encoder, unet, vae_decoder) in one job.</summary>
-    public void SessionTime(Job job, string component, double seconds)
-        => _session.Record(seconds, [new("component", component), new("model", job.Model.Name)]);
+    public void SessionTime(string model, string component, double seconds)
+        => _session.Record(seconds, [new("component", component), new("model", model)]);
 
-    private static KeyValuePair<string, object?> Tag(Job job) => new("model", job.Model.Name);
+    private static KeyValuePair<string, object?> Tag(string model) => new("model", model);
 }

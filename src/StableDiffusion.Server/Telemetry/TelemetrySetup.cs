@@ -5,7 +5,6 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Serilog;
 using StableDiffusion.Server.Configuration;
-using StableDiffusion.Server.Worker;
 
 namespace StableDiffusion.Server.Telemetry;
 
@@ -42,7 +41,6 @@ public static class TelemetrySetup
             });
         _ = otel;
 
-        builder.Services.AddHealthChecks().AddCheck<WorkerHealthCheck>("workers", tags: ["ready"]);
         return builder;
     }
 

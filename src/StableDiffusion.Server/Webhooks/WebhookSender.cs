@@ -16,23 +16,27 @@ public sealed class WebhookSender(
     WebhookSigner signer,
     IOptionsMonitor<WebhookOptions> options,
     TimeProvider time,
-    ILogger<WebhookSender> logger)
+    ILogger<WebhookSender> logger) : IJobListener
 {
     public const string ClientName = "webhooks";
 
     public static readonly IReadOnlyList<string> EventNames = ["start", "output", "logs", "completed"];
 
-    /// <summary>Subscribes to the job; deliveries run one after another on a per-job chain.</summary>
-    public void Attach(Job job)
+    /// <summary>Subscribes to a job with a webhook; deliveries run one after another on a per-job chain.</summary>
+    public void OnCreated(Job job)
     {
+        if (job.Webhook is null)
+        {
+            return;
+        }
         var chain = new DeliveryChain();
         job.Subscribe(e =>
         {
-            var name = e.Kind switch
+            var name = e switch
             {
-                JobEventKind.Started => "start",
-                JobEventKind.Output => "output",
-                JobEventKind.Log => "logs",
+                JobStarted => "start",
+                JobOutput => "output",
+                JobLog or JobProgress => "logs",
                 _ => "completed",
             };
             if (!job.WebhookEvents.Contains(name))
@@ -40,7 +44,7 @@ public sealed class WebhookSender(
                 return;
             }
             var now = time.GetUtcNow();
-            if (e.Kind == JobEventKind.Log)
+            if (name == "logs")
             {
                 // Replicate sends at most one logs webhook per 500 ms; the completed one carries the full logs anyway.
                 if (now - chain.LastLogs < TimeSpan.FromMilliseconds(options.CurrentValue.LogsThrottleMilliseconds))

@@ -75,18 +75,33 @@ public sealed class TextToImageTests
     }
 
     [Fact]
-    public void Progress_is_reported_once_per_unet_call_with_total()
+    public void Progress_counts_the_steps_asked_for_not_unet_calls()
     {
         using var pipeline = Tiny();
         var steps = new List<StepProgress>();
 
-        var result = pipeline.Generate(Small with { Steps = 5 }, new GenerationObserver { OnStep = steps.Add });
+        var result = pipeline.Generate(Small with { Steps = 5, Scheduler = "PNDM" }, new GenerationObserver { OnStep = steps.Add });
 
-        // PNDM with skip_prk_steps runs N + 1 model calls for N steps (diffusers: the first timestep twice).
-        Assert.Equal(6, steps.Count);
-        Assert.Equal(Enumerable.Range(1, 6), steps.Select(s => s.Step));
-        Assert.All(steps, s => Assert.Equal(6, s.TotalSteps));
+        // PNDM with skip_prk_steps runs N + 1 model calls for N steps (diffusers: the first timestep twice); the
+        // user asked for 5 steps, so progress says 1/5 … 5/5, the last one when the last call is done.
+        Assert.Equal(Enumerable.Range(1, 5), steps.Select(s => s.Step));
+        Assert.All(steps, s => Assert.Equal(5, s.TotalSteps));
         Assert.Equal(6, result.StepsRun);
+    }
+
+    [Theory]
+    [InlineData("PNDM", 25)]
+    [InlineData("K_EULER", 25)]
+    [InlineData("PNDM", 3)]
+    public void Progress_ends_at_the_steps_asked_for(string scheduler, int stepsAsked)
+    {
+        using var pipeline = Tiny();
+        var steps = new List<StepProgress>();
+
+        pipeline.Generate(Small with { Steps = stepsAsked, Scheduler = scheduler }, new GenerationObserver { OnStep = steps.Add });
+
+        Assert.Equal(Enumerable.Range(1, stepsAsked), steps.Select(s => s.Step));
+        Assert.All(steps, s => Assert.Equal(stepsAsked, s.TotalSteps));
     }
 
     [Fact]

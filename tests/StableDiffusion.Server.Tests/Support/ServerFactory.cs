@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using StableDiffusion.Server.Jobs;
 using StableDiffusion.Server.Worker;
 
 namespace StableDiffusion.Server.Tests.Support;
@@ -44,11 +45,18 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
         {
             builder.UseSetting(key, value);
         }
-        if (Time is { } time)
+        builder.ConfigureTestServices(services =>
         {
-            builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(time));
-        }
+            services.AddSingleton<IJobListener>(Events);
+            if (Time is { } time)
+            {
+                services.AddSingleton<TimeProvider>(time);
+            }
+        });
     }
+
+    /// <summary>Every job event, to wait on (see <see cref="JobEventRecorder"/>).</summary>
+    public JobEventRecorder Events { get; } = new();
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
 

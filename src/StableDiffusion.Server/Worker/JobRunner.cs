@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using StableDiffusion.Core.Pipelines;
+using StableDiffusion.Server.Configuration;
+using StableDiffusion.Server.Generation;
+using StableDiffusion.Server.Jobs;
+using StableDiffusion.Server.Models;
+using StableDiffusion.Server.Telemetry;
+
+namespace StableDiffusion.Server.Worker;
+
+/// <summary>
+/// Runs one job on a device's pipelines and turns the <see cref="GenerationResult"/> into outputs, logs, metrics and
+/// a final status (cog's runner). A failing job fails alone; shutdown gives a running job a bounded grace period.
+/// </summary>
+public sealed class JobRunner(
+    JobStore store,
+    ServerMetrics metrics,
+    IOptions<QueueOptions> queueOptions,
+    IOptionsMonitor<WatermarkOptions> watermark,
+    TimeProvider time,
+    ILogger<JobRunner> logger)
+{
+    public async Task RunAsync(Job job, DevicePipelines pipelines, CancellationToken stoppingToken)
+    {
+        if (!TryStart(job, pipelines.Device))
+        {
+            return;
+        }
+        using var activity = ServerTracing.Source.StartActivity("job");
+        activity?.SetTag("job.id", job.Id);
+        activity?.SetTag("model", job.Model.Name);
+        activity?.SetTag("steps", job.Request.Steps);
+        activity?.SetTag("width", job.Request.Width);
+        activity?.SetTag("height", job.Request.Height);
+
+        // Shutdown lets the running job finish, but only for so long.
+        using var shutdown = stoppingToken.Register(() => job.CancelAfter(TimeSpan.FromSeconds(queueOptions.Value.ShutdownGraceSeconds)));
+        try
+        {
+            LogStart(job, pipelines.Find(job.Model.Name)?.Info.DefaultScheduler ?? "model default");
+            var pipeline = pipelines.Get(job.Model.Name);
+            var files = await GenerateAsync(job, pipeline);
+            job.TrySucceed(files, time.GetUtcNow());
+        }
+        catch (OperationCanceledException) when (job.Cancellation.IsCancellationRequested)
+        {
+            if (job.CancelRequested)
+            {
+                job.TryMarkCanceled(time.GetUtcNow());
+            }
+            else
+            {
+                job.TryFail("the server shut down before the job finished", time.GetUtcNow());
+            }
+        }
+        catch (Exception e)
+        {
+            // One bad job must not take the worker (and every queued job) with it.
+            logger.LogError(e, "Job {JobId} failed", job.Id);
+            job.TryFail($"{e.GetType().Name}: {e.Message}", time.GetUtcNow());
+        }
+        activity?.SetTag("status", job.Status.WireName());
+        if (job.Status == JobStatus.Failed)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, job.Error);
+        }
+        Finished(job);
+    }
+
+    /// <summary>Logs a job's final state and counts it.</summary>
+    public void Finished(Job job)
+    {
+        metrics.JobFinished(job);
+        var r = job.Request;
+        logger.LogInformation("Job {JobId} {Status}: model {Model}, {Steps} steps, {Width}x{Height}, queue {QueueSeconds:0.000} s, run {RunSeconds:0.000} s{Error}",
+            job.Id, job.Status.WireName(), job.Model.Name, r.Steps, r.Width, r.Height,
+            ((job.StartedAt ?? job.CompletedAt ?? job.CreatedAt) - job.CreatedAt).TotalSeconds,
+            job.StartedAt is { } s && job.CompletedAt is { } c ? (c - s).TotalSeconds : 0.0,
+            job.Error is null ? "" : ": " + job.Error);
+    }
+
+    /// <summary>Queued → processing, unless the job was canceled while queued or waited past its deadline.</summary>
+    private bool TryStart(Job job, int device)
+    {
+        var now = time.GetUtcNow();
+        if (job.Status.IsTerminal())
+        {
+            return false; // canceled while queued
+        }
+        if (now > job.Deadline)
+        {
+            if (job.TryFail(JobDispatcher.DeadlineError(queueOptions.Value.JobDeadlineSeconds), now))
+            {
+                Finished(job);
+            }
+            return false;
+        }
+        if (!job.TryStart(now))
+        {
+            return false;
+        }
+        metrics.JobStarted(job);
+        logger.LogInformation("Job {JobId} {Status}: model {Model}, {Steps} steps, device {Device}, waited {QueueSeconds:0.000} s",
+            job.Id, "processing", job.Model.Name, job.Request.Steps, device, (now - job.CreatedAt).TotalSeconds);
+        return true;
+    }
+
+    private static void LogStart(Job job, string defaultScheduler)
+    {
+        var request = job.Request;
+        if (job.Model.IsDemo)
+        {
+            job.AppendLog(DemoModel.Warning);
+        }
+        job.AppendLog(request.SeedGiven ? $"Using seed: {request.Seed}" : $"Using seed: {request.Seed} (random)");
+        job.AppendLog($"Model: {job.Model.Name}, {GenerationRequestValidator.Describe(request.Task)}, {request.Width}x{request.Height}, {request.Steps} steps, guidance {request.GuidanceScale}, scheduler {request.Scheduler ?? defaultScheduler}, {request.NumOutputs} output(s)");
+    }
+
+    private async Task<IReadOnlyList<StoredFile>> GenerateAsync(Job job, StableDiffusionPipeline pipeline)
+    {
+        var request = job.Request;
+        var observer = new GenerationObserver
+        {
+            OnStep = p => job.ReportProgress(p.Step, p.TotalSteps, p.Elapsed),
+            OnLog = job.AppendLog,
+        };
+        var watermarkPayload = watermark.CurrentValue.Enabled ? watermark.CurrentValue.Payload : null;
+        var startedAt = time.GetUtcNow();
+        var settings = request.ToSettings(watermarkPayload);
+        var onnxBefore = pipeline.Components.Select(c => c.RunSeconds).ToArray();
+        var result = await Task.Run(() => pipeline.Generate(settings, observer, job.Cancellation), CancellationToken.None);
+        for (var i = 0; i < onnxBefore.Length; i++)
+        {
+            metrics.SessionTime(job.Model.Name, pipeline.Components[i].Name, pipeline.Components[i].RunSeconds - onnxBefore[i]);
+        }
+        var files = new List<StoredFile>(result.Images.Count);
+        foreach (var image in result.Images)
+        {
+            var bytes = OutputEncoder.Encode(image.Png, request.OutputFormat);
+            files.Add(new StoredFile(Ids.New(), job.Id, $"out-{image.Index}.{request.OutputFormat.Extension()}",
+                request.OutputFormat.ContentType(), bytes, time.GetUtcNow()));
+        }
+        store.AddFiles(files);
+        foreach (var image in result.Images.Where(i => i.NsfwDetected))
+        {
+            // Replicate's stable-diffusion answers a flagged output the same way.
+            job.AppendLog($"nsfw content detected in output {image.Index}: replaced by a black image");
+        }
+        var denoise = result.StageSeconds.GetValueOrDefault("denoise");
+        metrics.Generated(job.Model.Name, result.Images.Count, result.StepsRun, denoise, result.StageSeconds, result.OnnxRuntimeSeconds);
+        job.AppendLog($"Generated {result.Images.Count} image(s) in {(time.GetUtcNow() - startedAt).TotalSeconds:0.000} s ({(denoise > 0 ? result.StepsRun / denoise : 0):0.00} steps/s)");
+        return files;
+    }
+}

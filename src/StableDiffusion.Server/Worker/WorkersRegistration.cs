@@ -1,0 +1,24 @@
+using StableDiffusion.Server.Configuration;
+using StableDiffusion.Server.Generation;
+using StableDiffusion.Server.Models;
+
+namespace StableDiffusion.Server.Worker;
+
+/// <summary>Registers the models, the validator that reads them, and one worker per configured device.</summary>
+public static class WorkersRegistration
+{
+    public static IServiceCollection AddWorkers(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<GenerationRequestValidator>();
+        services.AddSingleton<JobRunner>();
+        // One worker per device; AddHostedService would keep only the first of several of the same type.
+        var devices = configuration.GetSection(ModelsOptions.Section).Get<ModelsOptions>()?.Devices is { Count: > 0 } d ? d : [0];
+        foreach (var device in devices.Distinct())
+        {
+            services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<GenerationWorker>(sp, device));
+        }
+        services.AddHealthChecks().AddCheck<WorkerHealthCheck>("workers", tags: ["ready"]);
+        return services;
+    }
+}
