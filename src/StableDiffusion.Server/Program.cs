@@ -1,5 +1,6 @@
 using Serilog;
 using StableDiffusion.Server.Api;
+using StableDiffusion.Server.Api.Edges;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Jobs;
 using StableDiffusion.Server.Telemetry;
@@ -23,6 +24,7 @@ builder.Services.AddServerOptions();
 builder.AddServerTelemetry();
 builder.Services.AddJobs().AddWorkers(builder.Configuration).AddWebhooks();
 builder.Services.AddApiEdges();
+builder.Services.AddRequestGuards();
 builder.Services.AddServerOpenApi();
 
 var app = builder.Build();
@@ -30,6 +32,7 @@ var app = builder.Build();
 app.UseForwardedHeadersFromConfig();
 app.UseSerilogRequestLogging();
 app.UseApiEdges();
+app.UseRequestGuards();
 app.UsePlayground();
 app.MapServerOpenApi();
 app.MapOperations();
