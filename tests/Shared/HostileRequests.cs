@@ -81,6 +81,12 @@ public static class HostileRequests
     public static IReadOnlyList<JsonEndpoint> JsonEndpoints { get; } =
         Endpoints.Select(e => new JsonEndpoint(e.Surface, e.Path, e.Fields.Select(f => (f.Path, f.Valid)).ToArray())).ToArray();
 
+    /// <summary>Every hostile value of every field kind (the fuzzer draws from it).</summary>
+    public static IReadOnlyList<byte[]> ValuePool => LazyPool.Value;
+
+    private static readonly Lazy<byte[][]> LazyPool =
+        new(() => Enum.GetValues<Kind>().Where(k => k != Kind.Image).SelectMany(k => ValuesOf(k).Select(v => v.Json)).ToArray());
+
     /// <summary>Every case, in batches (one batch per endpoint and family), each batch small enough to check health after.</summary>
     public static IEnumerable<(string Batch, IReadOnlyList<HostileCase> Cases)> Batches()
     {

@@ -77,7 +77,7 @@ public sealed class HostileRequestTests(HostileRequestTests.Server server, ITest
             {
                 slowest = watch.Elapsed > slowest ? watch.Elapsed : slowest;
             }
-            if (Check(hostile, status, response.Content.Headers.ContentType?.MediaType, body, watch.Elapsed) is { } failure)
+            if (HostileAnswers.Check(hostile, status, response.Content.Headers.ContentType?.MediaType, body, watch.Elapsed, MaxErrorTime) is { } failure)
             {
                 failures.Add($"{hostile.Name}: {failure}");
             }
@@ -86,63 +86,6 @@ public sealed class HostileRequestTests(HostileRequestTests.Server server, ITest
         output.WriteLine($"{batch}: {cases.Count} cases, statuses {string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}, slowest error answer {slowest.TotalMilliseconds:F0} ms");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         await AssertHealthyAsync(server.Client);
-    }
-
-    /// <summary>What is wrong with an answer, or null.</summary>
-    internal static string? Check(HostileCase hostile, int status, string? mediaType, string body, TimeSpan elapsed)
-    {
-        if (status >= 500)
-        {
-            return $"{status}: {Truncate(body)}";
-        }
-        if (hostile.Status is { } expected && status != expected)
-        {
-            return $"expected {expected}, got {status}: {Truncate(body)}";
-        }
-        if (status < 400)
-        {
-            return null;
-        }
-        if (elapsed > MaxErrorTime)
-        {
-            return $"{status} took {elapsed.TotalMilliseconds:F0} ms";
-        }
-        JsonObject? json;
-        try
-        {
-            json = JsonNode.Parse(body) as JsonObject;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            json = null;
-        }
-        if (json is null)
-        {
-            return $"{status} with a body that is not a JSON object: {Truncate(body)}";
-        }
-        string? named;
-        if (hostile.Surface == "openai")
-        {
-            if (json["error"] is not JsonObject error || error["message"] is not JsonValue || error["type"] is not JsonValue
-                || !error.ContainsKey("param") || !error.ContainsKey("code"))
-            {
-                return $"{status} not OpenAI-shaped: {Truncate(body)}";
-            }
-            named = error["param"]?.GetValue<string>();
-        }
-        else
-        {
-            if (mediaType != "application/problem+json" || json["title"] is null)
-            {
-                return $"{status} not problem+json ({mediaType}): {Truncate(body)}";
-            }
-            named = json["errors"] is JsonObject errors ? string.Join(",", errors.Select(e => e.Key)) : null;
-        }
-        if (hostile.Field is { } field && (named is null || !named.Split(',').Any(n => n.StartsWith(field, StringComparison.Ordinal))))
-        {
-            return $"{status} does not name '{field}' (named: {named ?? "nothing"}): {Truncate(body)}";
-        }
-        return null;
     }
 
     internal static HttpRequestMessage ToRequest(HostileCase hostile)
@@ -175,8 +118,6 @@ public sealed class HostileRequestTests(HostileRequestTests.Server server, ITest
         var done = created.Status() == "succeeded" ? created : await Wire.WaitDoneAsync(client, created.Id());
         Assert.Equal("succeeded", done.Status());
     }
-
-    private static string Truncate(string text) => text.Length > 300 ? text[..300] + "…" : text;
 
     /// <summary>A stream with no length, so the client sends it chunked.</summary>
     private sealed class UnseekableStream(byte[] bytes) : MemoryStream(bytes, writable: false)
