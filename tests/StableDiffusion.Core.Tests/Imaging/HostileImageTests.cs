@@ -125,7 +125,7 @@ public sealed class HostileImageTests
             Encode(new WebpEncoder { FileFormat = WebpFileFormatType.Lossless }, 32, 24), Encode(new WebpEncoder { FileFormat = WebpFileFormatType.Lossy }, 32, 24)];
         var watch = Stopwatch.StartNew();
         int cases = 0;
-        while (watch.Elapsed < TimeSpan.FromSeconds(20))
+        while (watch.Elapsed < TimeSpan.FromSeconds(5))
         {
             byte[] mutated = Mutate(seeds[cases % seeds.Length], random);
             var one = Stopwatch.StartNew();
@@ -137,7 +137,13 @@ public sealed class HostileImageTests
             {
             }
 
-            Assert.True(one.Elapsed < TimeSpan.FromSeconds(1), $"case {cases}: {one.Elapsed.TotalMilliseconds} ms");
+            // 2 s, not the 1 s the end-to-end fuzzer holds answers to: this runs beside other test classes on 2 cores.
+            if (one.Elapsed > TimeSpan.FromSeconds(2))
+            {
+                string saved = Path.Combine(Path.GetTempPath(), $"slow-image-{cases}.bin");
+                File.WriteAllBytes(saved, mutated);
+                Assert.Fail($"case {cases} took {one.Elapsed.TotalMilliseconds} ms (saved to {saved})");
+            }
             cases++;
         }
 
