@@ -17,8 +17,8 @@ client="$work/client/HostileClient"
 status=0
 check_log() {
   # A 500 is logged by ASP.NET's exception handler: none may appear, whatever was sent.
-  if grep -q "An unhandled exception has occurred" "$work/server.log"; then
-    echo "FAIL the server logged unhandled exceptions ($1):"; grep -A4 "An unhandled exception has occurred" "$work/server.log" | head -60
+  if grep -q "An unhandled exception has occurred\|Server fault on" "$work/server.log"; then
+    echo "FAIL the server logged a fault ($1):"; grep -A4 "An unhandled exception has occurred\|Server fault on" "$work/server.log" | head -60
     status=1
   fi
 }

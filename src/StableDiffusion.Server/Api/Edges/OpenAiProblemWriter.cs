@@ -47,7 +47,7 @@ public sealed class OpenAiProblemWriter : IProblemDetailsWriter
             message = "The body must be JSON (Content-Type: application/json); /v1/images/edits takes multipart/form-data.";
             param = "Content-Type";
         }
-        if (status >= 500)
+        if (status >= 500 && !message.Contains(traceId, StringComparison.Ordinal))
         {
             message = $"{message} (trace id {traceId})";
         }

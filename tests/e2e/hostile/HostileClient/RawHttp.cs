@@ -49,8 +49,10 @@ public static class RawHttp
     }
 
     /// <summary>Sends <paramref name="request"/> (all of it, or what the server reads before answering) and reads the
-    /// answer until the server closes. <paramref name="holdOpen"/> keeps the socket open after sending (slow clients).</summary>
-    public static async Task<RawAnswer> SendAsync(string host, int port, byte[] request, TimeSpan timeout, bool holdOpen = false)
+    /// answer until the server closes (every request says <c>Connection: close</c>). <paramref name="halfClose"/> sends
+    /// FIN after the request, for bodies shorter than they claim; Kestrel takes a FIN as the client going away and
+    /// aborts the request, so it is only for those.</summary>
+    public static async Task<RawAnswer> SendAsync(string host, int port, byte[] request, TimeSpan timeout, bool halfClose = false)
     {
         var watch = Stopwatch.StartNew();
         using var client = new TcpClient { NoDelay = true };
@@ -61,7 +63,7 @@ public static class RawHttp
         try
         {
             await stream.WriteAsync(request, cts.Token);
-            if (!holdOpen)
+            if (halfClose)
             {
                 client.Client.Shutdown(SocketShutdown.Send);
             }
