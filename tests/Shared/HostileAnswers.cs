@@ -29,6 +29,12 @@ public static class HostileAnswers
         {
             return $"{status} took {elapsed.TotalMilliseconds:F0} ms";
         }
+        if (body.Length == 0 && status is 400 or 414 or 431)
+        {
+            // Kestrel's own answer to a request it cannot parse (NUL in the path, a 100 KB URL, header bombs), sent
+            // before any of our code runs; every answer our code makes has a body (status-code pages fill empty ones).
+            return null;
+        }
         JsonObject? json;
         try
         {

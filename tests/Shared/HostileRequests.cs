@@ -30,6 +30,12 @@ public static class HostileRequests
 
     public const long BodyLimit = (MaxImageBytes + 2) / 3 * 4 + 64 * 1024;
 
+    /// <summary>The served model the cases name (<c>owner/name</c>): the server tests' tiny model, or what
+    /// <c>HOSTILE_MODEL</c> says (the end-to-end suite's demo model).</summary>
+    public static string Model { get; } = Environment.GetEnvironmentVariable("HOSTILE_MODEL") is { Length: > 0 } model ? model : "test/tiny";
+
+    private static string ModelName => Model[(Model.IndexOf('/') + 1)..];
+
     private enum Kind { String, Int, Number, StringArray, Url, Image, Object }
 
     private sealed record Field(string Path, Kind Kind, string Valid);
@@ -48,10 +54,10 @@ public static class HostileRequests
             new("input.width", Kind.Int, "64"), new("input.height", Kind.Int, "64"), new("input.num_inference_steps", Kind.Int, "2"),
             new("input.guidance_scale", Kind.Number, "7.5"), new("input.seed", Kind.Int, "1"), new("input.num_outputs", Kind.Int, "1"),
             new("input.scheduler", Kind.String, "\"K_EULER\""), new("input.output_format", Kind.String, "\"png\""),
-            new("version", Kind.String, "\"test/tiny\""), new("webhook_events_filter", Kind.StringArray, "[\"completed\"]"),
+            new("version", Kind.String, $"\"{Model}\""), new("webhook_events_filter", Kind.StringArray, "[\"completed\"]"),
             new("webhook", Kind.Url, "null"), new("input.image", Kind.Image, "null"), new("input.prompt_strength", Kind.Number, "0.8"),
         ]),
-        ("native", "/v1/models/test/tiny/predictions",
+        ("native", $"/v1/models/{Model}/predictions",
         [
             new("input.prompt", Kind.String, "\"a red fox\""), new("input.width", Kind.Int, "64"), new("input.height", Kind.Int, "64"),
             new("input.num_inference_steps", Kind.Int, "2"),
@@ -67,14 +73,14 @@ public static class HostileRequests
             new("prompt", Kind.String, "\"a watercolor fox\""), new("negative_prompt", Kind.String, "\"blurry\""), new("steps", Kind.Int, "2"),
             new("cfg_scale", Kind.Number, "7"), new("width", Kind.Int, "64"), new("height", Kind.Int, "64"), new("seed", Kind.Int, "1"),
             new("sampler_name", Kind.String, "\"Euler\""), new("scheduler", Kind.String, "\"Automatic\""), new("batch_size", Kind.Int, "1"),
-            new("n_iter", Kind.Int, "1"), new("override_settings", Kind.Object, "{}"), new("override_settings.sd_model_checkpoint", Kind.String, "\"tiny\""),
+            new("n_iter", Kind.Int, "1"), new("override_settings", Kind.Object, "{}"), new("override_settings.sd_model_checkpoint", Kind.String, $"\"{ModelName}\""),
         ]),
         ("a1111", "/sdapi/v1/img2img",
         [
             new("prompt", Kind.String, "\"a watercolor fox\""), new("steps", Kind.Int, "2"), new("width", Kind.Int, "64"), new("height", Kind.Int, "64"),
             new("denoising_strength", Kind.Number, "0.5"), new("init_images", Kind.StringArray, "[]"), new("mask", Kind.Image, "null"),
         ]),
-        ("a1111", "/sdapi/v1/options", [new("sd_model_checkpoint", Kind.String, "\"tiny\"")]),
+        ("a1111", "/sdapi/v1/options", [new("sd_model_checkpoint", Kind.String, $"\"{ModelName}\"")]),
     ];
 
     /// <summary>The JSON endpoints with their valid bodies (the fuzzer's seeds).</summary>
@@ -268,6 +274,10 @@ public static class HostileRequests
             ("50k-keys", Encoding.ASCII.GetBytes("{" + string.Join(',', Enumerable.Range(0, 50_000).Select(i => $"\"k{i}\":{i}")) + "}"), "application/json", null, false),
             ("duplicate-keys", [.. "{\"prompt\":\"a\",\"prompt\":\"\\ud800\","u8, .. valid[1..]], "application/json", 400, false),
             ("surrogate-key", [.. "{\"\\ud800\":1,"u8, .. valid[1..]], "application/json", 400, false),
+            // Found by the fuzzer: the JSON endpoints read JSON whatever the declared type, so the check must too.
+            ("surrogate-as-form", [.. "{\"\\ud800\":1,"u8, .. valid[1..]], "application/x-www-form-urlencoded", 400, false),
+            ("surrogate-as-text", [.. "{\"\\ud800\":1,"u8, .. valid[1..]], "text/plain", 400, false),
+            ("surrogate-no-type", [.. "{\"\\ud800\":1,"u8, .. valid[1..]], null, 400, false),
             ("whitespace-1MB", [.. Encoding.ASCII.GetBytes(new string(' ', 1_000_000)), .. valid], "application/json", null, false),
             ("nul-bytes", new byte[1000], "application/json", null, false),
             ("over-limit-declared", new byte[BodyLimit + 1], "application/json", 413, false),

@@ -57,27 +57,28 @@ public sealed class HostileRequestTests(HostileRequestTests.Server server, ITest
         var slowest = TimeSpan.Zero;
         foreach (var hostile in cases)
         {
-            var watch = Stopwatch.StartNew();
-            HttpResponseMessage response;
+            (int status, string? mediaType, string body, TimeSpan elapsed) answer;
             try
             {
-                response = await server.Client.SendAsync(ToRequest(hostile));
+                answer = await SendAsync(hostile);
+                if (answer.status >= 300 && answer.elapsed > MaxErrorTime)
+                {
+                    // Sent once more: a slow answer the input causes comes back slow, one the busy machine causes does not.
+                    answer = await SendAsync(hostile);
+                }
             }
             catch (InvalidOperationException e) when (e.Message.Contains("null characters", StringComparison.Ordinal))
             {
                 // TestServer's client refuses to build such a request; the raw-socket suite sends it to Kestrel.
                 continue;
             }
-            var body = await response.Content.ReadAsStringAsync();
-            watch.Stop();
-            int status = (int)response.StatusCode;
-            using var _ = response;
+            var (status, mediaType, body, elapsed) = answer;
             statuses[status] = statuses.GetValueOrDefault(status) + 1;
             if (status >= 300)
             {
-                slowest = watch.Elapsed > slowest ? watch.Elapsed : slowest;
+                slowest = elapsed > slowest ? elapsed : slowest;
             }
-            if (HostileAnswers.Check(hostile, status, response.Content.Headers.ContentType?.MediaType, body, watch.Elapsed, MaxErrorTime) is { } failure)
+            if (HostileAnswers.Check(hostile, status, mediaType, body, elapsed, MaxErrorTime) is { } failure)
             {
                 failures.Add($"{hostile.Name}: {failure}");
             }
@@ -86,6 +87,14 @@ public sealed class HostileRequestTests(HostileRequestTests.Server server, ITest
         output.WriteLine($"{batch}: {cases.Count} cases, statuses {string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}, slowest error answer {slowest.TotalMilliseconds:F0} ms");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         await AssertHealthyAsync(server.Client);
+    }
+
+    private async Task<(int Status, string? MediaType, string Body, TimeSpan Elapsed)> SendAsync(HostileCase hostile)
+    {
+        var watch = Stopwatch.StartNew();
+        using var response = await server.Client.SendAsync(ToRequest(hostile));
+        var body = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body, watch.Elapsed);
     }
 
     internal static HttpRequestMessage ToRequest(HostileCase hostile)

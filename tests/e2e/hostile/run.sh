@@ -13,6 +13,8 @@ e2e_init
 echo "== building the raw-socket client"
 dotnet build "$here/HostileClient" -c Release -o "$work/client" --nologo -v q >/dev/null
 client="$work/client/HostileClient"
+# The demo model the server builds on first start (owner "local").
+export HOSTILE_MODEL=local/demo-random-weights
 
 status=0
 check_log() {

@@ -18,6 +18,9 @@ public sealed class RequestBodyGuard(RequestDelegate next, IOptionsMonitor<Limit
 {
     private const int MultipartMemoryThreshold = 64 * 1024;
 
+    /// <summary>ASP.NET's default <see cref="FormOptions.ValueCountLimit"/>: no endpoint takes more than a handful.</summary>
+    private const int MaxParts = 1024;
+
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
@@ -45,10 +48,11 @@ public sealed class RequestBodyGuard(RequestDelegate next, IOptionsMonitor<Limit
             return;
         }
 
-        bool passed = request.HasFormContentType
-            ? request.ContentType!.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase)
-                ? await CheckMultipartAsync(context, limit)
-                : await BufferFormAsync(context, limit)
+        // Whatever the declared type, a body that is not multipart gets the JSON check: the JSON endpoints read their
+        // body as JSON whatever its Content-Type says (A1111 clients send none), and text that is not JSON costs the check
+        // one failed token.
+        bool passed = request.HasFormContentType && request.ContentType!.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase)
+            ? await CheckMultipartAsync(context, limit)
             : await CheckJsonAsync(context, limit);
         if (passed)
         {
@@ -147,8 +151,16 @@ public sealed class RequestBodyGuard(RequestDelegate next, IOptionsMonitor<Limit
         try
         {
             var reader = new MultipartReader(boundary, request.Body);
+            int parts = 0;
             while (await reader.ReadNextSectionAsync(context.RequestAborted) is { } section)
             {
+                if (++parts > MaxParts)
+                {
+                    // ASP.NET's form reader refuses past this many values anyway (FormOptions.ValueCountLimit); refusing
+                    // here keeps a body of thousands of empty parts from costing a second of CPU first.
+                    await EdgeErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "body", $"has more than {MaxParts} multipart parts");
+                    return false;
+                }
                 var disposition = section.GetContentDispositionHeader();
                 if (disposition is { } d && !d.IsFileDisposition() && d.Name.HasValue)
                 {
@@ -183,7 +195,7 @@ public sealed class RequestBodyGuard(RequestDelegate next, IOptionsMonitor<Limit
         var chunk = new byte[16 * 1024];
         long total = 0;
         int read;
-        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        while ((read = await ReadBodyAsync(body, chunk, cancellationToken)) > 0)
         {
             total += read;
             if (total > limit)
@@ -193,6 +205,20 @@ public sealed class RequestBodyGuard(RequestDelegate next, IOptionsMonitor<Limit
             await target.WriteAsync(chunk.AsMemory(0, read), cancellationToken);
         }
         return true;
+    }
+
+    // Kestrel reports most malformed bodies as BadHttpRequestException, but a chunk size that overflows as a plain
+    // IOException ("Bad chunk size data"); reading the request body, either is the client's doing.
+    private static async ValueTask<int> ReadBodyAsync(Stream body, byte[] buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await body.ReadAsync(buffer, cancellationToken);
+        }
+        catch (IOException e) when (e is not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new BadHttpRequestException($"The request body is malformed: {e.Message}", StatusCodes.Status400BadRequest, e);
+        }
     }
 
     private static Task TooLargeAsync(HttpContext context, long limit)
