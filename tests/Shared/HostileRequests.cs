@@ -24,11 +24,11 @@ public static class HostileRequests
     /// <summary>The server limits the cases are sized for (pass them to the server under test).</summary>
     public const long MaxImageBytes = 1024 * 1024;
 
-    /// <summary>Limits:MaxBodyBytes for the server under test; its enforced body limit is then
-    /// max(this, MaxImageBytes as base64 + 64 KB) = 1,463,672 bytes.</summary>
-    public const long MaxBodyBytes = 256 * 1024;
+    /// <summary>Limits:MaxBodyBytes for the server under test: above one MaxImageBytes image as base64 (1.4 MB), so
+    /// image bombs in JSON fields reach the decoder, and the enforced body limit is this number.</summary>
+    public const long MaxBodyBytes = 2 * 1024 * 1024;
 
-    public const long BodyLimit = (MaxImageBytes + 2) / 3 * 4 + 64 * 1024;
+    public const long BodyLimit = MaxBodyBytes;
 
     /// <summary>The served model the cases name (<c>owner/name</c>): the server tests' tiny model, or what
     /// <c>HOSTILE_MODEL</c> says (the end-to-end suite's demo model).</summary>
@@ -216,6 +216,11 @@ public static class HostileRequests
         "http://[2002:7f00:1::]", "http://[64:ff9b::a9fe:a9fe]", "http://user:pw@127.0.0.1:8080", "https://127.0.0.1.:443",
     ];
 
+    // 8×8 images encoded by ImageSharp 2.1.13 (tests/bench/ImageDecodeBench tiny): tests/Shared cannot reference it.
+    private static readonly byte[] TinyJpeg = Convert.FromBase64String("/9j/4AAQSkZJRgABAQEAYABgAAD/2wCEAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDIBCQkJDAsMGA0NGDIhHCEyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMv/AABEIAAgACAMBIgACEQEDEQH/xAGiAAABBQEBAQEBAQAAAAAAAAAAAQIDBAUGBwgJCgsQAAIBAwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNicoIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+gEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoLEQACAQIEBAMEBwUEBAABAncAAQIDEQQFITEGEkFRB2FxEyIygQgUQpGhscEJIzNS8BVictEKFiQ04SXxFxgZGiYnKCkqNTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqCg4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2dri4+Tl5ufo6ery8/T19vf4+fr/2gAMAwEAAhEDEQA/AJKKKK+iPEP/2Q==");
+
+    private static readonly byte[] TinyWebp = Convert.FromBase64String("UklGRiIAAABXRUJQVlA4TBYAAAAvB8ABAAdQxmoVuf8BgCD8f3uI6H8I");
+
     /// <summary>Images that must each be refused or decoded cheaply.</summary>
     public static IReadOnlyList<(string Name, byte[] Bytes)> HostileImages() => CachedImages.Value;
 
@@ -237,6 +242,14 @@ public static class HostileRequests
         yield return ("truncated", png[..(png.Length / 2)]);
         yield return ("no-iend", png[..^12]);
         yield return ("2000-text-chunks", CraftedPng.ManyTextChunks(2000, 8));
+        yield return ("jpeg-ok", TinyJpeg);
+        yield return ("jpeg-12-EXIF-of-64KB", CraftedContainers.JpegWithSegments(TinyJpeg, 0xE1, 12, 65_533));
+        yield return ("jpeg-12-ICC-of-64KB", CraftedContainers.JpegWithSegments(TinyJpeg, 0xE2, 12, 65_533));
+        yield return ("jpeg-2000-COM", CraftedContainers.JpegWithSegments(TinyJpeg, 0xFE, 2000, 8));
+        yield return ("webp-ok", TinyWebp);
+        yield return ("webp-EXIF-700KB", CraftedContainers.WebpWithChunks(TinyWebp, "EXIF", 1, 700 * 1024));
+        yield return ("webp-ICCP-700KB", CraftedContainers.WebpWithChunks(TinyWebp, "ICCP", 1, 700 * 1024));
+        yield return ("webp-2000-XMP", CraftedContainers.WebpWithChunks(TinyWebp, "XMP ", 2000, 8));
         yield return ("gif", "GIF89a\x01\0\x01\0\0\0\0;"u8.ToArray());
         yield return ("bmp-malformed", [.. "BM"u8, 0xFF, 0xFF, 0xFF, 0x7F, 0, 0, 0, 0, 54, 0, 0, 0, 40, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0x7F]);
         yield return ("tiff-no-width", [.. "II*\0"u8, 8, 0, 0, 0, 1, 0, 0x01, 0x01, 3, 0, 1, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0]);

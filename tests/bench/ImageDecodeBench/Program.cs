@@ -27,6 +27,19 @@ cases["jpeg-icc-300x64k"] = () => CraftedContainers.JpegWithSegments(cases["jpeg
 cases["webp-exif-19mb"] = () => CraftedContainers.WebpWithChunks(cases["webp-1024"](), "EXIF", 1, 19 << 20);
 cases["webp-iccp-19mb"] = () => CraftedContainers.WebpWithChunks(cases["webp-1024"](), "ICCP", 1, 19 << 20);
 
+if (args is ["tiny"])
+{
+    // The 8×8 JPEG and WebP that tests/Shared/HostileRequests embeds as base64 (it cannot reference ImageSharp).
+    using var tiny = new Image<Rgb24>(8, 8, new Rgb24(90, 140, 200));
+    using var jpeg = new MemoryStream();
+    tiny.SaveAsJpeg(jpeg, new JpegEncoder { Quality = 75 });
+    using var webp = new MemoryStream();
+    tiny.SaveAsWebp(webp, new WebpEncoder { FileFormat = WebpFileFormatType.Lossless });
+    Console.WriteLine(Convert.ToBase64String(jpeg.ToArray()));
+    Console.WriteLine(Convert.ToBase64String(webp.ToArray()));
+    return 0;
+}
+
 if (args is ["cases"])
 {
     Console.WriteLine(string.Join(' ', cases.Keys));

@@ -25,8 +25,8 @@ check_log() {
   fi
 }
 port="$(e2e_free_port)"
-# Small limits so that over-limit bodies are cheap to send: 1 MB images, 256 KB JSON (the body limit becomes 1.4 MB).
-e2e_start_server "http://127.0.0.1:$port" Limits__MaxImageBytes=1048576 Limits__MaxBodyBytes=262144 Limits__MaxSteps=50 \
+# Small limits so that over-limit bodies are cheap to send: 1 MB images, 2 MB bodies.
+e2e_start_server "http://127.0.0.1:$port" Limits__MaxImageBytes=1048576 Limits__MaxBodyBytes=2097152 Limits__MaxSteps=50 \
   Queue__Capacity=256 Serilog__MinimumLevel__Default=Warning
 e2e_wait_ready "$port"
 echo "== hostile cases"
@@ -36,7 +36,7 @@ kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
 port="$(e2e_free_port)"
 # The fuzzer's valid mutations must stay cheap: small images and few steps.
-e2e_start_server "http://127.0.0.1:$port" Limits__MaxImageBytes=1048576 Limits__MaxBodyBytes=262144 Limits__MaxSteps=8 \
+e2e_start_server "http://127.0.0.1:$port" Limits__MaxImageBytes=1048576 Limits__MaxBodyBytes=2097152 Limits__MaxSteps=8 \
   Limits__MaxWidth=128 Limits__MaxHeight=128 Limits__MaxOutputs=2 Serilog__MinimumLevel__Default=Warning
 e2e_wait_ready "$port"
 echo "== fuzzing for ${HOSTILE_FUZZ_SECONDS:-60} s"
