@@ -71,15 +71,22 @@ ARG VARIANT
 # it and volume permissions are predictable.
 RUN groupadd --system --gid 10001 sd \
  && useradd --system --uid 10001 --gid sd --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin sd \
- && mkdir -p /models /cache \
- && chown sd:sd /cache
+ && mkdir -p /models /cache /var/lib/stablediffusion-server \
+ && chown sd:sd /cache /var/lib/stablediffusion-server \
+ && chmod 0750 /var/lib/stablediffusion-server
 WORKDIR /app
 # Owned by root: the service user can read the application but not change it.
 COPY --from=build /app/ /app/
 RUN printf '#!/bin/sh\nexec dotnet /app/sd.dll "$@"\n' > /usr/local/bin/sd && chmod 0755 /usr/local/bin/sd
 
-# Models are mounted read-only at /models (one folder per model, see Models__Items__N__Path); /cache and /tmp are
-# the only places the server writes (emptyDir / tmpfs when the root filesystem is read-only).
+# Models are mounted read-only at /models (one folder per model, see Models__Items__N__Path); /cache, /tmp and the
+# data directory are the only places the server writes (emptyDir / tmpfs / a volume when the root filesystem is
+# read-only).
+#
+# Storage__DataDirectory: the embedded backend's SQLite database (predictions, queued jobs) and the output files
+# (DESIGN §9). It is a VOLUME, created and owned by the service user above, so that a plain `docker run` keeps
+# predictions and files across container restarts and re-creations stay possible with `--volumes-from` or a named
+# volume (`-v sd-data:/var/lib/stablediffusion-server`: Docker copies the owner into a new named volume).
 #
 # Listening: appsettings.json sets "Urls": "http://localhost:5000", which Kestrel prefers over
 # ASPNETCORE_HTTP_PORTS, and the server inserts appsettings.json as its first configuration source, which (as
@@ -90,8 +97,10 @@ RUN printf '#!/bin/sh\nexec dotnet /app/sd.dll "$@"\n' > /usr/local/bin/sd && ch
 ENV Urls=http://+:5000 \
     ASPNETCORE_HTTP_PORTS= \
     Models__DemoModelPath=/cache/demo-random-weights \
+    Storage__DataDirectory=/var/lib/stablediffusion-server \
     TMPDIR=/tmp \
     SD_IMAGE_VARIANT=${VARIANT}
+VOLUME ["/var/lib/stablediffusion-server"]
 EXPOSE 5000
 USER 10001:10001
 

@@ -47,7 +47,7 @@ public static class GenerateCommand
         foreach (var image in result.Images)
         {
             string path = Path.Combine(outDir, $"{image.Index}.png");
-            File.WriteAllBytes(path, image.Png);
+            File.WriteAllBytes(path, image.Bytes);
             files.Add(path);
         }
 

@@ -1,7 +1,12 @@
 using Serilog;
 using StableDiffusion.Server.Api;
 using StableDiffusion.Server.Api.Edges;
+using StableDiffusion.Server.Backends;
+using StableDiffusion.Server.Api.Automatic1111;
+using StableDiffusion.Server.Api.OpenAi;
+using StableDiffusion.Server.Api.Replicate;
 using StableDiffusion.Server.Configuration;
+using StableDiffusion.Server.Generation;
 using StableDiffusion.Server.Jobs;
 using StableDiffusion.Server.Telemetry;
 using StableDiffusion.Server.Webhooks;
@@ -20,24 +25,38 @@ builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.J
     FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(AppContext.BaseDirectory),
 });
 
+// `--role api|worker|all` is Server:Role (DESIGN §9); added last, so it wins like any command-line setting.
+builder.Configuration.AddCommandLine(args, new Dictionary<string, string> { ["--role"] = "Server:Role" });
+var role = ServerOptions.RoleOf(builder.Configuration);
+
 builder.Services.AddServerOptions();
 builder.AddServerTelemetry();
-builder.Services.AddJobs().AddWorkers(builder.Configuration).AddWebhooks();
+// Hosted services stop in reverse order: the workers stop before the webhook drain, which delivers what they caused.
+builder.Services.AddJobs().AddBackends(builder.Configuration, role).AddWebhooks().AddGeneration();
+if (role != ServerRole.Api)
+{
+    builder.Services.AddWorkers(builder.Configuration);
+}
 builder.Services.AddApiEdges();
 builder.Services.AddRequestGuards();
+builder.Services.AddUploadedFiles();
+builder.Services.AddAutomatic1111();
 builder.Services.AddServerOpenApi();
 
 var app = builder.Build();
 
 app.UseForwardedHeadersFromConfig();
 app.UseSerilogRequestLogging();
-app.UseApiEdges();
-app.UseRequestGuards();
-app.UsePlayground();
-app.MapServerOpenApi();
 app.MapOperations();
-app.MapV1().MapPredictions().MapModels().MapFiles().MapWebhooks();
-app.MapOpenAiImages(); app.MapAutomatic1111();
+if (role != ServerRole.Worker)
+{
+    app.UseApiEdges();
+    app.UseRequestGuards();
+    app.UsePlayground();
+    app.MapServerOpenApi();
+    app.MapV1().MapPredictions().MapModels().MapFiles().MapWebhooks();
+    app.MapOpenAiImages(); app.MapAutomatic1111();
+}
 
 app.Run();
 

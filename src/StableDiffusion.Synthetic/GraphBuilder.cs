@@ -12,7 +12,7 @@ namespace StableDiffusion.Synthetic;
 /// lacks most float16 kernels, and this way an fp16 model both loads and runs on CPU while presenting the I/O types of a
 /// GPU export. Parameter names follow diffusers/transformers module paths (set with <see cref="Scope"/>).
 /// </remarks>
-internal sealed class GraphBuilder
+internal sealed partial class GraphBuilder
 {
     public const int Opset = 17;
     /// <summary>IR version 8 is the one that goes with opset 17 (onnx's VERSION_TABLE for onnx 1.12).</summary>
@@ -251,36 +251,6 @@ internal sealed class GraphBuilder
         _graph.Node.Add(node);
     }
 
-    private static AttributeProto Attribute(string name, object value)
-    {
-        var attribute = new AttributeProto { Name = name };
-        switch (value)
-        {
-            case long i:
-                attribute.Type = AttributeProto.Types.AttributeType.Int;
-                attribute.I = i;
-                break;
-            case int i:
-                attribute.Type = AttributeProto.Types.AttributeType.Int;
-                attribute.I = i;
-                break;
-            case float f:
-                attribute.Type = AttributeProto.Types.AttributeType.Float;
-                attribute.F = f;
-                break;
-            case string s:
-                attribute.Type = AttributeProto.Types.AttributeType.String;
-                attribute.S = ByteString.CopyFromUtf8(s);
-                break;
-            case long[] ints:
-                attribute.Type = AttributeProto.Types.AttributeType.Ints;
-                attribute.Ints.AddRange(ints);
-                break;
-            default:
-                throw new ArgumentException($"Unsupported attribute value for '{name}'.", nameof(value));
-        }
-        return attribute;
-    }
 
     private string UniqueName(string stem)
     {

@@ -13,7 +13,7 @@ public sealed class ImageInputTests
         error = null;
         try
         {
-            return ImageSource.Decode(value, "image", ImageLimits.Default with { MaxPixels = maxPixels }, store: null);
+            return ImageSource.Decode(value, "image", ImageLimits.Default with { MaxPixels = maxPixels }, uploads: null);
         }
         catch (ImageInputException e)
         {

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using StableDiffusion.Server.Api;
+using StableDiffusion.Server.Api.OpenAi;
 using StableDiffusion.Server.Tests.Support;
 
 namespace StableDiffusion.Server.Tests;

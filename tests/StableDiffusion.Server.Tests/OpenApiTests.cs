@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.Json.Nodes;
 using StableDiffusion.Server.Tests.Support;
 
+using StableDiffusion.Server.Predictions;
+
 namespace StableDiffusion.Server.Tests;
 
 public sealed class OpenApiTests : IAsyncLifetime

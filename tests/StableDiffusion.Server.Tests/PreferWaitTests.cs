@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http;
-using StableDiffusion.Server.Api;
+using StableDiffusion.Server.Api.Replicate;
 
 namespace StableDiffusion.Server.Tests;
 

@@ -153,28 +153,34 @@ public sealed class QueueTests
     }
 
     [Fact]
-    public async Task Shutdown_fails_queued_jobs_and_stops_the_running_one_after_the_grace()
+    public async Task Shutdown_hands_the_running_job_back_after_the_grace_and_a_restart_runs_everything()
     {
-        var factory = new ServerFactory(new() { ["Queue:ShutdownGraceSeconds"] = "0" });
+        var factory = new ServerFactory(new() { ["Queue:ShutdownGraceSeconds"] = "0" }) { KeepData = true };
         var client = await factory.ReadyClientAsync();
-        var store = factory.Service<JobStore>();
         var running = await Wire.RunningSlowJobAsync(client);
         var queued = await Wire.CreatedAsync(client, Wire.Input());
 
         await factory.DisposeAsync();
+        // The same data directory again: a restart. The slow job is made quick by nothing: cancel it once it re-ran.
+        await using var restarted = new ServerFactory(new() { ["Queue:ShutdownGraceSeconds"] = "0" }, dataDirectory: factory.DataDirectory);
+        var again = await restarted.ReadyClientAsync();
+        var rerun = await Wire.WaitAsync(again, running.Id(), p => p.Status() == "processing");
+        await again.PostAsync($"/v1/predictions/{running.Id()}/cancel", null);
+        var queuedDone = await Wire.WaitDoneAsync(again, queued.Id());
+        var runningDone = await Wire.WaitDoneAsync(again, running.Id());
 
-        var runningJob = store.Find(running.Id())!;
-        var queuedJob = store.Find(queued.Id())!;
-        Assert.Equal(JobStatus.Failed, runningJob.Status);
-        Assert.Contains("shut down before the job finished", runningJob.Error);
-        Assert.Equal(JobStatus.Failed, queuedJob.Status);
-        Assert.Contains("shut down before the job started", queuedJob.Error);
+        // Nothing was failed by the shutdown: the queued job stayed queued, the running one was queued again.
+        Assert.Equal("succeeded", queuedDone.Status());
+        Assert.Contains("The server stopped during attempt 1", rerun["logs"]!.GetValue<string>());
+        Assert.Contains("runs as attempt 2", rerun["logs"]!.GetValue<string>());
+        Assert.Equal("canceled", runningDone.Status());
+        Directory.Delete(factory.DataDirectory, recursive: true);
     }
 
     [Fact]
     public async Task Shutdown_lets_the_running_job_finish_within_the_grace()
     {
-        var factory = new ServerFactory(new() { ["Queue:ShutdownGraceSeconds"] = "120" });
+        var factory = new ServerFactory(new() { ["Queue:ShutdownGraceSeconds"] = "120" }) { KeepData = true };
         var client = await factory.ReadyClientAsync();
         var store = factory.Service<JobStore>();
         var running = await Wire.CreatedAsync(client, Wire.Input(steps: 40, size: 128));
@@ -182,6 +188,7 @@ public sealed class QueueTests
 
         await factory.DisposeAsync();
 
-        Assert.Equal(JobStatus.Succeeded, store.Find(running.Id())!.Status);
+        Assert.Equal(JobStatus.Succeeded, (await store.FindAsync(running.Id()))!.Status);
+        Directory.Delete(factory.DataDirectory, recursive: true);
     }
 }

@@ -18,9 +18,9 @@ public sealed class RetentionTests
         var file = done["output"]![0]!.GetValue<string>();
         var store = factory.Service<JobStore>();
 
-        var keptEarly = store.Sweep();
+        var keptEarly = await store.SweepAsync();
         time.Advance(TimeSpan.FromMinutes(11));
-        var removed = store.Sweep();
+        var removed = await store.SweepAsync();
 
         Assert.Equal(0, keptEarly);
         Assert.Equal(1, removed);
@@ -30,17 +30,17 @@ public sealed class RetentionTests
     }
 
     [Fact]
-    public void Byte_cap_evicts_the_oldest_files_first()
+    public async Task Byte_cap_evicts_the_oldest_files_first()
     {
-        var store = new JobStore(Options.Create(new ResultsOptions { MaxStoredBytes = 2_500 }), TimeProvider.System);
-        StoredFile File(string id) => new(id, "job-" + id, id + ".png", "image/png", new byte[1_000], DateTimeOffset.UtcNow);
+        var store = TestStores.Create(new ResultsOptions { MaxStoredBytes = 2_500 });
 
-        store.AddFiles([File("a"), File("b")]);
-        store.AddFiles([File("c")]);
+        await store.SaveAsync("a", "job-a", 1_000);
+        await store.SaveAsync("b", "job-b", 1_000);
+        await store.SaveAsync("c", "job-c", 1_000);
 
-        Assert.Null(store.FindFile("a"));
-        Assert.NotNull(store.FindFile("b"));
-        Assert.NotNull(store.FindFile("c"));
+        Assert.Null(await store.FindFileAsync("a"));
+        Assert.NotNull(await store.FindFileAsync("b"));
+        Assert.NotNull(await store.FindFileAsync("c"));
         Assert.Equal(2_000, store.StoredBytes);
     }
 }

@@ -1,3 +1,5 @@
+using StableDiffusion.Core.Imaging;
+
 namespace StableDiffusion.Core.Pipelines;
 
 /// <summary>Progress after each denoising step.</summary>
@@ -13,8 +15,9 @@ public sealed class GenerationObserver
     internal Action<int, float[]>? OnUNetSample { get; init; }
 }
 
-/// <summary>One output image.</summary>
-public sealed record GeneratedImage(int Index, long Seed, byte[] Png, int Width, int Height, bool Watermarked, bool NsfwDetected);
+/// <summary>One output image, encoded in <see cref="Format"/> (PNG unless the settings asked for another).</summary>
+public sealed record GeneratedImage(int Index, long Seed, byte[] Bytes, int Width, int Height, bool Watermarked, bool NsfwDetected,
+    OutputFormat Format = OutputFormat.Png);
 
 /// <summary>The outcome of one generation.</summary>
 /// <param name="StageSeconds">Wall time per stage: tokenize, text_encoder, denoise, vae_decode, safety_checker, watermark, png.</param>

@@ -8,6 +8,13 @@ namespace StableDiffusion.Core.Pipelines;
 /// </summary>
 public sealed record GenerationSettings
 {
+    /// <summary>diffusers' StableDiffusionPipeline guidance_scale default.</summary>
+    public const double DefaultGuidanceScale = 7.5;
+    /// <summary>diffusers' img2img strength default.</summary>
+    public const double DefaultPromptStrength = 0.8;
+    /// <summary>diffusers' StableDiffusionUpscalePipeline noise_level default.</summary>
+    public const int DefaultNoiseLevel = 20;
+
     public GenerationTask Task { get; init; } = GenerationTask.TextToImage;
     public string Prompt { get; init; } = "";
     public string NegativePrompt { get; init; } = "";
@@ -17,7 +24,7 @@ public sealed record GenerationSettings
     public int? Height { get; init; }
     public int Steps { get; init; } = 25;
     /// <summary>Classifier-free guidance scale; at or below 1 the unconditional half is skipped.</summary>
-    public double GuidanceScale { get; init; } = 7.5;
+    public double GuidanceScale { get; init; } = DefaultGuidanceScale;
     /// <summary>Scheduler name (Replicate or diffusers class name); null = the model's configured scheduler.</summary>
     public string? Scheduler { get; init; }
     /// <summary>Seed of image 0; image k of the batch uses Seed + k.</summary>
@@ -27,6 +34,10 @@ public sealed record GenerationSettings
     public float[]? Latents { get; init; }
     /// <summary>Invisible watermark payload (UTF-8); null = no watermark.</summary>
     public string? WatermarkPayload { get; init; } = InvisibleWatermark.DefaultPayload;
+    /// <summary>What the final encode stage writes: PNG (with the parameters chunk), WebP or JPEG.</summary>
+    public OutputFormat OutputFormat { get; init; } = OutputFormat.Png;
+    /// <summary>WebP/JPEG quality, 1..100 (PNG ignores it).</summary>
+    public int OutputQuality { get; init; } = ImageEncoder.DefaultQuality;
     /// <summary>Name written into the PNG's parameters chunk.</summary>
     public string? ModelName { get; init; }
 
@@ -35,9 +46,9 @@ public sealed record GenerationSettings
     /// <summary>Inpainting mask (white = repaint), same size as <see cref="Image"/>.</summary>
     public RgbImage? Mask { get; init; }
     /// <summary>img2img/inpaint strength in [0, 1]: 1 = ignore the input image.</summary>
-    public double PromptStrength { get; init; } = 0.8;
+    public double PromptStrength { get; init; } = DefaultPromptStrength;
     /// <summary>x4 upscaler noise level (class_labels).</summary>
-    public int NoiseLevel { get; init; } = 20;
+    public int NoiseLevel { get; init; } = DefaultNoiseLevel;
     /// <summary>Depth-to-image: a grey depth map (white = near); null = estimate it with the model's depth_estimator.</summary>
     public RgbImage? DepthImage { get; init; }
     /// <summary>Per-request switch of a loaded safety checker; null = on when the model loaded one. It cannot turn on a

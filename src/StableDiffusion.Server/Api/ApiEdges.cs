@@ -11,7 +11,7 @@ using StableDiffusion.Server.Configuration;
 namespace StableDiffusion.Server.Api;
 
 /// <summary>What sits around the endpoints: problem details, body limits, CORS, forwarded headers, rate limits, keys.</summary>
-public static class ApiEdges
+internal static class ApiEdges
 {
     public const string RateLimitPolicy = "per-key";
 
@@ -55,6 +55,12 @@ public static class ApiEdges
             }
         });
 
+        return services.AddPerKeyRateLimits();
+    }
+
+    /// <summary>A fixed window per API key (per client address without one); 429 problem with Retry-After.</summary>
+    private static IServiceCollection AddPerKeyRateLimits(this IServiceCollection services)
+    {
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptionsMonitor<RateLimitOptions>, IOptionsMonitor<AuthOptions>>((limiter, rate, auth) =>
         {

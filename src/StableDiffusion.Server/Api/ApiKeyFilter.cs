@@ -6,7 +6,7 @@ using StableDiffusion.Server.Configuration;
 namespace StableDiffusion.Server.Api;
 
 /// <summary>Optional bearer API keys (<c>Authorization: Bearer KEY</c>); off when <c>Auth:ApiKeys</c> is empty.</summary>
-public sealed class ApiKeyFilter(IOptionsMonitor<AuthOptions> options) : IEndpointFilter
+internal sealed class ApiKeyFilter(IOptionsMonitor<AuthOptions> options) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {

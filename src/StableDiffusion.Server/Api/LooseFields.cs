@@ -4,25 +4,41 @@ using System.Text.Json;
 namespace StableDiffusion.Server.Api;
 
 /// <summary>
-/// Reads typed fields from a client's JSON object the way the compatibility surfaces' originals do: numbers and
-/// booleans may also arrive as strings (pydantic coerces them for AUTOMATIC1111; multipart forms carry only strings
-/// for OpenAI's edits). A wrong type is recorded against its field; unknown fields are simply never read.
+/// Reads typed fields from a client's JSON object or multipart form the way the compatibility surfaces' originals do:
+/// numbers and booleans may also arrive as strings (pydantic coerces them for AUTOMATIC1111; multipart forms carry only
+/// strings for OpenAI's edits). A wrong type is recorded against its field; unknown fields are simply never read.
 /// </summary>
-public sealed class LooseFields(JsonElement root)
+internal sealed class LooseFields
 {
+    /// <summary>One field's value: a JSON value, or a form field's text (read as a JSON string would be).</summary>
+    private readonly record struct Raw(JsonValueKind Kind, JsonElement Json, string? Text);
+
+    private readonly Func<string, Raw?> _find;
+
+    public LooseFields(JsonElement root)
+        => _find = name => root.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null
+            ? new Raw(value.ValueKind, value, value.ValueKind == JsonValueKind.String ? value.GetString() : null)
+            : null;
+
+    /// <summary>Multipart form fields, taken as they are: text. Names match exactly, as JSON property names do.</summary>
+    public LooseFields(IFormCollection form)
+        => _find = name => form.TryGetValue(name, out var value) && form.Keys.Contains(name, StringComparer.Ordinal)
+            ? new Raw(JsonValueKind.String, default, value.ToString())
+            : null;
+
     public Dictionary<string, string> Errors { get; } = new();
 
-    public bool Has(string name) => root.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
+    public bool Has(string name) => _find(name) is not null;
 
     public string? String(string name)
     {
-        if (!TryGet(name, out var value))
+        if (_find(name) is not { } value)
         {
             return null;
         }
-        if (value.ValueKind == JsonValueKind.String)
+        if (value.Kind == JsonValueKind.String)
         {
-            return value.GetString();
+            return value.Text;
         }
         Errors[name] = "must be a string";
         return null;
@@ -30,16 +46,16 @@ public sealed class LooseFields(JsonElement root)
 
     public long? Long(string name)
     {
-        if (!TryGet(name, out var value))
+        if (_find(name) is not { } value)
         {
             return null;
         }
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var d) && double.IsInteger(d) && Math.Abs(d) < 1e18)
+        if (value.Kind == JsonValueKind.Number && value.Json.TryGetDouble(out var d) && double.IsInteger(d) && Math.Abs(d) < 1e18)
         {
             return (long)d;
         }
-        if (value.ValueKind == JsonValueKind.String
-            && long.TryParse(value.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed))
+        if (value.Kind == JsonValueKind.String
+            && long.TryParse(value.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed))
         {
             return parsed;
         }
@@ -64,16 +80,16 @@ public sealed class LooseFields(JsonElement root)
 
     public double? Double(string name)
     {
-        if (!TryGet(name, out var value))
+        if (_find(name) is not { } value)
         {
             return null;
         }
-        if (value.ValueKind == JsonValueKind.Number)
+        if (value.Kind == JsonValueKind.Number)
         {
-            return value.GetDouble();
+            return value.Json.GetDouble();
         }
-        if (value.ValueKind == JsonValueKind.String
-            && double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && double.IsFinite(parsed))
+        if (value.Kind == JsonValueKind.String
+            && double.TryParse(value.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && double.IsFinite(parsed))
         {
             return parsed;
         }
@@ -83,15 +99,15 @@ public sealed class LooseFields(JsonElement root)
 
     public bool? Bool(string name)
     {
-        if (!TryGet(name, out var value))
+        if (_find(name) is not { } value)
         {
             return null;
         }
-        switch (value.ValueKind)
+        switch (value.Kind)
         {
             case JsonValueKind.True: return true;
             case JsonValueKind.False: return false;
-            case JsonValueKind.String when bool.TryParse(value.GetString(), out var parsed): return parsed;
+            case JsonValueKind.String when bool.TryParse(value.Text, out var parsed): return parsed;
             default:
                 Errors[name] = "must be a boolean";
                 return null;
@@ -101,13 +117,13 @@ public sealed class LooseFields(JsonElement root)
     /// <summary>A nested object (e.g. A1111's <c>override_settings</c>); null when absent.</summary>
     public LooseFields? Object(string name)
     {
-        if (!TryGet(name, out var value))
+        if (_find(name) is not { } value)
         {
             return null;
         }
-        if (value.ValueKind == JsonValueKind.Object)
+        if (value.Kind == JsonValueKind.Object)
         {
-            return new LooseFields(value);
+            return new LooseFields(value.Json);
         }
         Errors[name] = "must be an object";
         return null;
@@ -116,22 +132,19 @@ public sealed class LooseFields(JsonElement root)
     /// <summary>An array of strings; a single string is taken as a one-element array.</summary>
     public IReadOnlyList<string>? Strings(string name)
     {
-        if (!TryGet(name, out var value))
+        if (_find(name) is not { } value)
         {
             return null;
         }
-        if (value.ValueKind == JsonValueKind.String)
+        if (value.Kind == JsonValueKind.String)
         {
-            return [value.GetString()!];
+            return [value.Text!];
         }
-        if (value.ValueKind == JsonValueKind.Array && value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String))
+        if (value.Kind == JsonValueKind.Array && value.Json.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String))
         {
-            return value.EnumerateArray().Select(e => e.GetString()!).ToArray();
+            return value.Json.EnumerateArray().Select(e => e.GetString()!).ToArray();
         }
         Errors[name] = "must be an array of strings";
         return null;
     }
-
-    private bool TryGet(string name, out JsonElement value)
-        => root.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null;
 }

@@ -3,10 +3,16 @@ using System.Text.Json.Nodes;
 namespace StableDiffusion.Server.Api;
 
 /// <summary>An example for the API description, attached to an endpoint: <see cref="Status"/> null = the request body.</summary>
-public sealed record OpenApiExampleMetadata(string? Status, JsonNode Example);
+internal sealed record OpenApiExampleMetadata(string? Status, JsonNode Example);
 
-public static class OpenApiExamples
+/// <summary>An optional request header for the API description.</summary>
+internal sealed record OpenApiHeaderMetadata(string Name, string Description);
+
+internal static class OpenApiExamples
 {
+    public static RouteHandlerBuilder WithHeader(this RouteHandlerBuilder builder, string name, string description)
+        => builder.WithMetadata(new OpenApiHeaderMetadata(name, description));
+
     public static RouteHandlerBuilder WithRequestExample(this RouteHandlerBuilder builder, JsonNode example)
         => builder.WithMetadata(new OpenApiExampleMetadata(null, example));
 

@@ -7,7 +7,7 @@ namespace StableDiffusion.Server.Api;
 /// The playground page at <c>/</c>: plain HTML, CSS and JS from wwwroot, nothing from a CDN (the page's
 /// Content-Security-Policy allows this origin only). Public like the health checks; the page asks for the API key.
 /// </summary>
-public static class Playground
+internal static class Playground
 {
     // 'self' only: no CDN, no inline script; images and the event stream come from this server.
     private const string ContentSecurityPolicy =

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace StableDiffusion.Server.Api;
 
 /// <summary>The problem+json answers the API gives for expected failures.</summary>
-public static class Problems
+internal static class Problems
 {
     public static ProblemHttpResult NotFound(string what) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: what);

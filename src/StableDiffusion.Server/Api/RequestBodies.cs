@@ -3,15 +3,15 @@ using System.Text.Json;
 namespace StableDiffusion.Server.Api;
 
 /// <summary>Reads a JSON request body with the configured size cap (chunked bodies included).</summary>
-public static class RequestBodies
+internal static class RequestBodies
 {
-    /// <summary>The body as a JSON object, or why not: <c>TooLarge</c>, or an <c>Error</c> for the client.</summary>
-    public static async Task<(JsonDocument? Document, string? Error, bool TooLarge)> ReadObjectAsync(HttpRequest request, long maxBytes)
+    /// <summary>The body as a JSON object, or why not (<c>body</c> names the error; too large past <paramref name="maxBytes"/>).</summary>
+    public static async Task<BodyRead<JsonDocument>> ReadObjectAsync(HttpRequest request, long maxBytes)
     {
         var buffer = await BufferAsync(request, maxBytes);
         if (buffer is null)
         {
-            return (null, null, true);
+            return BodyRead<JsonDocument>.Oversized();
         }
         JsonDocument document;
         try
@@ -20,14 +20,14 @@ public static class RequestBodies
         }
         catch (JsonException e)
         {
-            return (null, $"the body is not valid JSON: {e.Message}", false);
+            return BodyRead<JsonDocument>.Invalid("body", $"the body is not valid JSON: {e.Message}");
         }
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
             document.Dispose();
-            return (null, "the body must be a JSON object", false);
+            return BodyRead<JsonDocument>.Invalid("body", "the body must be a JSON object");
         }
-        return (document, null, false);
+        return BodyRead<JsonDocument>.Read(document);
     }
 
     /// <summary>The whole body in memory, or null once it passes <paramref name="maxBytes"/> (a declared length is

@@ -6,7 +6,7 @@ using StableDiffusion.Server.Jobs;
 namespace StableDiffusion.Server.Api;
 
 /// <summary>How a synchronous call ended.</summary>
-public enum WaitOutcome
+internal enum WaitOutcome
 {
     /// <summary>The job reached a terminal status (succeeded, failed or canceled).</summary>
     Finished,
@@ -22,14 +22,14 @@ public enum WaitOutcome
 /// The OpenAI and AUTOMATIC1111 surfaces answer in the same HTTP exchange: they queue a job on the one queue and wait
 /// for it. The wait is bounded by <c>Queue:JobDeadlineSeconds</c>; a job nobody waits for any more is canceled.
 /// </summary>
-public static class SynchronousGeneration
+internal static class SynchronousGeneration
 {
     private static readonly JsonSerializerOptions InputJson = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public static async Task<(Job? Job, WaitOutcome Outcome, SubmitRejection Rejection)> RunAsync(
         JobDispatcher dispatcher, JobSubmission submission, TimeSpan deadline, CancellationToken requestAborted, Action<Job>? onQueued = null)
     {
-        var (job, rejection) = dispatcher.Submit(submission);
+        var (job, rejection) = await dispatcher.SubmitAsync(submission);
         if (job is null)
         {
             return (null, WaitOutcome.Rejected, rejection);
@@ -37,13 +37,17 @@ public static class SynchronousGeneration
         onQueued?.Invoke(job);
         try
         {
-            await job.Completion.WaitAsync(deadline, requestAborted);
-            return (job, WaitOutcome.Finished, SubmitRejection.None);
-        }
-        catch (TimeoutException)
-        {
-            dispatcher.Cancel(job);
-            return (job, WaitOutcome.TimedOut, SubmitRejection.None);
+            switch (await dispatcher.WaitAsync(job, deadline, requestAborted))
+            {
+                case JobWaitEnd.Finished:
+                    return (job, WaitOutcome.Finished, SubmitRejection.None);
+                case JobWaitEnd.ShuttingDown:
+                    // The job stays queued in the store and runs after the restart; this call cannot wait for it.
+                    return (job, WaitOutcome.Rejected, SubmitRejection.ShuttingDown);
+                default:
+                    dispatcher.Cancel(job);
+                    return (job, WaitOutcome.TimedOut, SubmitRejection.None);
+            }
         }
         catch (OperationCanceledException) when (requestAborted.IsCancellationRequested)
         {
@@ -59,7 +63,7 @@ public static class SynchronousGeneration
     public static JsonElement EchoInput(GenerationInput input)
         => JsonSerializer.SerializeToElement(input with
         {
-            Image = input.Image is null ? null : "(image)",
-            Mask = input.Mask is null ? null : "(mask)",
+            Image = input.Image is null && input.ImageBytes is null ? null : "(image)",
+            Mask = input.Mask is null && input.MaskBytes is null ? null : "(mask)",
         }, InputJson);
 }

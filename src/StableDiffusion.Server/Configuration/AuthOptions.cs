@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>The <c>Auth</c> section: optional bearer API keys for <c>/v1</c>.</summary>
-public sealed class AuthOptions
+internal sealed class AuthOptions
 {
     public const string Section = "Auth";
 

@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>The <c>Cors</c> section: browser origins allowed to call the API.</summary>
-public sealed class CorsOriginsOptions
+internal sealed class CorsOriginsOptions
 {
     public const string Section = "Cors";
 

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>The <c>Limits</c> section: what one request may ask for (safe defaults for a single GPU).</summary>
-public sealed class LimitsOptions
+internal sealed class LimitsOptions
 {
     public const string Section = "Limits";
 

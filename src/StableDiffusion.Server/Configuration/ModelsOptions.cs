@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>The <c>Models</c> section: which model folders to serve and on which device.</summary>
-public sealed class ModelsOptions
+internal sealed class ModelsOptions
 {
     public const string Section = "Models";
 
@@ -28,7 +28,7 @@ public sealed class ModelsOptions
 }
 
 /// <summary>One served model folder.</summary>
-public sealed class ModelEntryOptions
+internal sealed class ModelEntryOptions
 {
     [Required, RegularExpression("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     public string Name { get; set; } = "";

@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>The <c>ForwardedHeaders</c> section: which reverse proxies may set X-Forwarded-Proto/Host/Prefix.</summary>
-public sealed class ProxyOptions
+internal sealed class ProxyOptions
 {
     public const string Section = "ForwardedHeaders";
 

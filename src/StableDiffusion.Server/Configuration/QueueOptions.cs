@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>The <c>Queue</c> section: the bounded job channel between the HTTP front and the workers.</summary>
-public sealed class QueueOptions
+internal sealed class QueueOptions
 {
     public const string Section = "Queue";
 

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>The <c>RateLimits</c> section: a fixed window per API key (per client address without keys).</summary>
-public sealed class RateLimitOptions
+internal sealed class RateLimitOptions
 {
     public const string Section = "RateLimits";
 

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>The <c>Results</c> section: how long predictions and their files are kept.</summary>
-public sealed class ResultsOptions
+internal sealed class ResultsOptions
 {
     public const string Section = "Results";
 

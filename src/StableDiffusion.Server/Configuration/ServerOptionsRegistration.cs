@@ -1,9 +1,10 @@
 using System.Net;
+using Microsoft.Extensions.Options;
 
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>Binds every configuration section to its options class and validates it at start.</summary>
-public static class ServerOptionsRegistration
+internal static class ServerOptionsRegistration
 {
     public static IServiceCollection AddServerOptions(this IServiceCollection services)
     {
@@ -19,6 +20,12 @@ public static class ServerOptionsRegistration
             .ValidateOnStart();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ResultsOptions>().BindConfiguration(ResultsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section)
+            .Validate<IOptions<StorageOptions>>((o, storage) => o.Role == ServerRole.All || storage.Value.Backend != StorageBackend.Embedded,
+                "Server:Role api or worker needs a shared backend: set Storage:Backend to Redis (the embedded backend serves one process)")
+            .ValidateOnStart();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<OutputsOptions>().BindConfiguration(OutputsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.MaxWidth % 8 == 0 && o.MaxHeight % 8 == 0, "Limits:MaxWidth and MaxHeight must be multiples of 8")
             .ValidateOnStart();

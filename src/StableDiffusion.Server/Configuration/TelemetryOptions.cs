@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>The <c>Telemetry</c> section: OpenTelemetry export.</summary>
-public sealed class TelemetryOptions
+internal sealed class TelemetryOptions
 {
     public const string Section = "Telemetry";
 

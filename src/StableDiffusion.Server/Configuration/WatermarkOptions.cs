@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>The <c>Watermark</c> section: the invisible dwtDct watermark Stability's scripts apply.</summary>
-public sealed class WatermarkOptions
+internal sealed class WatermarkOptions
 {
     public const string Section = "Watermark";
 

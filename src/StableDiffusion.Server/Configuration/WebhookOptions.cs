@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace StableDiffusion.Server.Configuration;
 
 /// <summary>The <c>Webhooks</c> section: delivery policy and the SSRF guard.</summary>
-public sealed class WebhookOptions
+internal sealed class WebhookOptions
 {
     public const string Section = "Webhooks";
 

@@ -7,7 +7,7 @@ namespace StableDiffusion.Server.Generation;
 /// The raw, unvalidated inputs of a generation, named as Replicate's stable-diffusion model names them.
 /// Every API surface fills one of these and hands it to <see cref="GenerationRequestValidator"/>.
 /// </summary>
-public sealed record GenerationInput
+internal sealed record GenerationInput
 {
     [JsonPropertyName("prompt"), Description("What to draw.")]
     public string? Prompt { get; init; }
@@ -50,6 +50,14 @@ public sealed record GenerationInput
 
     [JsonPropertyName("noise_level"), Description("x4 upscaler: noise added to the low-resolution image, 0..max_noise_level (default 20).")]
     public int? NoiseLevel { get; init; }
+
+    /// <summary>The image as it arrived in a file part (OpenAI edits): bytes, decoded once by the validator; wins over <see cref="Image"/>.</summary>
+    [JsonIgnore]
+    public byte[]? ImageBytes { get; init; }
+
+    /// <summary>The mask as it arrived in a file part; wins over <see cref="Mask"/>.</summary>
+    [JsonIgnore]
+    public byte[]? MaskBytes { get; init; }
 
     [JsonPropertyName("depth_image"), Description("Depth-to-image: a grey depth map (white = near), as image; estimated from the image when absent and the model can.")]
     public string? DepthImage { get; init; }

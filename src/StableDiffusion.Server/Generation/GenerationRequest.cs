@@ -1,56 +1,59 @@
+using System.Text.Json.Serialization;
 using StableDiffusion.Core.Imaging;
 using StableDiffusion.Core.Pipelines;
 
 namespace StableDiffusion.Server.Generation;
 
 /// <summary>
-/// A validated generation, shared by every API surface: the only thing a job carries to the worker.
-/// Sizes, counts and names have been checked against the limits and the model.
+/// A validated generation, shared by every API surface: the only thing a job carries to the worker. Core's
+/// <see cref="GenerationSettings"/>, checked against the limits and the model, plus what only the server needs.
 /// </summary>
-public sealed record GenerationRequest
+internal sealed record GenerationRequest
 {
     public required string Model { get; init; }
-    public GenerationTask Task { get; init; } = GenerationTask.TextToImage;
-    public required string Prompt { get; init; }
-    public string NegativePrompt { get; init; } = "";
+    /// <summary>What Core runs (the watermark is the worker's to set, from its options).</summary>
+    public required GenerationSettings Settings { get; init; }
+    /// <summary>Output width in pixels (the upscaler's is 4x its input: Core works it out, so <see cref="Settings"/> leaves it null).</summary>
     public required int Width { get; init; }
     public required int Height { get; init; }
-    public int NumOutputs { get; init; } = 1;
-    public int Steps { get; init; } = 25;
-    public double GuidanceScale { get; init; } = 7.5;
-    /// <summary>Canonical scheduler name; null = the model's own.</summary>
-    public string? Scheduler { get; init; }
-    public required long Seed { get; init; }
     /// <summary>False when the seed was drawn by the server (so the logs say it was random).</summary>
     public bool SeedGiven { get; init; }
-    public OutputFormat OutputFormat { get; init; } = OutputFormat.Png;
-    public RgbImage? Image { get; init; }
-    public RgbImage? Mask { get; init; }
-    public double PromptStrength { get; init; } = 0.8;
+
+    [JsonIgnore]
+    public GenerationTask Task => Settings.Task;
+    [JsonIgnore]
+    public string Prompt => Settings.Prompt;
+    [JsonIgnore]
+    public string NegativePrompt => Settings.NegativePrompt;
+    [JsonIgnore]
+    public int NumOutputs => Settings.NumOutputs;
+    [JsonIgnore]
+    public int Steps => Settings.Steps;
+    [JsonIgnore]
+    public double GuidanceScale => Settings.GuidanceScale;
+    /// <summary>Canonical scheduler name; null = the model's own.</summary>
+    [JsonIgnore]
+    public string? Scheduler => Settings.Scheduler;
+    [JsonIgnore]
+    public long Seed => Settings.Seed;
+    [JsonIgnore]
+    public RgbImage? Image => Settings.Image;
+    [JsonIgnore]
+    public RgbImage? Mask => Settings.Mask;
+    [JsonIgnore]
+    public double PromptStrength => Settings.PromptStrength;
     /// <summary>x4 upscaler noise level.</summary>
-    public int NoiseLevel { get; init; } = 20;
-    public RgbImage? DepthImage { get; init; }
+    [JsonIgnore]
+    public int NoiseLevel => Settings.NoiseLevel;
+    [JsonIgnore]
+    public RgbImage? DepthImage => Settings.DepthImage;
+    /// <summary>The output file format; Core's final stage encodes it, so nothing is encoded twice.</summary>
+    [JsonIgnore]
+    public OutputFormat OutputFormat => Settings.OutputFormat;
+
+    /// <summary>The same request from another seed (AUTOMATIC1111's <c>n_iter</c> batches continue <c>seed + k</c>).</summary>
+    public GenerationRequest WithSeed(long seed) => this with { Settings = Settings with { Seed = seed } };
 
     /// <summary>The Core settings for this request.</summary>
-    public GenerationSettings ToSettings(string? watermarkPayload) => new()
-    {
-        Task = Task,
-        Prompt = Prompt,
-        NegativePrompt = NegativePrompt,
-        // The upscaler's output size is 4x its input; Core refuses an explicit size for it.
-        Width = Task == GenerationTask.Upscale ? null : Width,
-        Height = Task == GenerationTask.Upscale ? null : Height,
-        Steps = Steps,
-        GuidanceScale = GuidanceScale,
-        Scheduler = Scheduler,
-        Seed = Seed,
-        NumOutputs = NumOutputs,
-        WatermarkPayload = watermarkPayload,
-        ModelName = Model,
-        Image = Image,
-        Mask = Mask,
-        PromptStrength = PromptStrength,
-        NoiseLevel = NoiseLevel,
-        DepthImage = DepthImage,
-    };
+    public GenerationSettings ToSettings(string? watermarkPayload) => Settings with { WatermarkPayload = watermarkPayload };
 }

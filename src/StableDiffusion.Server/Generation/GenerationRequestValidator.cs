@@ -1,152 +1,174 @@
 using Microsoft.Extensions.Options;
+using StableDiffusion.Core.Imaging;
 using StableDiffusion.Core.Models;
 using StableDiffusion.Core.Pipelines;
 using StableDiffusion.Core.Schedulers;
 using StableDiffusion.Server.Configuration;
-using StableDiffusion.Server.Jobs;
 using StableDiffusion.Server.Models;
 
 namespace StableDiffusion.Server.Generation;
 
 /// <summary>The one validator every API surface uses: limits from config, sizes and tasks from the model.</summary>
-public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMonitor<LimitsOptions> limits, JobStore store)
+internal sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMonitor<LimitsOptions> limits, UploadedFiles uploads)
 {
-    // Replicate's stable-diffusion model defaults.
-    public const int DefaultSteps = 50;
-    public const double DefaultGuidanceScale = 7.5;
-    public const double DefaultPromptStrength = 0.8;
-    // diffusers' StableDiffusionUpscalePipeline: noise_level=20, max_noise_level=350 (Core checks the model's own).
-    public const int DefaultNoiseLevel = 20;
-    public const int MaxNoiseLevel = 350;
-    public const int UpscaleFactor = 4;
+    /// <summary>The scalar fields, checked (or defaulted) before the task and the images.</summary>
+    private sealed record Scalars(int Outputs, int Steps, double Guidance, string? Scheduler, long Seed, OutputFormat Format, double Strength);
+
+    private sealed record Images(RgbImage? Image, RgbImage? Mask, RgbImage? Depth);
 
     /// <summary>Validates <paramref name="input"/> for the model <paramref name="modelReference"/> (null = default model).</summary>
     public GenerationValidation Validate(string? modelReference, GenerationInput input, string modelField = "version")
     {
         var l = limits.CurrentValue;
-        var errors = new Dictionary<string, List<string>>();
-        void Add(string field, string message)
-        {
-            if (!errors.TryGetValue(field, out var list))
-            {
-                errors[field] = list = [];
-            }
-            list.Add(message);
-        }
-
+        var errors = new FieldErrors();
         var model = modelReference is null ? catalog.Default : catalog.Find(modelReference);
         if (model is null)
         {
-            Add(modelField, $"unknown model '{modelReference}'; served: {string.Join(", ", catalog.Models.Select(m => m.FullName))}");
+            errors.Add(modelField, $"unknown model '{modelReference}'; served: {string.Join(", ", catalog.Models.Select(m => m.FullName))}");
             return GenerationValidation.Invalid(errors, unknownModel: true);
         }
         var info = catalog.InfoOf(model);
+        var scalars = CheckScalars(input, l, errors);
+        var task = ChooseTask(model.Name, info, input, errors.Add);
+        var noiseLevel = input.NoiseLevel ?? GenerationDefaults.NoiseLevel;
+        if (task == GenerationTask.Upscale && (noiseLevel < 0 || noiseLevel > GenerationDefaults.MaxNoiseLevel))
+        {
+            errors.Add("noise_level", $"must be between 0 and {GenerationDefaults.MaxNoiseLevel}");
+        }
+        // Images are decoded only once the request is otherwise sound: decoding is the expensive part.
+        var images = errors.Count == 0 ? DecodeImages(input, l.ImageLimits, errors) : new Images(null, null, null);
+        var (width, height) = OutputSize(input, info, images.Image, task, l, errors);
+        if (errors.Count > 0)
+        {
+            return GenerationValidation.Invalid(errors);
+        }
+        var settings = new GenerationSettings
+        {
+            Task = task,
+            Prompt = input.Prompt!,
+            NegativePrompt = input.NegativePrompt ?? "",
+            // The upscaler's output size is 4x its input; Core refuses an explicit size for it.
+            Width = task == GenerationTask.Upscale ? null : width,
+            Height = task == GenerationTask.Upscale ? null : height,
+            Steps = scalars.Steps,
+            GuidanceScale = scalars.Guidance,
+            Scheduler = scalars.Scheduler,
+            Seed = scalars.Seed,
+            NumOutputs = scalars.Outputs,
+            ModelName = model.Name,
+            Image = images.Image,
+            Mask = images.Mask,
+            PromptStrength = scalars.Strength,
+            NoiseLevel = noiseLevel,
+            DepthImage = images.Depth,
+            OutputFormat = scalars.Format,
+        };
+        var request = new GenerationRequest
+        {
+            Model = model.Name, Settings = settings, Width = width, Height = height, SeedGiven = input.Seed is not null,
+        };
+        return new GenerationValidation(request, new Dictionary<string, string[]>());
+    }
 
+    private static Scalars CheckScalars(GenerationInput input, LimitsOptions l, FieldErrors errors)
+    {
         if (input.Prompt is null)
         {
-            Add("prompt", "is required");
+            errors.Add("prompt", "is required");
         }
         else if (input.Prompt.Length > l.MaxPromptLength)
         {
-            Add("prompt", $"is {input.Prompt.Length} characters; at most {l.MaxPromptLength} are accepted");
+            errors.Add("prompt", $"is {input.Prompt.Length} characters; at most {l.MaxPromptLength} are accepted");
         }
         if (input.NegativePrompt is { } negative && negative.Length > l.MaxPromptLength)
         {
-            Add("negative_prompt", $"is {negative.Length} characters; at most {l.MaxPromptLength} are accepted");
+            errors.Add("negative_prompt", $"is {negative.Length} characters; at most {l.MaxPromptLength} are accepted");
         }
-
         var outputs = input.NumOutputs ?? 1;
         if (outputs < 1 || outputs > l.MaxOutputs)
         {
-            Add("num_outputs", $"must be between 1 and {l.MaxOutputs}");
+            errors.Add("num_outputs", $"must be between 1 and {l.MaxOutputs}");
         }
-        var steps = input.NumInferenceSteps ?? Math.Min(DefaultSteps, l.MaxSteps);
+        var steps = input.NumInferenceSteps ?? Math.Min(GenerationDefaults.Steps, l.MaxSteps);
         if (steps < 1 || steps > l.MaxSteps)
         {
-            Add("num_inference_steps", $"must be between 1 and {l.MaxSteps}");
+            errors.Add("num_inference_steps", $"must be between 1 and {l.MaxSteps}");
         }
-        var guidance = input.GuidanceScale ?? DefaultGuidanceScale;
+        var guidance = input.GuidanceScale ?? GenerationDefaults.GuidanceScale;
         if (!double.IsFinite(guidance) || guidance < 0 || guidance > 50)
         {
-            Add("guidance_scale", "must be between 0 and 50");
+            errors.Add("guidance_scale", "must be between 0 and 50");
         }
-
-        string? scheduler = null;
-        if (input.Scheduler is { } requested)
-        {
-            scheduler = SchedulerFactory.Canonicalize(requested);
-            if (scheduler is null)
-            {
-                Add("scheduler", $"unknown scheduler '{requested}'; one of {string.Join(", ", SchedulerFactory.Names)}");
-            }
-        }
-
-        var seedGiven = input.Seed is not null;
+        var scheduler = CheckScheduler(input.Scheduler, errors);
         // Image k of a batch uses seed + k, so leave room for the batch.
         var seed = input.Seed ?? Random.Shared.Next();
         if (seed < 0 || seed > uint.MaxValue)
         {
-            Add("seed", $"must be between 0 and {uint.MaxValue}");
+            errors.Add("seed", $"must be between 0 and {uint.MaxValue}");
         }
-
         var format = OutputFormat.Png;
         if (input.OutputFormat is { } formatName && !OutputFormats.TryParse(formatName, out format))
         {
-            Add("output_format", $"must be one of {string.Join(", ", OutputFormats.Names)}");
+            errors.Add("output_format", $"must be one of {string.Join(", ", OutputFormats.Names)}");
         }
-
-        var strength = input.PromptStrength ?? DefaultPromptStrength;
         if (input.PromptStrength is { } ps && (!double.IsFinite(ps) || ps < 0 || ps > 1))
         {
-            Add("prompt_strength", "must be between 0 and 1");
+            errors.Add("prompt_strength", "must be between 0 and 1");
         }
-        var task = ChooseTask(model.Name, info, input, Add);
-        var noiseLevel = input.NoiseLevel ?? DefaultNoiseLevel;
-        if (task == GenerationTask.Upscale && (noiseLevel < 0 || noiseLevel > MaxNoiseLevel))
-        {
-            Add("noise_level", $"must be between 0 and {MaxNoiseLevel}");
-        }
+        return new Scalars(outputs, steps, guidance, scheduler, seed, format, input.PromptStrength ?? GenerationDefaults.PromptStrength);
+    }
 
-        // Images are decoded only once the request is otherwise sound: decoding is the expensive part.
-        Core.Imaging.RgbImage? image = null, mask = null, depth = null;
-        var tooLarge = false;
-        if (errors.Count == 0)
+    private static string? CheckScheduler(string? requested, FieldErrors errors)
+    {
+        if (requested is null)
         {
-            var imageLimits = l.ImageLimits;
-            Core.Imaging.RgbImage? DecodeField(string field, string? value)
+            return null;
+        }
+        var scheduler = SchedulerFactory.Canonicalize(requested);
+        if (scheduler is null)
+        {
+            errors.Add("scheduler", $"unknown scheduler '{requested}'; one of {string.Join(", ", SchedulerFactory.Names)}");
+        }
+        return scheduler;
+    }
+
+    private Images DecodeImages(GenerationInput input, ImageLimits imageLimits, FieldErrors errors)
+    {
+        RgbImage? Decode(string field, string? value, byte[]? bytes)
+        {
+            try
             {
-                if (value is null)
-                {
-                    return null;
-                }
-                try
-                {
-                    return ImageSource.Decode(value, field, imageLimits, store);
-                }
-                catch (Core.Imaging.ImageInputException e)
-                {
-                    Add(field, e.Detail);
-                    tooLarge |= e.StatusHint == StatusCodes.Status413PayloadTooLarge;
-                    return null;
-                }
+                return bytes is not null ? ImageDecoder.Decode(bytes, field, imageLimits)
+                    : value is not null ? ImageSource.Decode(value, field, imageLimits, uploads)
+                    : null;
             }
-            image = DecodeField("image", input.Image);
-            mask = DecodeField("mask", input.Mask);
-            depth = DecodeField("depth_image", input.DepthImage);
+            catch (ImageInputException e)
+            {
+                errors.Add(field, e.Detail);
+                errors.TooLarge |= e.StatusHint == StatusCodes.Status413PayloadTooLarge;
+                return null;
+            }
         }
+        return new Images(Decode("image", input.Image, input.ImageBytes), Decode("mask", input.Mask, input.MaskBytes),
+            Decode("depth_image", input.DepthImage, null));
+    }
 
+    /// <summary>The output size: asked for, the input image's, or the model's native one; checked against the limits.</summary>
+    private static (int Width, int Height) OutputSize(GenerationInput input, ModelInfo? info, RgbImage? image, GenerationTask task,
+        LimitsOptions l, FieldErrors errors)
+    {
         var (width, height) = (input.Width ?? info?.NativeWidth ?? 512, input.Height ?? info?.NativeHeight ?? 512);
         if (image is not null && task == GenerationTask.Upscale)
         {
             // Output = 4x the input rounded down to a multiple of 8 (Core's rule); the pixel limit bounds the output.
-            (width, height) = (image.Width / 8 * 8 * UpscaleFactor, image.Height / 8 * 8 * UpscaleFactor);
+            (width, height) = (image.Width / 8 * 8 * GenerationDefaults.UpscaleFactor, image.Height / 8 * 8 * GenerationDefaults.UpscaleFactor);
             if (width == 0 || height == 0)
             {
-                Add("image", $"is {image.Width}x{image.Height}; the upscaler needs at least 8x8");
+                errors.Add("image", $"is {image.Width}x{image.Height}; the upscaler needs at least 8x8");
             }
             else if ((long)width * height > l.MaxPixels)
             {
-                Add("image", $"is {image.Width}x{image.Height}; upscaled 4x that is {width}x{height}, over the limit of {l.MaxPixels} pixels (Limits:MaxPixels)");
+                errors.Add("image", $"is {image.Width}x{image.Height}; upscaled 4x that is {width}x{height}, over the limit of {l.MaxPixels} pixels (Limits:MaxPixels)");
             }
         }
         else if (image is not null)
@@ -155,61 +177,39 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMon
             (width, height) = (input.Width ?? w, input.Height ?? h);
             if ((input.Width is null && w < 64) || (input.Height is null && h < 64))
             {
-                Add("image", $"is {image.Width}x{image.Height}; the output takes its size, and at least 64x64 is needed (or set width and height)");
+                errors.Add("image", $"is {image.Width}x{image.Height}; the output takes its size, and at least 64x64 is needed (or set width and height)");
             }
         }
-        if (task != GenerationTask.Upscale && !errors.ContainsKey("image"))
+        if (task != GenerationTask.Upscale && !errors.Has("image"))
         {
-            CheckSide("width", width, l.MaxWidth);
-            CheckSide("height", height, l.MaxHeight);
-            if (!errors.ContainsKey("width") && !errors.ContainsKey("height") && (long)width * height > l.MaxPixels)
+            CheckSide("width", width, l.MaxWidth, errors);
+            CheckSide("height", height, l.MaxHeight, errors);
+            if (!errors.Has("width") && !errors.Has("height") && (long)width * height > l.MaxPixels)
             {
-                Add("width", $"{width}x{height} is {(long)width * height} pixels; at most {l.MaxPixels} are accepted");
+                errors.Add("width", $"{width}x{height} is {(long)width * height} pixels; at most {l.MaxPixels} are accepted");
             }
         }
-        void CheckSide(string field, int value, int max)
-        {
-            if (value < 64 || value > max)
-            {
-                Add(field, $"must be between 64 and {max}");
-            }
-            else if (value % 8 != 0)
-            {
-                Add(field, "must be a multiple of 8");
-            }
-        }
+        return (width, height);
+    }
 
-        if (errors.Count > 0)
+    private static void CheckSide(string field, int value, int max, FieldErrors errors)
+    {
+        if (value < 64 || value > max)
         {
-            return GenerationValidation.Invalid(errors, tooLarge: tooLarge);
+            errors.Add(field, $"must be between 64 and {max}");
         }
-        return new GenerationValidation(new GenerationRequest
+        else if (value % 8 != 0)
         {
-            Model = model.Name,
-            Task = task,
-            Prompt = input.Prompt!,
-            NegativePrompt = input.NegativePrompt ?? "",
-            Width = width,
-            Height = height,
-            NumOutputs = outputs,
-            Steps = steps,
-            GuidanceScale = guidance,
-            Scheduler = scheduler,
-            Seed = seed,
-            SeedGiven = seedGiven,
-            OutputFormat = format,
-            Image = image,
-            Mask = mask,
-            PromptStrength = strength,
-            NoiseLevel = noiseLevel,
-            DepthImage = depth,
-        }, new Dictionary<string, string[]>());
+            errors.Add(field, "must be a multiple of 8");
+        }
     }
 
     /// <summary>The task the model's kind and the given inputs ask for; errors name the field that asks too much.</summary>
     private static GenerationTask ChooseTask(string modelName, ModelInfo? info, GenerationInput input, Action<string, string> add)
     {
         var channels = info?.UnetInChannels ?? 4;
+        var hasImage = input.Image is not null || input.ImageBytes is not null;
+        var hasMask = input.Mask is not null || input.MaskBytes is not null;
         var offers = info is null ? "" : $"; it offers {string.Join(", ", info.Tasks.Select(Describe))}";
         void Cannot(string field, GenerationTask wanted) => add(field, $"model '{modelName}' cannot do {Describe(wanted)}{offers}");
         void Required(string field, GenerationTask task) => add(field, $"is required: model '{modelName}' does {Describe(task)}");
@@ -219,27 +219,27 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMon
         {
             case 9:
                 task = GenerationTask.Inpaint;
-                if (input.Image is null) Required("image", task);
-                if (input.Mask is null) Required("mask", task);
+                if (!hasImage) Required("image", task);
+                if (!hasMask) Required("mask", task);
                 break;
             case 5:
                 task = GenerationTask.DepthToImage;
-                if (input.Image is null) Required("image", task);
+                if (!hasImage) Required("image", task);
                 if (input.DepthImage is null && info is { DepthEstimator: false })
                 {
                     add("depth_image", $"is required: model '{modelName}' has no depth_estimator/ to estimate depth from the image");
                 }
-                if (input.Mask is not null) Cannot("mask", GenerationTask.Inpaint);
+                if (hasMask) Cannot("mask", GenerationTask.Inpaint);
                 break;
             case 7:
                 task = GenerationTask.Upscale;
-                if (input.Image is null) Required("image", task);
-                if (input.Mask is not null) Cannot("mask", GenerationTask.Inpaint);
+                if (!hasImage) Required("image", task);
+                if (hasMask) Cannot("mask", GenerationTask.Inpaint);
                 break;
             default:
-                task = input.Image is null ? GenerationTask.TextToImage
-                    : input.Mask is null ? GenerationTask.ImageToImage : GenerationTask.Inpaint;
-                if (input.Mask is not null && input.Image is null)
+                task = !hasImage ? GenerationTask.TextToImage
+                    : !hasMask ? GenerationTask.ImageToImage : GenerationTask.Inpaint;
+                if (hasMask && !hasImage)
                 {
                     add("mask", "needs an image to inpaint");
                 }

@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Generation;
 
 /// <summary>The outcome of validating a <see cref="GenerationInput"/>: a request, or errors per field.</summary>
-public sealed record GenerationValidation(GenerationRequest? Request, IReadOnlyDictionary<string, string[]> Errors)
+internal sealed record GenerationValidation(GenerationRequest? Request, IReadOnlyDictionary<string, string[]> Errors)
 {
     public bool IsValid => Request is not null;
 
@@ -11,6 +11,6 @@ public sealed record GenerationValidation(GenerationRequest? Request, IReadOnlyD
     /// <summary>True when an input image is over the byte limit (a 413 rather than a 400); the errors name its field.</summary>
     public bool TooLarge { get; init; }
 
-    public static GenerationValidation Invalid(Dictionary<string, List<string>> errors, bool unknownModel = false, bool tooLarge = false)
-        => new(null, errors.ToDictionary(e => e.Key, e => e.Value.ToArray())) { UnknownModel = unknownModel, TooLarge = tooLarge };
+    public static GenerationValidation Invalid(FieldErrors errors, bool unknownModel = false)
+        => new(null, errors.ToDictionary()) { UnknownModel = unknownModel, TooLarge = errors.TooLarge };
 }

@@ -1,5 +1,4 @@
 using StableDiffusion.Core.Imaging;
-using StableDiffusion.Server.Jobs;
 
 namespace StableDiffusion.Server.Generation;
 
@@ -8,35 +7,35 @@ namespace StableDiffusion.Server.Generation;
 /// <c>POST /v1/files</c>, or that file's URL on this server — and decodes it with Core's <see cref="ImageDecoder"/>.
 /// </summary>
 /// <remarks>Nothing is ever fetched: a URL that is not one of our own uploaded files is refused (DESIGN §5, SSRF).</remarks>
-public static class ImageSource
+internal static class ImageSource
 {
     /// <summary>Decodes <paramref name="value"/>; throws <see cref="ImageInputException"/> naming <paramref name="field"/>.</summary>
-    public static RgbImage Decode(string value, string field, ImageLimits limits, JobStore? store)
+    public static RgbImage Decode(string value, string field, ImageLimits limits, UploadedFiles? uploads)
     {
         var trimmed = value.Trim();
         if (trimmed.StartsWith("http:", StringComparison.OrdinalIgnoreCase) || trimmed.StartsWith("https:", StringComparison.OrdinalIgnoreCase))
         {
-            if (store is not null && UploadIdOf(trimmed) is { } id)
+            if (uploads is not null && UploadIdOf(trimmed) is { } id)
             {
-                return DecodeUpload(id, field, limits, store);
+                return DecodeUpload(id, field, limits, uploads);
             }
             throw new ImageInputException(field,
                 "image URLs are not fetched; send a data URI (data:image/png;base64,...) or upload the file with POST /v1/files and pass its URL.");
         }
-        if (store is not null && IsId(trimmed))
+        if (uploads is not null && IsId(trimmed))
         {
-            return DecodeUpload(trimmed, field, limits, store);
+            return DecodeUpload(trimmed, field, limits, uploads);
         }
         return ImageDecoder.DecodeDataUri(trimmed, field, limits);
     }
 
-    private static RgbImage DecodeUpload(string id, string field, ImageLimits limits, JobStore store)
+    private static RgbImage DecodeUpload(string id, string field, ImageLimits limits, UploadedFiles uploads)
     {
-        if (store.FindFile(id) is not { Evicted: false } file)
+        if (uploads.Find(id) is not { } bytes)
         {
             throw new ImageInputException(field, $"no uploaded file '{id}' (it may have expired).");
         }
-        return ImageDecoder.Decode(file.Bytes, field, limits);
+        return ImageDecoder.Decode(bytes, field, limits);
     }
 
     /// <summary>The file id when <paramref name="url"/>'s path ends in <c>/v1/files/{id}</c> (behind any proxy prefix).</summary>

@@ -1,15 +1,9 @@
+using StableDiffusion.Core.Imaging;
+
 namespace StableDiffusion.Server.Generation;
 
-/// <summary>The file format of output images.</summary>
-public enum OutputFormat
-{
-    Png,
-    Webp,
-    Jpg,
-}
-
 /// <summary>Names and MIME types of <see cref="OutputFormat"/> as they appear on the wire.</summary>
-public static class OutputFormats
+internal static class OutputFormats
 {
     public static readonly IReadOnlyList<string> Names = ["png", "webp", "jpg"];
 

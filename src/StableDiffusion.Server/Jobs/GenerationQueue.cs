@@ -12,7 +12,7 @@ namespace StableDiffusion.Server.Jobs;
 /// room for as many such leftovers again, so only more than <see cref="Capacity"/> queued cancellations during one
 /// running job could make it refuse early (a 429, never a lost job).
 /// </remarks>
-public sealed class GenerationQueue : IQueueGauge
+internal sealed class GenerationQueue : IQueueGauge
 {
     private readonly Channel<Job> _channel;
     private int _waiting;
@@ -38,15 +38,16 @@ public sealed class GenerationQueue : IQueueGauge
 
     public ChannelReader<Job> Reader => _channel.Reader;
 
-    /// <summary>Writes the job unless the queue is full or closed; never waits.</summary>
-    public bool TryEnqueue(Job job)
+    /// <summary>Writes the job unless the queue is full or closed; never waits. <paramref name="force"/> ignores the
+    /// capacity (jobs a restart queues again were admitted before).</summary>
+    public bool TryEnqueue(Job job, bool force = false)
     {
         if (IsClosed)
         {
             return false;
         }
 
-        if (Interlocked.Increment(ref _waiting) > Capacity)
+        if (Interlocked.Increment(ref _waiting) > Capacity && !force)
         {
             Interlocked.Decrement(ref _waiting);
             return false;

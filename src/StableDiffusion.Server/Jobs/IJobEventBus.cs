@@ -4,7 +4,7 @@ namespace StableDiffusion.Server.Jobs;
 /// Carries job events and cancel signals between processes (Redis pub/sub); in one process there is nothing to carry.
 /// Delivery is at most once: whoever follows a job also re-reads its stored state now and then.
 /// </summary>
-public interface IJobEventBus
+internal interface IJobEventBus
 {
     /// <summary>Sends an event of a job this process runs to the processes that follow it.</summary>
     void Publish(string jobId, JobEvent e);

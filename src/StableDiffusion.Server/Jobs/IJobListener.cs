@@ -4,7 +4,7 @@ namespace StableDiffusion.Server.Jobs;
 /// Told about every job the dispatcher creates, before any worker can see it, so it can subscribe to the job's events
 /// without missing one (webhooks are one; folders above Jobs register theirs, so Jobs does not depend on them).
 /// </summary>
-public interface IJobListener
+internal interface IJobListener
 {
     void OnCreated(Job job);
 }

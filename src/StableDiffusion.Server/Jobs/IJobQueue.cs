@@ -5,7 +5,7 @@ namespace StableDiffusion.Server.Jobs;
 /// first. Redis: a stream with one consumer group; a claimer per worker fills that worker's channel, heartbeats its
 /// claims, and takes over claims gone stale.
 /// </summary>
-public interface IJobQueue
+internal interface IJobQueue
 {
     /// <summary>Jobs waiting for a worker, cluster-wide.</summary>
     int Depth { get; }

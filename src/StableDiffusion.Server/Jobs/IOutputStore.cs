@@ -4,7 +4,7 @@ namespace StableDiffusion.Server.Jobs;
 /// Where file bytes live: the local disk (shared by replicas that mount it) or S3-compatible storage. Keys include the
 /// job's attempt, so a re-run never clobbers the result of an earlier one.
 /// </summary>
-public interface IOutputStore
+internal interface IOutputStore
 {
     Task PutAsync(string key, byte[] bytes, string contentType, CancellationToken cancellationToken = default);
 

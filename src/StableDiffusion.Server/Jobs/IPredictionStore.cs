@@ -4,7 +4,7 @@ namespace StableDiffusion.Server.Jobs;
 /// Where predictions and file metadata live (DESIGN §9): SQLite for one box, Redis for many. Updates are
 /// compare-and-set on the attempt, so a stale worker can never overwrite a newer run or a finished prediction.
 /// </summary>
-public interface IPredictionStore
+internal interface IPredictionStore
 {
     Task<long> NextSequenceAsync(CancellationToken cancellationToken = default);
 
@@ -12,6 +12,9 @@ public interface IPredictionStore
     Task CreateAsync(JobRecord record, CancellationToken cancellationToken = default);
 
     Task<JobRecord?> GetAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a prediction that was never accepted (the queue refused it); false when there was none.</summary>
+    Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Replaces the stored state when it still belongs to <paramref name="expectedAttempt"/> and is not terminal;

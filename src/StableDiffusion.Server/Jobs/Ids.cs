@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>Random identifiers shaped like Replicate's (26 lowercase base32 characters).</summary>
-public static class Ids
+internal static class Ids
 {
     private const string Alphabet = "abcdefghijklmnopqrstuvwxyz234567";
 

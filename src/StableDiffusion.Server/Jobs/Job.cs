@@ -9,7 +9,7 @@ namespace StableDiffusion.Server.Jobs;
 /// One prediction: the validated request, its state machine and its logs. State changes happen under one lock and
 /// are published to subscribers (SSE streams, webhooks) in order.
 /// </summary>
-public sealed class Job
+internal sealed partial class Job
 {
     private readonly Lock _lock = new();
     private Action? _leftQueue;
@@ -18,11 +18,17 @@ public sealed class Job
     private readonly List<Action<JobEvent>> _subscribers = [];
     private readonly CancellationTokenSource _cancellation = new();
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _handedBack = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IReadOnlyList<StoredFile> _outputs = [];
 
     public Job(long sequence, ServedModel model, GenerationRequest request, JsonElement input, DateTimeOffset createdAt, TimeSpan deadline)
+        : this(Ids.New(), sequence, model, request, input, createdAt, deadline)
     {
-        Id = Ids.New();
+    }
+
+    private Job(string id, long sequence, ServedModel model, GenerationRequest request, JsonElement input, DateTimeOffset createdAt, TimeSpan deadline)
+    {
+        Id = id;
         Sequence = sequence;
         Model = model;
         Request = request;
@@ -53,8 +59,9 @@ public sealed class Job
     /// <summary>Who may list this prediction (a hash of the creating API key); null without keys.</summary>
     public string? Owner { get; init; }
     public IReadOnlySet<string> WebhookEvents { get; init; } = new HashSet<string>();
-    /// <summary>Which run of the job this is (1 for the first; a durable backend re-runs an interrupted job).</summary>
-    public int Attempt { get; private set; } = 1;
+    /// <summary>Which run of the job this is: 0 until a worker starts it, then 1, and +1 for each re-run of a job
+    /// that a crash or shutdown interrupted (durable backends).</summary>
+    public int Attempt { get; private set; }
 
     /// <summary>Canceled when the client cancels or shutdown runs out of grace; the pipeline checks it every step.</summary>
     public CancellationToken Cancellation => _cancellation.Token;
@@ -118,6 +125,7 @@ public sealed class Job
     {
         JobLog log => log.Line,
         JobProgress progress => progress.LogLine,
+        JobRequeued requeued => requeued.Reason,
         _ => null,
     };
 
@@ -141,6 +149,7 @@ public sealed class Job
             }
             Status = JobStatus.Processing;
             StartedAt = now;
+            Attempt++;
             ReleaseQueueSlot();
             Publish(new JobStarted(now, Attempt));
             return true;
@@ -207,7 +216,7 @@ public sealed class Job
     {
         lock (_lock)
         {
-            _outputs = _outputs.Select(f => f.Id == fileId ? f with { Bytes = [] } : f).ToArray();
+            _outputs = _outputs.Select(f => f.Id == fileId ? f with { Evicted = true } : f).ToArray();
         }
     }
 
@@ -243,7 +252,9 @@ public sealed class Job
 
     private void Publish(JobEvent e)
     {
-        foreach (var subscriber in _subscribers)
+        _version++;
+        // A copy: a subscriber may unsubscribe (or subscribe another) from its own callback.
+        foreach (var subscriber in _subscribers.ToArray())
         {
             subscriber(e);
         }

@@ -6,25 +6,42 @@ using StableDiffusion.Server.Telemetry;
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>Creates jobs from validated requests and queues them; the one way work enters the server.</summary>
-public sealed class JobDispatcher(
-    GenerationQueue queue,
+internal sealed class JobDispatcher(
+    IJobQueue queue,
+    GenerationQueue channel,
     JobStore store,
     ModelCatalog catalog,
     IEnumerable<IJobListener> listeners,
     ServerMetrics metrics,
     IOptions<QueueOptions> queueOptions,
+    IHostApplicationLifetime lifetime,
     TimeProvider time,
-    ILogger<JobDispatcher> logger)
+    ILogger<JobDispatcher> logger,
+    IJobMirror? mirror = null)
 {
-    /// <summary>Queues a job; a full or closing queue rejects it and no job exists afterwards.</summary>
-    public (Job? Job, SubmitRejection Rejection) Submit(JobSubmission submission)
+    /// <summary>
+    /// Waits for a job on behalf of an HTTP client, at most <paramref name="timeout"/>; a stopping server ends the wait
+    /// (see <see cref="JobWaits"/>). Throws when the client goes away.
+    /// </summary>
+    public Task<JobWaitEnd> WaitAsync(Job job, TimeSpan timeout, CancellationToken aborted)
+        => JobWaits.WaitAsync(job, timeout, lifetime.ApplicationStopping, aborted);
+
+    /// <summary>
+    /// Stores and queues a job; a full or closing queue rejects it and no job exists afterwards. The job is stored
+    /// before any worker can see it, so an accepted prediction survives a restart.
+    /// </summary>
+    public async Task<(Job? Job, SubmitRejection Rejection)> SubmitAsync(JobSubmission submission)
     {
-        if (queue.IsClosed)
+        if (channel.IsClosed)
         {
             return (null, SubmitRejection.ShuttingDown);
         }
         var model = catalog.Find(submission.Request.Model) ?? catalog.Default;
-        var job = new Job(store.NextSequence(), model, submission.Request, submission.Input, time.GetUtcNow(),
+        if (queue.Depth >= queue.Capacity)
+        {
+            return Rejected(model, SubmitRejection.QueueFull);
+        }
+        var job = new Job(await store.NextSequenceAsync(), model, submission.Request, submission.Input, time.GetUtcNow(),
             TimeSpan.FromSeconds(queueOptions.Value.JobDeadlineSeconds))
         {
             OutputAsDataUri = submission.OutputAsDataUri,
@@ -38,14 +55,14 @@ public sealed class JobDispatcher(
         {
             listener.OnCreated(job);
         }
-        if (!queue.TryEnqueue(job))
+        await store.AddAsync(job);
+        if (!await queue.EnqueueAsync(job))
         {
-            metrics.JobRejected();
-            logger.LogWarning("Rejected a {Model} job: queue {State} ({Depth}/{Capacity})", model.Name,
-                queue.IsClosed ? "closed" : "full", queue.Depth, queue.Capacity);
-            return (null, queue.IsClosed ? SubmitRejection.ShuttingDown : SubmitRejection.QueueFull);
+            // Another request took the last place between the check above and now (or shutdown began): the job was
+            // never accepted, so it is forgotten (a 429 creates no prediction).
+            await store.ForgetAsync(job);
+            return Rejected(model, channel.IsClosed ? SubmitRejection.ShuttingDown : SubmitRejection.QueueFull);
         }
-        store.Add(job);
         logger.LogInformation("Job {JobId} {Status}: model {Model}, {Width}x{Height}, {Steps} steps, {Outputs} outputs, queue {Depth}/{Capacity}",
             job.Id, "queued", model.Name, job.Request.Width, job.Request.Height, job.Request.Steps, job.Request.NumOutputs,
             queue.Depth, queue.Capacity);
@@ -73,6 +90,14 @@ public sealed class JobDispatcher(
         return expired;
     }
 
+    private (Job?, SubmitRejection) Rejected(ServedModel model, SubmitRejection rejection)
+    {
+        metrics.JobRejected();
+        logger.LogWarning("Rejected a {Model} job: queue {State} ({Depth}/{Capacity})", model.Name,
+            rejection == SubmitRejection.ShuttingDown ? "closed" : "full", queue.Depth, queue.Capacity);
+        return (null, rejection);
+    }
+
     public static string DeadlineError(int seconds)
         => $"the job waited in the queue longer than its deadline ({seconds} s) and was not run";
 
@@ -81,6 +106,11 @@ public sealed class JobDispatcher(
     {
         var wasQueued = job.Status == JobStatus.Starting;
         job.Cancel(time.GetUtcNow());
+        if (!job.RunsHere)
+        {
+            // Another process may have it (or take it any moment): tell whoever runs it.
+            mirror?.RequestCancel(job);
+        }
         if (wasQueued && job.Status == JobStatus.Canceled)
         {
             metrics.JobFinished(job);

@@ -14,23 +14,27 @@ namespace StableDiffusion.Server.Jobs;
 [JsonDerivedType(typeof(JobLog), "log")]
 [JsonDerivedType(typeof(JobOutput), "output")]
 [JsonDerivedType(typeof(JobCompleted), "completed")]
-public abstract record JobEvent;
+[JsonDerivedType(typeof(JobRequeued), "requeued")]
+internal abstract record JobEvent;
 
 /// <summary>A worker took the job (queued → processing).</summary>
-public sealed record JobStarted(DateTimeOffset At, int Attempt) : JobEvent;
+internal sealed record JobStarted(DateTimeOffset At, int Attempt) : JobEvent;
 
 /// <summary>Denoising step <paramref name="Step"/> of <paramref name="Total"/> (the steps the user asked for) is done.</summary>
-public sealed record JobProgress(int Step, int Total, TimeSpan Elapsed) : JobEvent
+internal sealed record JobProgress(int Step, int Total, TimeSpan Elapsed) : JobEvent
 {
     /// <summary>tqdm's line for this step, as Replicate models print it into their logs.</summary>
     public string LogLine => ProgressBar.Format(Step, Total, Elapsed);
 }
 
 /// <summary>A line for the job's logs.</summary>
-public sealed record JobLog(string Line) : JobEvent;
+internal sealed record JobLog(string Line) : JobEvent;
 
 /// <summary>The outputs exist (sent just before the job succeeds, as Replicate's <c>output</c> event).</summary>
-public sealed record JobOutput(IReadOnlyList<StoredFile> Files) : JobEvent;
+internal sealed record JobOutput(IReadOnlyList<StoredFile> Files) : JobEvent;
+
+/// <summary>A run was interrupted (shutdown past its grace, a crash, a lost worker) and the job is queued again.</summary>
+internal sealed record JobRequeued(int Attempt, string Reason) : JobEvent;
 
 /// <summary>The job reached a terminal status.</summary>
-public sealed record JobCompleted(JobStatus Status, string? Error, DateTimeOffset At) : JobEvent;
+internal sealed record JobCompleted(JobStatus Status, string? Error, DateTimeOffset At) : JobEvent;

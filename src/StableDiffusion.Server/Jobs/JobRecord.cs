@@ -7,7 +7,7 @@ namespace StableDiffusion.Server.Jobs;
 /// A prediction as a backend stores it: everything needed to answer for it and to run it again after a crash, on any
 /// machine. <see cref="Job"/> is the live view of one of these in a process.
 /// </summary>
-public sealed record JobRecord
+internal sealed record JobRecord
 {
     public required string Id { get; init; }
     /// <summary>Creation order, for cursor pagination.</summary>

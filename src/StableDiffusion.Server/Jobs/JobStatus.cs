@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>A prediction's status, as Replicate names them.</summary>
-public enum JobStatus
+internal enum JobStatus
 {
     /// <summary>Queued, waiting for a worker.</summary>
     Starting,
@@ -11,7 +11,7 @@ public enum JobStatus
     Canceled,
 }
 
-public static class JobStatuses
+internal static class JobStatuses
 {
     public static string WireName(this JobStatus status) => status switch
     {

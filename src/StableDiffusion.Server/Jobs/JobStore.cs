@@ -1,129 +1,195 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using StableDiffusion.Server.Configuration;
+using StableDiffusion.Server.Models;
 
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>
-/// Predictions and their output files, in memory. Finished predictions expire after the retention time with their
-/// files; files also go, oldest first, when their total size passes the configured cap.
+/// This process's view of the predictions in the <see cref="IPredictionStore"/> and of the files in the
+/// <see cref="IOutputStore"/>. Unfinished jobs this process follows are kept live here (one <see cref="Job"/> per id,
+/// so every waiter sees the same transitions); finished ones are read from the store when asked for.
 /// </summary>
-public sealed class JobStore(IOptions<ResultsOptions> options, TimeProvider time)
+/// <remarks>
+/// The byte cap (<c>Results:MaxStoredBytes</c>) counts the files this process stored since it started, oldest evicted
+/// first; files from before a restart leave by retention.
+/// </remarks>
+internal sealed class JobStore(
+    IPredictionStore predictions,
+    IOutputStore outputs,
+    FileLinks links,
+    ModelCatalog catalog,
+    IOptions<ResultsOptions> options,
+    TimeProvider time,
+    ILogger<JobStore> logger,
+    IJobMirror? mirror = null)
 {
-    private readonly ConcurrentDictionary<string, Job> _jobs = new();
-    private readonly ConcurrentDictionary<string, StoredFile> _files = new();
+    private readonly ConcurrentDictionary<string, Job> _live = new();
     private readonly ConcurrentQueue<StoredFile> _fileOrder = new();
-    private readonly Lock _bytesLock = new();
+    private readonly ConcurrentDictionary<string, long> _counted = new();
     private long _storedBytes;
-    private long _sequence;
 
     public long StoredBytes => Interlocked.Read(ref _storedBytes);
 
-    public long NextSequence() => Interlocked.Increment(ref _sequence);
+    public IPredictionStore Predictions => predictions;
 
-    public void Add(Job job) => _jobs[job.Id] = job;
+    public IOutputStore Outputs => outputs;
 
-    public Job? Find(string id) => _jobs.GetValueOrDefault(id);
+    public Task<long> NextSequenceAsync() => predictions.NextSequenceAsync();
 
-    public StoredFile? FindFile(string id) => _files.GetValueOrDefault(id);
+    /// <summary>Stores a new job and follows it; its state changes are written through from now on.</summary>
+    public async Task AddAsync(Job job)
+    {
+        await predictions.CreateAsync(job.ToRecord());
+        Follow(job);
+        mirror?.Follow(job);
+    }
 
-    /// <summary>Jobs still waiting for a worker.</summary>
-    public IEnumerable<Job> Queued() => _jobs.Values.Where(j => j.Status == JobStatus.Starting);
+    /// <summary>Stops following a job (it finished elsewhere).</summary>
+    public void Unfollow(string id) => _live.TryRemove(id, out _);
+
+    /// <summary>The live job with this id, if this process follows it.</summary>
+    public Job? Live(string id) => _live.GetValueOrDefault(id);
+
+    /// <summary>Removes a job the queue refused: it was never accepted.</summary>
+    public async Task ForgetAsync(Job job)
+    {
+        _live.TryRemove(job.Id, out _);
+        await predictions.DeleteAsync(job.Id);
+    }
+
+    /// <summary>Follows a job restored from the store (recovery, a worker's claim) and writes its changes through.</summary>
+    public void Follow(Job job)
+    {
+        _live[job.Id] = job;
+        JobPersistence.Attach(job, predictions, logger, () => _live.TryRemove(job.Id, out _));
+    }
+
+    /// <summary>The live job, or the stored prediction; null when unknown or expired.</summary>
+    public async Task<Job?> FindAsync(string id)
+    {
+        if (_live.TryGetValue(id, out var live))
+        {
+            return live;
+        }
+        if (await predictions.GetAsync(id) is not { } record)
+        {
+            return null;
+        }
+        var job = ToJob(record);
+        if (!job.Status.IsTerminal() && mirror is not null && _live.TryAdd(job.Id, job))
+        {
+            // Queued or running elsewhere: follow it, so waits, streams and cancels here see it move.
+            Follow(job);
+            mirror.Follow(job);
+        }
+        return _live.GetValueOrDefault(id) ?? job;
+    }
 
     /// <summary>Newest first, starting after the cursor's sequence number.</summary>
-    public IReadOnlyList<Job> Page(string? owner, long? beforeSequence, int count, out bool more)
+    public async Task<(IReadOnlyList<Job> Page, bool More)> PageAsync(string? owner, long? beforeSequence, int count)
     {
-        var page = _jobs.Values
-            .Where(j => j.Owner == owner && (beforeSequence is null || j.Sequence < beforeSequence))
-            .OrderByDescending(j => j.Sequence)
-            .Take(count + 1)
-            .ToList();
-        more = page.Count > count;
-        if (more)
-        {
-            page.RemoveAt(count);
-        }
-        return page;
+        var (page, more) = await predictions.ListAsync(owner, beforeSequence, count);
+        return (page.Select(ToJob).ToArray(), more);
     }
 
-    /// <summary>The <paramref name="count"/> jobs just newer than <paramref name="afterSequence"/>, newest first (a "previous" page).</summary>
-    public IReadOnlyList<Job> PageNewer(string? owner, long afterSequence, int count)
+    /// <summary>The <paramref name="count"/> jobs just newer than <paramref name="afterSequence"/>, newest first.</summary>
+    public async Task<(IReadOnlyList<Job> Page, bool More)> PageNewerAsync(string? owner, long afterSequence, int count)
     {
-        var page = _jobs.Values
-            .Where(j => j.Owner == owner && j.Sequence > afterSequence)
-            .OrderBy(j => j.Sequence)
-            .Take(count)
-            .ToList();
-        page.Reverse();
-        return page;
+        var (page, more) = await predictions.ListNewerAsync(owner, afterSequence, count);
+        return (page.Select(ToJob).ToArray(), more);
     }
 
-    /// <summary>Whether a newer page exists before <paramref name="afterSequence"/> (for the <c>previous</c> cursor).</summary>
-    public bool AnyNewerThan(string? owner, long afterSequence) => _jobs.Values.Any(j => j.Owner == owner && j.Sequence > afterSequence);
+    /// <summary>Jobs still waiting for a worker among those this process follows.</summary>
+    public IEnumerable<Job> Queued() => _live.Values.Where(j => j.Status == JobStatus.Starting);
 
-    /// <summary>Stores output files, then evicts the oldest files while the total passes the cap.</summary>
-    public void AddFiles(IEnumerable<StoredFile> files)
+    /// <summary>Writes a file's bytes and metadata, then evicts the oldest files while the total passes the cap.</summary>
+    public async Task<StoredFile> SaveFileAsync(StoredFile file, byte[] bytes)
     {
-        foreach (var file in files)
-        {
-            _files[file.Id] = file;
-            _fileOrder.Enqueue(file);
-            Interlocked.Add(ref _storedBytes, file.Bytes.LongLength);
-        }
-        EvictOverCap();
+        file = links.Sign(file, TimeSpan.FromSeconds(options.Value.RetentionSeconds));
+        await outputs.PutAsync(file.Key, bytes, file.ContentType);
+        await predictions.SaveFileAsync(file);
+        _fileOrder.Enqueue(file);
+        _counted[file.Id] = file.Size;
+        Interlocked.Add(ref _storedBytes, file.Size);
+        await EvictOverCapAsync();
+        return file;
     }
+
+    public async Task<StoredFile?> FindFileAsync(string id)
+        => await predictions.GetFileAsync(id) is { Evicted: false } file ? file : null;
+
+    /// <summary>The file's bytes; null once they are gone (evicted, expired).</summary>
+    public Task<byte[]?> ReadFileAsync(StoredFile file) => outputs.GetAsync(file.Key);
 
     /// <summary>Deletes an uploaded file (<c>DELETE /v1/files/{id}</c>); output files go with their prediction.</summary>
-    public bool DeleteUpload(string id) => _files.TryGetValue(id, out var file) && file.IsUpload && RemoveFile(id);
+    public async Task<bool> DeleteUploadAsync(string id)
+        => await predictions.GetFileAsync(id) is { IsUpload: true } file && await RemoveFileAsync(file);
 
-    /// <summary>Removes predictions finished longer ago than the retention time, and their files.</summary>
-    public int Sweep()
+    /// <summary>Removes predictions finished longer ago than the retention time, their files, and old uploads.</summary>
+    public async Task<int> SweepAsync()
     {
         var cutoff = time.GetUtcNow() - TimeSpan.FromSeconds(options.Value.RetentionSeconds);
         var removed = 0;
-        foreach (var job in _jobs.Values)
+        foreach (var record in await predictions.SweepAsync(cutoff))
         {
-            if (job.CompletedAt is { } completed && completed < cutoff && _jobs.TryRemove(job.Id, out _))
+            _live.TryRemove(record.Id, out _);
+            foreach (var file in record.Outputs)
             {
-                foreach (var file in job.Outputs)
-                {
-                    RemoveFile(file.Id);
-                }
-                removed++;
+                await DeleteBytesAsync(file);
             }
+            removed++;
         }
-        foreach (var file in _files.Values)
+        foreach (var upload in await predictions.SweepUploadsAsync(cutoff))
         {
-            if (file.IsUpload && file.CreatedAt < cutoff && RemoveFile(file.Id))
-            {
-                removed++;
-            }
+            await DeleteBytesAsync(upload);
+            removed++;
         }
         return removed;
     }
 
-    private void EvictOverCap()
+    private Job ToJob(JobRecord record)
+        => _live.TryGetValue(record.Id, out var live) ? live
+            : Job.FromRecord(record, catalog.Find(record.Model) ?? catalog.Default);
+
+    private async Task EvictOverCapAsync()
     {
         var cap = options.Value.MaxStoredBytes;
-        lock (_bytesLock)
+        while (Interlocked.Read(ref _storedBytes) > cap && _fileOrder.TryDequeue(out var oldest))
         {
-            while (Interlocked.Read(ref _storedBytes) > cap && _fileOrder.TryDequeue(out var oldest))
+            if (await RemoveFileAsync(oldest, evictOnly: !oldest.IsUpload) && _live.TryGetValue(oldest.JobId, out var job))
             {
-                if (RemoveFile(oldest.Id) && _jobs.TryGetValue(oldest.JobId, out var job))
-                {
-                    job.EvictOutput(oldest.Id);
-                }
+                job.EvictOutput(oldest.Id);
             }
         }
     }
 
-    private bool RemoveFile(string id)
+    /// <summary>Deletes a file's bytes; an upload's metadata goes too, an output's stays (marked evicted) so the
+    /// prediction keeps its URL, which then answers 404.</summary>
+    private async Task<bool> RemoveFileAsync(StoredFile file, bool evictOnly = false)
     {
-        if (!_files.TryRemove(id, out var file))
+        if (await predictions.GetFileAsync(file.Id) is not { Evicted: false } stored)
         {
             return false;
         }
-        Interlocked.Add(ref _storedBytes, -file.Bytes.LongLength);
+        if (evictOnly)
+        {
+            await predictions.SaveFileAsync(stored with { Evicted = true });
+        }
+        else
+        {
+            await predictions.DeleteFileAsync(file.Id);
+        }
+        await DeleteBytesAsync(stored);
         return true;
+    }
+
+    private async Task DeleteBytesAsync(StoredFile file)
+    {
+        await outputs.DeleteAsync(file.Key);
+        if (_counted.TryRemove(file.Id, out var size))
+        {
+            Interlocked.Add(ref _storedBytes, -size);
+        }
     }
 }

@@ -4,7 +4,7 @@ using StableDiffusion.Server.Generation;
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>What an API surface hands to <see cref="JobDispatcher.Submit"/>.</summary>
-public sealed record JobSubmission(GenerationRequest Request, JsonElement Input)
+internal sealed record JobSubmission(GenerationRequest Request, JsonElement Input)
 {
     public bool OutputAsDataUri { get; init; }
     public Uri? Webhook { get; init; }
@@ -15,7 +15,7 @@ public sealed record JobSubmission(GenerationRequest Request, JsonElement Input)
 }
 
 /// <summary>Why a submission was not queued.</summary>
-public enum SubmitRejection
+internal enum SubmitRejection
 {
     None,
     QueueFull,

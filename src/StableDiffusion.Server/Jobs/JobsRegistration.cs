@@ -5,7 +5,7 @@ using StableDiffusion.Server.Telemetry;
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>Registers the job path: queue, store, dispatcher, retention, and the queue's part in shutdown.</summary>
-public static class JobsRegistration
+internal static class JobsRegistration
 {
     public static IServiceCollection AddJobs(this IServiceCollection services)
     {

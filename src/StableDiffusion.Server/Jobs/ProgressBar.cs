@@ -6,7 +6,7 @@ namespace StableDiffusion.Server.Jobs;
 /// tqdm's default progress line (<c>{l_bar}{bar}{r_bar}</c>, bar width 10), which Replicate models print into their
 /// logs and which the <c>replicate</c> client's <c>parseProgressFromLogs</c> reads back.
 /// </summary>
-public static class ProgressBar
+internal static class ProgressBar
 {
     // tqdm's Bar.UTF: a space, then eighths of a block.
     private const string Eighths = " ▏▎▍▌▋▊▉█";

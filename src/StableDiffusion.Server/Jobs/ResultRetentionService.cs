@@ -4,7 +4,7 @@ using StableDiffusion.Server.Configuration;
 namespace StableDiffusion.Server.Jobs;
 
 /// <summary>Periodically fails queued jobs past their deadline and removes predictions past retention.</summary>
-public sealed class ResultRetentionService(JobStore store, JobDispatcher dispatcher, IOptions<ResultsOptions> options, ILogger<ResultRetentionService> logger)
+internal sealed class ResultRetentionService(JobStore store, JobDispatcher dispatcher, IOptions<ResultsOptions> options, ILogger<ResultRetentionService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -15,7 +15,7 @@ public sealed class ResultRetentionService(JobStore store, JobDispatcher dispatc
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 dispatcher.ExpireOverdue();
-                var removed = store.Sweep();
+                var removed = await store.SweepAsync();
                 if (removed > 0)
                 {
                     logger.LogInformation("Expired {Count} predictions past retention", removed);

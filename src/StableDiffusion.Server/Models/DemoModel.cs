@@ -3,7 +3,7 @@ using StableDiffusion.Synthetic;
 namespace StableDiffusion.Server.Models;
 
 /// <summary>The model served when none is configured: the synthetic <c>tiny</c> preset, random weights.</summary>
-public static class DemoModel
+internal static class DemoModel
 {
     public const string Name = "demo-random-weights";
 
@@ -25,6 +25,14 @@ public static class DemoModel
             {
                 return;
             }
+            // Several worker processes may start at once with the same home directory: one builds, the others wait on
+            // an OS file lock (released when its holder exits, even by a crash) and then find the finished folder.
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(directory))!);
+            using var processLock = AcquireFileLock(directory.TrimEnd(System.IO.Path.DirectorySeparatorChar) + ".lock");
+            if (File.Exists(System.IO.Path.Combine(directory, "model_index.json")))
+            {
+                return;
+            }
             logger.LogWarning("Generating the demo model (synthetic 'tiny' preset, RANDOM weights) into {Directory}", directory);
             // Build into a sibling folder and move it into place, so an interrupted first start leaves no half model.
             var staging = directory.TrimEnd(System.IO.Path.DirectorySeparatorChar) + ".partial-" + Environment.ProcessId;
@@ -39,6 +47,22 @@ public static class DemoModel
                 Directory.Delete(directory, recursive: true);
             }
             Directory.Move(staging, directory);
+        }
+    }
+
+    private static FileStream AcquireFileLock(string path)
+    {
+        var until = DateTime.UtcNow.AddMinutes(10);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < until)
+            {
+                Thread.Sleep(200);
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ using StableDiffusion.Server.Configuration;
 namespace StableDiffusion.Server.Models;
 
 /// <summary>The served models and, once a worker has loaded them, what they offer.</summary>
-public sealed class ModelCatalog
+internal sealed class ModelCatalog
 {
     private readonly ConcurrentDictionary<string, ModelInfo> _loaded = new(StringComparer.OrdinalIgnoreCase);
 

@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Models;
 
 /// <summary>A model the server offers: its configured identity and folder.</summary>
-public sealed record ServedModel(string Name, string Owner, string Path, string? Description, bool IsDemo)
+internal sealed record ServedModel(string Name, string Owner, string Path, string? Description, bool IsDemo)
 {
     /// <summary>Replicate's <c>owner/name</c>.</summary>
     public string FullName => $"{Owner}/{Name}";

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace StableDiffusion.Server.Telemetry;
 
 /// <summary>Writes health reports as JSON with each check's description and data (why a server is not ready).</summary>
-public static class HealthResponse
+internal static class HealthResponse
 {
     public static Task WriteAsync(HttpContext context, HealthReport report)
     {

@@ -5,7 +5,7 @@ namespace StableDiffusion.Server.Telemetry;
 /// The server's OpenTelemetry instruments. Prometheus names follow from the instrument name and unit
 /// (e.g. <c>sd.job.queue_wait</c> in seconds is scraped as <c>sd_job_queue_wait_seconds</c>).
 /// </summary>
-public sealed class ServerMetrics
+internal sealed class ServerMetrics
 {
     public const string MeterName = "StableDiffusion.Server";
 
@@ -33,6 +33,10 @@ public sealed class ServerMetrics
     private readonly Histogram<double> _stage;
     private readonly Histogram<double> _onnxRuntime;
     private readonly Histogram<double> _session;
+    private readonly Counter<long> _claims;
+    private readonly Counter<long> _reclaims;
+    private readonly Counter<long> _poisoned;
+    private readonly Histogram<long> _attempts;
 
     public ServerMetrics(IMeterFactory meters, IQueueGauge queue)
     {
@@ -48,10 +52,28 @@ public sealed class ServerMetrics
         _images = meter.CreateCounter<long>("sd.images.generated", "{image}", "Images generated");
         _stage = meter.CreateHistogram("sd.stage.duration", "s", "Pipeline stage wall time (tokenize, text_encoder, denoise, vae_decode, ...)", advice: SecondsBuckets);
         _session = meter.CreateHistogram("sd.onnxruntime.session_time", "s", "Time inside ONNX Runtime per component per job", advice: SecondsBuckets);
+        _claims = meter.CreateCounter<long>("sd.queue.claims", "{job}", "Jobs a worker took from the shared queue");
+        _reclaims = meter.CreateCounter<long>("sd.queue.reclaims", "{job}", "Jobs taken over from a worker that stopped (stale claim, crash)");
+        _poisoned = meter.CreateCounter<long>("sd.jobs.poisoned", "{job}", "Jobs failed after Storage:MaxAttempts interrupted runs");
+        _attempts = meter.CreateHistogram<long>("sd.job.attempt", "{attempt}", "Attempt number of each started run",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 3, 5, 10] });
         _onnxRuntime = meter.CreateHistogram("sd.onnxruntime.time", "s", "Time inside ONNX Runtime per job", advice: SecondsBuckets);
     }
 
     public void JobRejected() => _jobsRejected.Add(1);
+
+    public void Claimed(bool takenOver)
+    {
+        _claims.Add(1);
+        if (takenOver)
+        {
+            _reclaims.Add(1);
+        }
+    }
+
+    public void Poisoned() => _poisoned.Add(1);
+
+    public void AttemptStarted(int attempt) => _attempts.Record(attempt);
 
     public void JobStarted(string model, double queueSeconds) => _queueWait.Record(queueSeconds, Tag(model));
 

@@ -9,7 +9,7 @@ using StableDiffusion.Server.Configuration;
 namespace StableDiffusion.Server.Telemetry;
 
 /// <summary>Serilog, OpenTelemetry (Prometheus scrape, optional OTLP) and health checks.</summary>
-public static class TelemetrySetup
+internal static class TelemetrySetup
 {
     public static WebApplicationBuilder AddServerTelemetry(this WebApplicationBuilder builder)
     {

@@ -1,9 +1,11 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using StableDiffusion.Server.Api;
+
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Jobs;
+
+using StableDiffusion.Server.Predictions;
 
 namespace StableDiffusion.Server.Webhooks;
 
@@ -11,7 +13,7 @@ namespace StableDiffusion.Server.Webhooks;
 /// Delivers a job's events to its webhook as Replicate does: the prediction JSON, POSTed on the filtered events
 /// (<c>start</c>, <c>output</c>, <c>logs</c> throttled, <c>completed</c>), in order, retried with exponential backoff.
 /// </summary>
-public sealed class WebhookSender(
+internal sealed class WebhookSender(
     IHttpClientFactory clients,
     WebhookSigner signer,
     IOptionsMonitor<WebhookOptions> options,
@@ -22,6 +24,22 @@ public sealed class WebhookSender(
 
     public static readonly IReadOnlyList<string> EventNames = ["start", "output", "logs", "completed"];
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DeliveryChain, byte> _chains = new();
+
+    /// <summary>
+    /// Waits until every delivery queued so far has been made (or has given up), at most until
+    /// <paramref name="cancellationToken"/>: shutdown delivers the webhooks of the transitions it caused before exit.
+    /// </summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        var pending = _chains.Keys.Select(c => c.Tail).ToArray();
+        if (pending.Length > 0)
+        {
+            logger.LogInformation("Delivering {Count} pending webhook chains before exit", pending.Length);
+            await Task.WhenAll(pending).WaitAsync(cancellationToken);
+        }
+    }
+
     /// <summary>Subscribes to a job with a webhook; deliveries run one after another on a per-job chain.</summary>
     public void OnCreated(Job job)
     {
@@ -30,33 +48,54 @@ public sealed class WebhookSender(
             return;
         }
         var chain = new DeliveryChain();
+        _chains[chain] = 0;
         job.Subscribe(e =>
         {
-            var name = e switch
+            if (job.ApplyingRemote)
             {
-                JobStarted => "start",
-                JobOutput => "output",
-                JobLog or JobProgress => "logs",
-                _ => "completed",
-            };
-            if (!job.WebhookEvents.Contains(name))
+                // Sent by the process that owns the transition (the worker running the job).
+                if (e is JobCompleted)
+                {
+                    _ = chain.Tail.ContinueWith(_ => _chains.TryRemove(chain, out byte _), TaskScheduler.Default);
+                }
+                return;
+            }
+            Deliver(job, chain, e);
+            if (e is JobCompleted)
+            {
+                // The chain leaves the drain list once its last delivery is done.
+                _ = chain.Tail.ContinueWith(_ => _chains.TryRemove(chain, out byte _), TaskScheduler.Default);
+            }
+        });
+    }
+
+    private void Deliver(Job job, DeliveryChain chain, JobEvent e)
+    {
+        var name = e switch
+        {
+            JobStarted => "start",
+            JobOutput => "output",
+            JobLog or JobProgress => "logs",
+            JobCompleted => "completed",
+            _ => null, // a re-queue is not one of Replicate's webhook events
+        };
+        if (name is null || !job.WebhookEvents.Contains(name))
+        {
+            return;
+        }
+        var now = time.GetUtcNow();
+        if (name == "logs")
+        {
+            // Replicate sends at most one logs webhook per 500 ms; the completed one carries the full logs anyway.
+            if (now - chain.LastLogs < TimeSpan.FromMilliseconds(options.CurrentValue.LogsThrottleMilliseconds))
             {
                 return;
             }
-            var now = time.GetUtcNow();
-            if (name == "logs")
-            {
-                // Replicate sends at most one logs webhook per 500 ms; the completed one carries the full logs anyway.
-                if (now - chain.LastLogs < TimeSpan.FromMilliseconds(options.CurrentValue.LogsThrottleMilliseconds))
-                {
-                    return;
-                }
-                chain.LastLogs = now;
-            }
-            // Snapshot now, so each delivery shows the prediction as it was at its event.
-            var body = JsonSerializer.SerializeToUtf8Bytes(PredictionMapper.ToResponse(job));
-            chain.Enqueue(() => DeliverAsync(job, name, body));
-        });
+            chain.LastLogs = now;
+        }
+        // Snapshot now, so each delivery shows the prediction as it was at its event.
+        var body = JsonSerializer.SerializeToUtf8Bytes(PredictionMapper.ToResponse(job));
+        chain.Enqueue(() => DeliverAsync(job, name, body));
     }
 
     private async Task DeliverAsync(Job job, string eventName, byte[] body)
@@ -116,6 +155,11 @@ public sealed class WebhookSender(
         private Task _tail = Task.CompletedTask;
 
         public DateTimeOffset LastLogs { get; set; } = DateTimeOffset.MinValue;
+
+        public Task Tail
+        {
+            get { lock (_lock) { return _tail; } }
+        }
 
         public void Enqueue(Func<Task> delivery)
         {

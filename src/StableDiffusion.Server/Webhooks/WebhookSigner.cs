@@ -11,7 +11,7 @@ namespace StableDiffusion.Server.Webhooks;
 /// <c>webhook-timestamp</c> and <c>webhook-signature: v1,base64(HMAC-SHA256(key, "id.timestamp.body"))</c>, so the
 /// <c>replicate</c> client's <c>validateWebhook</c> verifies them with the secret from <c>/v1/webhooks/default/secret</c>.
 /// </summary>
-public sealed class WebhookSigner
+internal sealed class WebhookSigner
 {
     private readonly byte[] _key;
 

@@ -6,14 +6,14 @@ using StableDiffusion.Server.Configuration;
 namespace StableDiffusion.Server.Webhooks;
 
 /// <summary>Raised when a webhook's destination is a private, loopback or link-local address and config forbids it.</summary>
-public sealed class WebhookTargetRefusedException(string message) : IOException(message);
+internal sealed class WebhookTargetRefusedException(string message) : IOException(message);
 
 /// <summary>
 /// The SSRF guard for webhooks. The decisive check runs at connect time on the resolved addresses
 /// (<see cref="SocketsHttpHandler.ConnectCallback"/>), so a hostname that resolves to an internal address, or is
 /// re-pointed there after validation (DNS rebinding), is still refused.
 /// </summary>
-public static class WebhookTargetGuard
+internal static class WebhookTargetGuard
 {
     /// <summary>True for loopback, private (RFC 1918, ULA), link-local, CGNAT, unspecified, multicast and reserved addresses.</summary>
     public static bool IsInternal(IPAddress address)

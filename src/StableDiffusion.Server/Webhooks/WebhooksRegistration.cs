@@ -5,13 +5,14 @@ using StableDiffusion.Server.Jobs;
 namespace StableDiffusion.Server.Webhooks;
 
 /// <summary>Registers webhook delivery: the sender (a job listener), the signer and the guarded HTTP client.</summary>
-public static class WebhooksRegistration
+internal static class WebhooksRegistration
 {
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
     {
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<IJobListener>(sp => sp.GetRequiredService<WebhookSender>());
         services.AddSingleton<WebhookSigner>();
+        services.AddHostedService<WebhookDrain>();
         services.AddHttpClient(WebhookSender.ClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {

@@ -7,7 +7,7 @@ using StableDiffusion.Server.Models;
 namespace StableDiffusion.Server.Worker;
 
 /// <summary>The loaded pipelines (ONNX sessions) of one device, and why the others failed to load.</summary>
-public sealed class DevicePipelines(int device, ILogger logger) : IDisposable
+internal sealed class DevicePipelines(int device, ILogger logger) : IDisposable
 {
     private readonly Dictionary<string, StableDiffusionPipeline> _pipelines = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, string> _loadErrors = new(StringComparer.OrdinalIgnoreCase);

@@ -8,16 +8,16 @@ namespace StableDiffusion.Server.Worker;
 /// <summary>
 /// The worker of one device: loads its pipelines, then takes queued jobs one at a time and hands each to the
 /// <see cref="JobRunner"/> (cog's worker/runner split: this is the loop and its lifecycle). On shutdown it stops taking
-/// jobs at once; queued jobs fail with a clear error.
+/// jobs at once; jobs still in its channel go back to the queue (they stay stored as queued).
 /// </summary>
-public sealed class GenerationWorker(
+internal sealed class GenerationWorker(
     int device,
     GenerationQueue queue,
+    IJobQueue jobs,
     ModelCatalog catalog,
     JobRunner runner,
     IOptions<ModelsOptions> modelOptions,
     IHostApplicationLifetime lifetime,
-    TimeProvider time,
     ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger($"{typeof(GenerationWorker).FullName}[{device}]");
@@ -51,27 +51,33 @@ public sealed class GenerationWorker(
             _logger.LogCritical("Worker on device {Device} could not load any model; its jobs fail: {Reason}", device, FailureReason);
         }
 
+        // "Stop claiming at once": the host's stopping signal comes before any service is stopped.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lifetime.ApplicationStopping);
         try
         {
-            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            while (await queue.Reader.WaitToReadAsync(stopping.Token))
             {
-                if (lifetime.ApplicationStopping.IsCancellationRequested)
+                if (stopping.IsCancellationRequested)
                 {
                     break;
                 }
                 if (queue.Reader.TryRead(out var job))
                 {
                     await runner.RunAsync(job, pipelines, stoppingToken);
+                    // A job handed back at shutdown is queued again; any other outcome ends the claim.
+                    await (job.Status == JobStatus.Starting
+                        ? jobs.ReleaseAsync(job, CancellationToken.None)
+                        : jobs.CompleteAsync(job, CancellationToken.None));
                 }
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
         }
         finally
         {
             State = WorkerState.Stopped;
-            FailQueued();
+            await ReleaseChannelAsync();
         }
     }
 
@@ -81,13 +87,15 @@ public sealed class GenerationWorker(
         base.Dispose();
     }
 
-    private void FailQueued()
+    /// <summary>Jobs this worker took from the queue but did not start stay queued in the store; a shared queue gets
+    /// them back now rather than when their claim goes stale.</summary>
+    private async Task ReleaseChannelAsync()
     {
         while (queue.Reader.TryRead(out var job))
         {
-            if (job.TryFail("the server shut down before the job started; submit it again", time.GetUtcNow()))
+            if (!job.Status.IsTerminal())
             {
-                runner.Finished(job);
+                await jobs.ReleaseAsync(job, CancellationToken.None);
             }
         }
     }

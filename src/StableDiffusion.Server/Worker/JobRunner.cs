@@ -13,11 +13,13 @@ namespace StableDiffusion.Server.Worker;
 /// Runs one job on a device's pipelines and turns the <see cref="GenerationResult"/> into outputs, logs, metrics and
 /// a final status (cog's runner). A failing job fails alone; shutdown gives a running job a bounded grace period.
 /// </summary>
-public sealed class JobRunner(
+internal sealed class JobRunner(
     JobStore store,
     ServerMetrics metrics,
     IOptions<QueueOptions> queueOptions,
+    IOptions<StorageOptions> storage,
     IOptionsMonitor<WatermarkOptions> watermark,
+    IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<JobRunner> logger)
 {
@@ -34,8 +36,11 @@ public sealed class JobRunner(
         activity?.SetTag("width", job.Request.Width);
         activity?.SetTag("height", job.Request.Height);
 
-        // Shutdown lets the running job finish, but only for so long.
-        using var shutdown = stoppingToken.Register(() => job.CancelAfter(TimeSpan.FromSeconds(queueOptions.Value.ShutdownGraceSeconds)));
+        // Shutdown lets the running job finish, but only for so long: the grace starts when the host begins to stop
+        // (not when this service's turn to stop comes, after the HTTP server has drained), so it is really enforced.
+        var grace = TimeSpan.FromSeconds(queueOptions.Value.ShutdownGraceSeconds);
+        using var shutdown = lifetime.ApplicationStopping.Register(() => job.CancelAfter(grace));
+        using var stopped = stoppingToken.Register(() => job.CancelAfter(grace));
         try
         {
             LogStart(job, pipelines.Find(job.Model.Name)?.Info.DefaultScheduler ?? "model default");
@@ -51,14 +56,25 @@ public sealed class JobRunner(
             }
             else
             {
-                job.TryFail("the server shut down before the job finished", time.GetUtcNow());
+                // The store keeps the job: it runs again (as the next attempt) after a restart or on another worker.
+                job.Requeue($"The server stopped during attempt {job.Attempt} (grace {grace.TotalSeconds:0} s); the job was queued again and runs as attempt {job.Attempt + 1}", handedBack: true);
+                logger.LogWarning("Job {JobId} handed back to the queue at shutdown after attempt {Attempt}", job.Id, job.Attempt);
+                return;
             }
         }
         catch (Exception e)
         {
-            // One bad job must not take the worker (and every queued job) with it.
-            logger.LogError(e, "Job {JobId} failed", job.Id);
-            job.TryFail($"{e.GetType().Name}: {e.Message}", time.GetUtcNow());
+            // One bad job must not take the worker (and every queued job) with it. A failure may be this machine's
+            // (out of memory, a lost device): another attempt, here or on another worker, up to Storage:MaxAttempts.
+            var error = $"{e.GetType().Name}: {e.Message}";
+            if (job.Attempt < storage.Value.MaxAttempts)
+            {
+                logger.LogWarning(e, "Job {JobId} attempt {Attempt} failed; queued again", job.Id, job.Attempt);
+                job.Requeue($"Attempt {job.Attempt} failed ({error}); running it again as attempt {job.Attempt + 1}");
+                return;
+            }
+            logger.LogError(e, "Job {JobId} failed on attempt {Attempt}", job.Id, job.Attempt);
+            job.TryFail(job.Attempt > 1 ? $"{error} (on each of {job.Attempt} attempts)" : error, time.GetUtcNow());
         }
         activity?.SetTag("status", job.Status.WireName());
         if (job.Status == JobStatus.Failed)
@@ -137,11 +153,15 @@ public sealed class JobRunner(
         var files = new List<StoredFile>(result.Images.Count);
         foreach (var image in result.Images)
         {
-            var bytes = OutputEncoder.Encode(image.Png, request.OutputFormat);
-            files.Add(new StoredFile(Ids.New(), job.Id, $"out-{image.Index}.{request.OutputFormat.Extension()}",
-                request.OutputFormat.ContentType(), bytes, time.GetUtcNow()));
+            var bytes = image.Bytes;
+            var id = Ids.New();
+            files.Add(await store.SaveFileAsync(new StoredFile(id, job.Id, $"out-{image.Index}.{request.OutputFormat.Extension()}",
+                request.OutputFormat.ContentType(), bytes.LongLength, time.GetUtcNow())
+            {
+                Key = StoredFile.KeyFor(id, job.Id, job.Attempt),
+                DataUri = job.OutputAsDataUri ? $"data:{request.OutputFormat.ContentType()};base64,{Convert.ToBase64String(bytes)}" : null,
+            }, bytes));
         }
-        store.AddFiles(files);
         foreach (var image in result.Images.Where(i => i.NsfwDetected))
         {
             // Replicate's stable-diffusion answers a flagged output the same way.

@@ -4,7 +4,7 @@ using StableDiffusion.Server.Models;
 namespace StableDiffusion.Server.Worker;
 
 /// <summary>Ready when every model is loaded and every worker is alive.</summary>
-public sealed class WorkerHealthCheck(IEnumerable<IHostedService> services, ModelCatalog catalog) : IHealthCheck
+internal sealed class WorkerHealthCheck(IEnumerable<IHostedService> services, ModelCatalog catalog) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

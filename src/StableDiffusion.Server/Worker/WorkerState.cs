@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Worker;
 
 /// <summary>Where a worker is in its life; readiness needs every worker <see cref="Ready"/>.</summary>
-public enum WorkerState
+internal enum WorkerState
 {
     Loading,
     Ready,

@@ -1,16 +1,12 @@
 using StableDiffusion.Server.Configuration;
-using StableDiffusion.Server.Generation;
-using StableDiffusion.Server.Models;
 
 namespace StableDiffusion.Server.Worker;
 
-/// <summary>Registers the models, the validator that reads them, and one worker per configured device.</summary>
-public static class WorkersRegistration
+/// <summary>Registers one worker per configured device, the runner they share, and their readiness check.</summary>
+internal static class WorkersRegistration
 {
     public static IServiceCollection AddWorkers(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton<ModelCatalog>();
-        services.AddSingleton<GenerationRequestValidator>();
         services.AddSingleton<JobRunner>();
         // One worker per device; AddHostedService would keep only the first of several of the same type.
         var devices = configuration.GetSection(ModelsOptions.Section).Get<ModelsOptions>()?.Devices is { Count: > 0 } d ? d : [0];

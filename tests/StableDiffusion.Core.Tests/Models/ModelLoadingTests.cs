@@ -67,7 +67,7 @@ public sealed class ModelLoadingTests
         using var inline = StableDiffusionPipeline.Load(SyntheticModelCache.Get("tiny"), new ModelLoadOptions { ExecutionProvider = "cpu" });
 
         Assert.True(File.Exists(Path.Combine(dir, "unet", "model.onnx_data")));
-        Assert.Equal(inline.Generate(settings).Images[0].Png, external.Generate(settings with { ModelName = "tiny" }).Images[0].Png);
+        Assert.Equal(inline.Generate(settings).Images[0].Bytes, external.Generate(settings with { ModelName = "tiny" }).Images[0].Bytes);
     }
 
     [Fact]

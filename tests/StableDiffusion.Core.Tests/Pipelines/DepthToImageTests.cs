@@ -64,6 +64,6 @@ public sealed class DepthToImageTests
         var b = pipeline.Generate(Depth);
 
         Assert.Equal((64, 48), (a.Images[0].Width, a.Images[0].Height));
-        Assert.Equal(a.Images[0].Png, b.Images[0].Png);
+        Assert.Equal(a.Images[0].Bytes, b.Images[0].Bytes);
     }
 }

@@ -67,8 +67,8 @@ public sealed class ImageToImageTests
         var again = pipeline.Generate(Img2Img with { NumOutputs = 2 });
         var alone = pipeline.Generate(Img2Img with { Seed = Img2Img.Seed + 1 });
 
-        Assert.Equal(batch.Images[0].Png, again.Images[0].Png);
-        Assert.Equal(alone.Images[0].Png, batch.Images[1].Png);
+        Assert.Equal(batch.Images[0].Bytes, again.Images[0].Bytes);
+        Assert.Equal(alone.Images[0].Bytes, batch.Images[1].Bytes);
         Assert.NotEqual(TestImages.Pixels(batch.Images[0]), TestImages.Pixels(batch.Images[1]));
     }
 
@@ -177,7 +177,7 @@ public sealed class ImageToImageTests
     {
         using var pipeline = TestImages.Load("tiny");
 
-        var png = pipeline.Generate(Img2Img with { ModelName = "m" }).Images[0].Png;
+        var png = pipeline.Generate(Img2Img with { ModelName = "m" }).Images[0].Bytes;
 
         Assert.EndsWith("Denoising strength: 0.5", Core.Imaging.PngWriter.ReadParameters(png), StringComparison.Ordinal);
     }

@@ -116,6 +116,6 @@ public sealed class NineChannelInpaintTests
         var batch = pipeline.Generate(Inpaint with { NumOutputs = 2, Steps = 3, PromptStrength = 0.7 });
         var alone = pipeline.Generate(Inpaint with { Seed = Inpaint.Seed + 1, Steps = 3, PromptStrength = 0.7 });
 
-        Assert.Equal(alone.Images[0].Png, batch.Images[1].Png);
+        Assert.Equal(alone.Images[0].Bytes, batch.Images[1].Bytes);
     }
 }

@@ -40,7 +40,7 @@ internal static class TestImages
     /// <summary>The decoded RGB pixels of a result PNG (PNG bytes also carry the seed in their parameters text).</summary>
     public static byte[] Pixels(GeneratedImage image)
     {
-        using var decoded = Image.Load<Rgb24>(image.Png);
+        using var decoded = Image.Load<Rgb24>(image.Bytes);
         var rgb = new byte[decoded.Width * decoded.Height * 3];
         decoded.CopyPixelDataTo(rgb);
         return rgb;

@@ -28,8 +28,8 @@ public sealed class TextToImageTests
     {
         using var pipeline = Tiny();
 
-        byte[] first = pipeline.Generate(Small).Images[0].Png;
-        byte[] second = pipeline.Generate(Small).Images[0].Png;
+        byte[] first = pipeline.Generate(Small).Images[0].Bytes;
+        byte[] second = pipeline.Generate(Small).Images[0].Bytes;
 
         Assert.Equal(first, second);
     }
@@ -39,8 +39,8 @@ public sealed class TextToImageTests
     {
         using var pipeline = Tiny();
 
-        byte[] a = pipeline.Generate(Small).Images[0].Png;
-        byte[] b = pipeline.Generate(Small with { Seed = 43 }).Images[0].Png;
+        byte[] a = pipeline.Generate(Small).Images[0].Bytes;
+        byte[] b = pipeline.Generate(Small with { Seed = 43 }).Images[0].Bytes;
 
         Assert.NotEqual(a, b);
     }
@@ -55,7 +55,7 @@ public sealed class TextToImageTests
 
         Assert.Equal(3, batch.Images.Count);
         Assert.Equal(Small.Seed + 2, batch.Images[2].Seed);
-        Assert.Equal(alone.Images[0].Png, batch.Images[2].Png);
+        Assert.Equal(alone.Images[0].Bytes, batch.Images[2].Bytes);
     }
 
     [Fact]
@@ -68,8 +68,8 @@ public sealed class TextToImageTests
         var latents = new float[4 * 8 * 8];
         new GaussianNoise(settings.Seed).Fill(latents);
 
-        byte[] seeded = pipeline.Generate(settings).Images[0].Png;
-        byte[] given = pipeline.Generate(settings with { Latents = latents }).Images[0].Png;
+        byte[] seeded = pipeline.Generate(settings).Images[0].Bytes;
+        byte[] given = pipeline.Generate(settings with { Latents = latents }).Images[0].Bytes;
 
         Assert.Equal(seeded, given);
     }
@@ -132,13 +132,13 @@ public sealed class TextToImageTests
         using var pipeline = Tiny();
 
         var image = pipeline.Generate(Small with { ModelName = "tiny-test" }).Images[0];
-        string? parameters = PngWriter.ReadParameters(image.Png);
+        string? parameters = PngWriter.ReadParameters(image.Bytes);
 
         Assert.Equal(
             "a photograph of an astronaut riding a horse\nNegative prompt: blurry\n" +
             "Steps: 4, Sampler: PLMS, CFG scale: 7.5, Seed: 42, Size: 64x64, Model: tiny-test",
             parameters);
-        var info = Image.Identify(image.Png);
+        var info = Image.Identify(image.Bytes);
         Assert.Equal(64, info.Width);
         Assert.Equal(64, info.Height);
     }
@@ -149,7 +149,7 @@ public sealed class TextToImageTests
         // Guards against silent drift anywhere in the pipeline (tokenizer, scheduler, tensor layout, decoding).
         // Pinned from this implementation on x86-64; the tolerance absorbs float differences between CPUs.
         using var pipeline = Tiny();
-        var png = pipeline.Generate(Small with { Width = 128, Height = 128, Steps = 10 }).Images[0].Png;
+        var png = pipeline.Generate(Small with { Width = 128, Height = 128, Steps = 10 }).Images[0].Bytes;
         using var image = Image.Load<Rgb24>(png);
         double sum = 0, sumSq = 0;
         int n = 0;
@@ -184,7 +184,7 @@ public sealed class TextToImageTests
         using var pipeline = Tiny();
 
         var image = pipeline.Generate(Small with { Width = 512, Height = 512, Steps = 2, WatermarkPayload = "SDV2" }).Images[0];
-        using var decoded = Image.Load<Rgb24>(image.Png);
+        using var decoded = Image.Load<Rgb24>(image.Bytes);
         var rgb = new byte[512 * 512 * 3];
         decoded.CopyPixelDataTo(rgb);
 

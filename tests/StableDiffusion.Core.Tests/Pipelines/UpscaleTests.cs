@@ -103,7 +103,7 @@ public sealed class UpscaleTests
 
         Assert.Equal((160, 96), (result.Images[0].Width, result.Images[0].Height));
         Assert.Contains(result.Logs, l => l.Contains("running 6 tiles of 16x16", StringComparison.Ordinal));
-        Assert.Equal(result.Images[0].Png, again.Images[0].Png);
+        Assert.Equal(result.Images[0].Bytes, again.Images[0].Bytes);
     }
 
     [Fact]

@@ -47,6 +47,20 @@ if [ "${#compose[@]}" -gt 0 ]; then
     echo "using: $("${compose[@]}" version 2>/dev/null | head -n 1)"
     # Defaults only: an empty environment and no .env must give a valid file.
     run "docker-compose.yml: ${compose[*]} config -q" env -u SD_IMAGE "${compose[@]}" -f docker-compose.yml config -q
+    # Profile scale (Redis + api and worker replicas): also valid with defaults only, and really a profile.
+    run "docker-compose.yml: ${compose[*]} --profile scale config -q" \
+        env -u SD_IMAGE -u SD_SIGNING_KEY "${compose[@]}" -f docker-compose.yml --profile scale config -q
+    if "${compose[@]}" -f docker-compose.yml config --services > "$WORK/services.default" 2>&1 \
+        && "${compose[@]}" -f docker-compose.yml --profile scale config --services > "$WORK/services.scale" 2>&1; then
+        # (v1 lists every service either way; v2 lists the profile's only with --profile.)
+        if grep -qx redis "$WORK/services.scale" && grep -qx server "$WORK/services.default"; then
+            ok "docker-compose.yml: --profile scale adds redis; the default keeps server"
+        else
+            bad "docker-compose.yml: --profile scale adds redis; the default keeps server:"; sed 's/^/    /' "$WORK/services.scale"
+        fi
+    else
+        bad "docker-compose.yml: config --services:"; sed 's/^/    /' "$WORK/services.default" "$WORK/services.scale"
+    fi
     if [ "${compose[0]}" = docker ]; then
         run "docker-compose.yml + deploy/compose/cpu.yml: ${compose[*]} config -q" \
             "${compose[@]}" -f docker-compose.yml -f deploy/compose/cpu.yml config -q
@@ -73,9 +87,23 @@ if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
 elif ! (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) > "$WORK/npm.log" 2>&1; then
     bad "npm ci in tests/e2e/deploy:"; sed 's/^/    /' "$WORK/npm.log"
 else
+    # kustomize renderings for check.mjs to compare with its own (kubectl is not a Debian package: skipped without).
+    if command -v kubectl > /dev/null; then
+        for k in k8s k8s-scale; do
+            if kubectl kustomize "deploy/$k" > "$WORK/kustomize.$k.yaml" 2> "$WORK/out.log"; then
+                ok "kubectl kustomize deploy/$k"
+            else
+                bad "kubectl kustomize deploy/$k:"; sed 's/^/    /' "$WORK/out.log"; rm -f "$WORK/kustomize.$k.yaml"
+            fi
+        done
+        [ -f "$WORK/kustomize.k8s.yaml" ] && export SD_KUSTOMIZE_BASE="$WORK/kustomize.k8s.yaml"
+        [ -f "$WORK/kustomize.k8s-scale.yaml" ] && export SD_KUSTOMIZE_SCALE="$WORK/kustomize.k8s-scale.yaml"
+    else
+        skip "kubectl kustomize: kubectl not installed (check.mjs renders the kustomizations itself)"
+    fi
     node "$HERE/check.mjs" > "$WORK/mjs.log" 2>&1
     mjs_rc=$?
-    grep -E '^(PASS|FAIL)' "$WORK/mjs.log"
+    grep -E '^(PASS|FAIL|NOTE)' "$WORK/mjs.log"
     mjs_pass=$(grep -c '^PASS' "$WORK/mjs.log")
     mjs_fail=$(grep -c '^FAIL' "$WORK/mjs.log")
     passed=$((passed + mjs_pass))

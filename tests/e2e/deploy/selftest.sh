@@ -39,7 +39,7 @@ mutations=(
     'Dockerfile|/apt-get install/s/ curl / /|is not installed in the runtime image'
     '.dockerignore|/^models\/$/d|.dockerignore: lacks'
     'docker-compose.yml|/driver: nvidia/d|reserves an NVIDIA GPU'
-    'docker-compose.yml|0,/read_only: true/s//read_only: false/|models read-only'
+    'docker-compose.yml|0,/^        read_only: true/s//        read_only: false/|models read-only'
     'docker-compose.yml|s/SD_METRICS_ACCESS: \${SD_METRICS_ACCESS:-deny all;}/SD_METRICS_ACCESS: ${SD_METRICS_ACCESS:-}/|SD_METRICS_ACCESS defaults'
     'deploy/k8s/deployment.yaml|s/path: \/health\/ready/path: \/healthz/|probes on /health/live and /health/ready'
     'deploy/k8s/deployment.yaml|/nvidia.com\/gpu: 1/d|nvidia.com/gpu'
@@ -65,9 +65,48 @@ mutations=(
     'deploy/README.md|s/`Models__Items__0__Owner`/`Models__0__Owner`/|name only real configuration keys'
     'tests/e2e/nginx/run.sh|s/export Urls=/export ASPNETCORE_URLS=/|does not set Urls'
     'deploy/k8s/ingress.yaml|s/proxy-body-size: 64m/proxy-body-size: 20m/|body limits are above'
+    # The data directory (Storage__DataDirectory) on a volume: image, compose, k8s base.
+    'Dockerfile|/^VOLUME /d|no VOLUME /var/lib/stablediffusion-server'
+    'Dockerfile|s/chown sd:sd \/cache \/var\/lib\/stablediffusion-server/chown sd:sd \/cache/|is not chowned to the service user'
+    'docker-compose.yml|s/^      Storage__DataDirectory: \/var\/lib\/stablediffusion-server$/      Storage__DataDirectory: \/var\/lib\/sd/|no volume mounted at Storage__DataDirectory'
+    'deploy/k8s/deployment.yaml|s/mountPath: \/var\/lib\/stablediffusion-server/mountPath: \/data/|no writable volume mounted at Storage__DataDirectory'
+    'deploy/k8s/deployment.yaml|s/maxSurge: 0/maxSurge: 1/|surges a second pod onto the ReadWriteOnce volume'
+    # Compose profile scale.
+    'docker-compose.yml|s/"--appendonly", "yes"/"--appendonly", "no"/|does not turn AOF on'
+    'docker-compose.yml|s/^      Server__Role: api$/      Server__Role: all/|services with Server__Role=api'
+    'docker-compose.yml|0,/      Server__Role: worker/s//      Server__Role: api/|services with Server__Role=worker'
+    'docker-compose.yml|/^  worker-2:/,/Server__Role: worker/s/Server__Role: worker/Server__Role: worker\n      Outputs__SigningKey: another-key-of-at-least-32-characters/|Outputs__SigningKey differs'
+    'docker-compose.yml|s/SD_UPSTREAM: "sd-api:5000 resolve"/SD_UPSTREAM: "sd-scale-metrics:5000 resolve"/|also reaches worker'
+    'docker-compose.yml|s/Storage__Redis: redis:6379/Storage__Redis: localhost:6379/|is not the redis service'
+    'docker-compose.yml|/^  worker-2:/,/^$/s/^      Server__Role: worker$/      Server__Role: worker\n    volumes: [sd-data:\/var\/lib\/stablediffusion-server]/|different volumes'
+    # Kubernetes overlay deploy/k8s-scale.
+    'deploy/k8s-scale/worker-scaledobject.yaml|s/^    name: stable-diffusion-server-worker$/    name: stable-diffusion-server-api/|scaleTargetRef'
+    'deploy/k8s-scale/worker-scaledobject.yaml|0,/stream: sd:queue/s//stream: sd:jobs/|expected sd:queue'
+    'deploy/k8s-scale/worker-scaledobject.yaml|0,/consumerGroup: workers/s//consumerGroup: worker/|expected workers'
+    'deploy/k8s-scale/worker-scaledobject.yaml|s/lagCount: "2"/streamLength: "2"/|no trigger with lagCount'
+    'deploy/k8s-scale/worker-scaledobject.yaml|s/pendingEntriesCount: "1"/lagCount: "1"/|no trigger with pendingEntriesCount'
+    'deploy/k8s-scale/worker-scaledobject.yaml|0,/type: redis-streams/s//type: redis/|triggers:'
+    'deploy/k8s-scale/worker-scaledobject.yaml|s/address: stable-diffusion-redis.stable-diffusion.svc.cluster.local:6379/address: stable-diffusion-redis:6379/|KEDA operator runs in its own namespace'
+    'deploy/k8s-scale/redis.yaml|/- --appendonly/,+1d|do not turn AOF on'
+    'deploy/k8s-scale/redis.yaml|s/^            - name: data$/            - name: scratch/;s/^  volumeClaimTemplates:$/      volumes: [{name: scratch, emptyDir: {}}]\n  volumeClaimTemplates:/|is not a volumeClaimTemplate'
+    'deploy/k8s-scale/api-deployment.yaml|s/value: api$/value: all/|Deployments with Server__Role=api'
+    'deploy/k8s-scale/worker-deployment.yaml|s/path: \/health\/ready/path: \/health\/live/|readinessProbe is /health/live'
+    'deploy/k8s-scale/worker-deployment.yaml|s/mountPath: \/var\/lib\/stablediffusion-server/mountPath: \/data/|no writable volume at Storage__DataDirectory'
+    'deploy/k8s-scale/worker-deployment.yaml|/nvidia.com\/gpu: 1/d|worker requests no nvidia.com/gpu'
+    'deploy/k8s-scale/worker-deployment.yaml|/^            - name: Outputs__SigningKey$/,/key: signing-key/s/key: signing-key/key: signing-key-2/|which the overlay does not define'
+    'deploy/k8s-scale/kustomization.yaml|/^  # The base.s single-box Deployment/,/^        name: stable-diffusion-server$/d|only api and worker Deployments'
+    'deploy/k8s-scale/kustomization.yaml|/^images:/,$d|server images rewritten like the base'
+    'deploy/k8s-scale/service-patch.yaml|s/app.kubernetes.io\/component: api/app.kubernetes.io\/name: stable-diffusion-server/|also selects worker pods'
+    'deploy/k8s-scale/secrets.yaml|s/password=CHANGE-ME-redis-password/password=other/|does not carry redis-password'
+    'deploy/k8s-scale/pdb.yaml|s/^  maxUnavailable: 1$/  maxUnavailable: 0/|blocks every drain'
+    'deploy/k8s-scale/api-hpa.yaml|s/^    name: stable-diffusion-server-api$/    name: stable-diffusion-server-worker/|no HorizontalPodAutoscaler targets'
+    'deploy/k8s-scale/outputs-pvc.yaml|s/ReadWriteMany/ReadWriteOnce/|is not ReadWriteMany'
+    'deploy/k8s-scale/configmap-patch.yaml|s/Storage__Backend: Redis/Storage__Backend: Embedded/|Storage__Backend is Embedded'
+    'deploy/k8s-scale/configmap-patch.yaml|s/Storage__MaxAttempts:/Storage__MaxAttempt:/|not a configuration key'
 )
 if docker compose version > /dev/null 2>&1 || command -v docker-compose > /dev/null; then
     mutations+=('docker-compose.yml|0,/restart: unless-stopped/s//restartt: unless-stopped/|config -q')
+    mutations+=('docker-compose.yml|/^  nginx-scale:/,/^$/s/^    profiles: \[scale\]$/    profiles: scale/|profile scale config -q')
 fi
 
 for m in "${mutations[@]}"; do

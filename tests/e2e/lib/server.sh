@@ -6,6 +6,10 @@
 #   e2e_start_server URLS [VAR=value ...]
 #                            starts the dll from its own folder (its content root: appsettings.json, wwwroot) with the
 #                            demo (tiny, random-weights) model on the CPU plus the given settings; sets $pid
+#                            (its embedded database and files in $work/data, so suites never share state)
+#   e2e_start_redis          starts redis-server (AOF on) on a free port in $work/redis; sets $redis_port, $redis_pid
+#   e2e_start_worker [VAR=value ...]
+#                            starts a worker-role process on a free port (log: $work/worker.log); sets $worker_pid
 #   e2e_wait_ready PORT      waits for /health/ready, or prints the server log and exits
 #   e2e_finish STATUS        prints the server log's tail when STATUS is non-zero, then exits with it
 
@@ -18,11 +22,13 @@ e2e_init() {
 }
 
 e2e_cleanup() {
-  # Only the server this script started, by its id.
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"
-    wait "$pid" 2>/dev/null || true
-  fi
+  # Only the processes this script started, by their ids.
+  for p in "$pid" "${worker_pid:-}" "${redis_pid:-}"; do
+    if [[ -n "$p" ]] && kill -0 "$p" 2>/dev/null; then
+      kill "$p"
+      wait "$p" 2>/dev/null || true
+    fi
+  done
   if [[ "${KEEP_E2E_WORK:-}" == "" ]]; then rm -rf "$work"; else echo "work folder kept: $work"; fi
 }
 
@@ -48,9 +54,35 @@ e2e_start_server() {
   dll="$(e2e_server_dll)"
   echo "== starting the server on $urls"
   (cd "$(dirname "$dll")" && \
-    exec env Models__DemoModelPath="$work/demo-random-weights" Models__ExecutionProvider=cpu RateLimits__Enabled=false "$@" \
+    exec env Models__DemoModelPath="$work/demo-random-weights" Models__ExecutionProvider=cpu RateLimits__Enabled=false \
+      Storage__DataDirectory="$work/data" "$@" \
       dotnet "$dll" --urls "$urls") >"$work/server.log" 2>&1 &
   pid=$!
+}
+
+e2e_start_redis() {
+  command -v redis-server >/dev/null || { echo "redis-server is missing (apt-get install redis-server)" >&2; exit 1; }
+  redis_port="$(e2e_free_port)"
+  mkdir -p "$work/redis"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/redis" --appendonly yes --save "" \
+    >"$work/redis.log" 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 1 100); do
+    redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && return 0
+    sleep 0.1
+  done
+  echo "redis did not start:"; cat "$work/redis.log"; exit 1
+}
+
+e2e_start_worker() {
+  local dll worker_port
+  dll="$(e2e_server_dll)"
+  worker_port="$(e2e_free_port)"
+  (cd "$(dirname "$dll")" && \
+    exec env Models__DemoModelPath="$work/demo-random-weights" Models__ExecutionProvider=cpu \
+      Storage__DataDirectory="$work/data" "$@" \
+      dotnet "$dll" --role worker --urls "http://127.0.0.1:$worker_port") >"$work/worker.log" 2>&1 &
+  worker_pid=$!
 }
 
 e2e_wait_ready() {

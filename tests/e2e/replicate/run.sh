@@ -27,8 +27,27 @@ e2e_start_server "http://127.0.0.1:$port;https://127.0.0.1:$tls_port" \
   Kestrel__Certificates__Default__KeyPath="$work/tls.key"
 e2e_wait_ready "$port"
 
-echo "== running node tests"
+echo "== running node tests (one process, embedded backend)"
 status=0
 SD_BASE_URL="http://127.0.0.1:$port/v1" SD_TLS_BASE_URL="https://127.0.0.1:$tls_port/v1" SD_API_KEY="$api_key" \
 NODE_EXTRA_CA_CERTS="$work/tls.crt" node --test "$here"/*.test.mjs || status=$?
+[[ "$status" -eq 0 ]] || e2e_finish $status
+
+# Once more, scaled out: an api process and a worker process on a real Redis (DESIGN §9).
+kill "$pid"; wait "$pid" 2>/dev/null || true
+e2e_start_redis
+redis_settings=(Storage__Backend=Redis Storage__Redis="127.0.0.1:$redis_port" Outputs__SigningKey=e2e-shared-signing-key-0123456789abcdef
+  Limits__MaxSteps=999 Webhooks__AllowPrivateTargets=true)
+e2e_start_worker "${redis_settings[@]}"
+port="$(e2e_free_port)"
+tls_port="$(e2e_free_port)"
+e2e_start_server "http://127.0.0.1:$port;https://127.0.0.1:$tls_port" --role api "${redis_settings[@]}" \
+  Auth__ApiKeys__0="$api_key" \
+  Kestrel__Certificates__Default__Path="$work/tls.crt" \
+  Kestrel__Certificates__Default__KeyPath="$work/tls.key"
+e2e_wait_ready "$port"
+echo "== running node tests (api + worker processes on Redis)"
+SD_BASE_URL="http://127.0.0.1:$port/v1" SD_TLS_BASE_URL="https://127.0.0.1:$tls_port/v1" SD_API_KEY="$api_key" \
+NODE_EXTRA_CA_CERTS="$work/tls.crt" node --test "$here"/*.test.mjs || status=$?
+[[ "$status" -eq 0 ]] || { echo "== worker log (tail)"; tail -n 60 "$work/worker.log"; }
 e2e_finish $status

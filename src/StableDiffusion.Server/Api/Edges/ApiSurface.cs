@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Api.Edges;
 
 /// <summary>The three API surfaces, each answering errors in its own shape (DESIGN §5).</summary>
-public enum ApiSurface
+internal enum ApiSurface
 {
     /// <summary>Native/Replicate (<c>/v1/…</c>) and everything else: problem+json with <c>errors</c> per field.</summary>
     Native,
@@ -14,7 +14,7 @@ public enum ApiSurface
 }
 
 /// <summary>Which surface a request belongs to, from its path.</summary>
-public static class ApiSurfaces
+internal static class ApiSurfaces
 {
     public static ApiSurface Of(HttpContext context)
     {

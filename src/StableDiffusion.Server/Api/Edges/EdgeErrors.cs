@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using StableDiffusion.Server.Api.OpenAi;
 
 namespace StableDiffusion.Server.Api.Edges;
 
@@ -8,7 +9,7 @@ namespace StableDiffusion.Server.Api.Edges;
 /// multipart — in the request's surface shape, naming the field at fault. Problem+json goes through
 /// <see cref="IProblemDetailsService"/>, so it carries the same <c>traceId</c> as every other problem.
 /// </summary>
-public static class EdgeErrors
+internal static class EdgeErrors
 {
     public static async Task WriteAsync(HttpContext context, int status, string field, string message)
     {

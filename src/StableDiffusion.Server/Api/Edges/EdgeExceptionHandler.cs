@@ -10,7 +10,7 @@ namespace StableDiffusion.Server.Api.Edges;
 /// server fault: logged once at error level with the trace id, and answered 500 with that trace id in the surface's
 /// shape (ASP.NET's own log line is suppressed for exceptions a handler handled).
 /// </summary>
-public sealed class EdgeExceptionHandler(ILogger<EdgeExceptionHandler> logger) : IExceptionHandler
+internal sealed class EdgeExceptionHandler(ILogger<EdgeExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {

@@ -10,7 +10,7 @@ namespace StableDiffusion.Server.Api.Edges;
 /// surface. Checked once at the edge instead, so it is a 400 naming the field. One pass, no allocation for strings
 /// without escapes; syntax errors stop the check and are left to the endpoint, which names them as it always has.
 /// </summary>
-public static class JsonTextCheck
+internal static class JsonTextCheck
 {
     /// <summary>Deepest nesting accepted. No request of any surface nests past 4 levels; System.Text.Json's default of 64
     /// is also the depth at which echoing a request back (A1111's <c>parameters</c>) fails, so a body just under it

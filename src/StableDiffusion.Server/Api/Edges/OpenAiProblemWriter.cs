@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using StableDiffusion.Server.Api.OpenAi;
 
 namespace StableDiffusion.Server.Api.Edges;
 
@@ -8,7 +9,7 @@ namespace StableDiffusion.Server.Api.Edges;
 /// clients raise their typed errors instead of failing to parse a problem+json body. Registered before ASP.NET's
 /// default writer, which still writes every other path.
 /// </summary>
-public sealed class OpenAiProblemWriter : IProblemDetailsWriter
+internal sealed class OpenAiProblemWriter : IProblemDetailsWriter
 {
     public bool CanWrite(ProblemDetailsContext context) => ApiSurfaces.Of(context.HttpContext) == ApiSurface.OpenAi;
 

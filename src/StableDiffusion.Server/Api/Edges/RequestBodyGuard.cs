@@ -14,7 +14,7 @@ namespace StableDiffusion.Server.Api.Edges;
 /// (400). The body is then handed on, rewound: JSON in memory (the endpoints buffer it anyway), multipart spilled to
 /// a temporary file past 64 KB. Cost: one linear pass over at most <see cref="LimitsOptions.BodyLimit"/> bytes.
 /// </summary>
-public sealed class RequestBodyGuard(RequestDelegate next, IOptionsMonitor<LimitsOptions> limits)
+internal sealed class RequestBodyGuard(RequestDelegate next, IOptionsMonitor<LimitsOptions> limits)
 {
     private const int MultipartMemoryThreshold = 64 * 1024;
 

@@ -1,7 +1,7 @@
 namespace StableDiffusion.Server.Api.Edges;
 
 /// <summary>Registration of the edge guards: every request gets a deliberate answer in its surface's shape.</summary>
-public static class RequestGuardsRegistration
+internal static class RequestGuardsRegistration
 {
     public static IServiceCollection AddRequestGuards(this IServiceCollection services)
     {

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+using StableDiffusion.Core.Imaging;
+using StableDiffusion.Core.Models;
+using StableDiffusion.Core.Randomness;
+using StableDiffusion.Core.Schedulers;
+using StableDiffusion.Core.Text;
+
+namespace StableDiffusion.Core.Pipelines;
+
+public sealed partial class StableDiffusionPipeline
+{
+    /// <summary>The bookkeeping of one generation: sizes, per-image noise, logs, stage timings, and the shared ending
+    /// (decode, watermark, PNG).</summary>
+    private sealed class GenerationRun
+    {
+        private readonly StableDiffusionPipeline _pipeline;
+        private readonly GenerationSettings _settings;
+        private readonly GenerationObserver? _observer;
+        private readonly Dictionary<string, double> _stages = [];
+        private readonly List<string> _logs = [];
+        private readonly double _onnxStart;
+
+        /// <param name="defaultWidth">Output width when the request gives none (image tasks: the input's); null = native.</param>
+        public GenerationRun(StableDiffusionPipeline pipeline, GenerationSettings settings, GenerationObserver? observer,
+            int? defaultWidth = null, int? defaultHeight = null)
+        {
+            _pipeline = pipeline;
+            _settings = settings;
+            _observer = observer;
+            _onnxStart = pipeline.OnnxSeconds();
+            Width = settings.Width ?? defaultWidth ?? pipeline.Info.NativeWidth;
+            Height = settings.Height ?? defaultHeight ?? pipeline.Info.NativeHeight;
+            int factor = pipeline._folder.LatentFactor;
+            if (Width % factor != 0 || Height % factor != 0)
+            {
+                throw new ArgumentException($"width and height must be multiples of {factor}, got {Width}x{Height}.");
+            }
+
+            LatentWidth = Width / factor;
+            LatentHeight = Height / factor;
+            if (pipeline._folder.IsSynthetic)
+            {
+                Log($"model '{pipeline.Info.Name}' has random weights (synthetic): the images are noise");
+            }
+        }
+
+        public int Width { get; }
+        public int Height { get; }
+        public int LatentWidth { get; }
+        public int LatentHeight { get; }
+
+        public void Log(string line)
+        {
+            _logs.Add(line);
+            _observer?.OnLog?.Invoke(line);
+        }
+
+        public T Stage<T>(string name, Func<T> body)
+        {
+            using var activity = CoreTelemetry.ActivitySource.StartActivity(name);
+            long start = Stopwatch.GetTimestamp();
+            try
+            {
+                return body();
+            }
+            finally
+            {
+                double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                _stages[name] = _stages.GetValueOrDefault(name) + seconds;
+            }
+        }
+
+        /// <summary>Noise per image: image k draws from its own generator seeded with seed + k, first its initial latents,
+        /// then any noise its scheduler asks for — so a batch member can be reproduced alone.</summary>
+        public BatchNoise CreateNoise() => new(_settings.Seed, _settings.NumOutputs);
+
+        public GenerationResult Finish(float[] latents, string scheduler, int stepsRun, CancellationToken cancellationToken)
+        {
+            int images = _settings.NumOutputs;
+            int perImage = latents.Length / images;
+            var watermark = CreateWatermark();
+            var results = new GeneratedImage[images];
+            for (int k = 0; k < images; k++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var image = Stage("vae_decode", () => _pipeline._vaeDecoder.Decode(latents.AsSpan(k * perImage, perImage), LatentHeight, LatentWidth));
+                results[k] = Encode(k, image, scheduler, watermark);
+            }
+
+            return Result(results, stepsRun);
+        }
+
+        /// <summary>The end of every image: safety checker (black out when flagged), watermark, encode (PNG with parameters, WebP or JPEG).</summary>
+        public GeneratedImage Encode(int k, RgbImage image, string scheduler, InvisibleWatermark? watermark)
+        {
+            bool nsfw = false;
+            if (_pipeline._safetyChecker is { } checker && _settings.SafetyChecker != false)
+            {
+                nsfw = Stage("safety_checker", () => checker.CheckAndBlackOut(image));
+                if (nsfw)
+                {
+                    // A black image carries no watermark: dwtDct on a saturated image wraps around (DESIGN §4).
+                    Log($"image {k}: potential NSFW content detected; replaced by a black image");
+                }
+            }
+
+            bool marked = !nsfw && watermark is not null && Stage("watermark", () => watermark.Embed(image.Pixels, image.Width, image.Height));
+            long seed = _settings.Seed + k;
+            string parameters = GenerationParameters.Format(_settings, scheduler, seed, image.Width, image.Height,
+                _settings.ModelName ?? _pipeline.Info.Name);
+            var format = _settings.OutputFormat;
+            byte[] bytes = Stage(ImageEncoder.StageName(format), () => ImageEncoder.Encode(image, parameters, format, _settings.OutputQuality));
+            return new GeneratedImage(k, seed, bytes, image.Width, image.Height, marked, nsfw, format);
+        }
+
+        public InvisibleWatermark? CreateWatermark() =>
+            _settings.WatermarkPayload is { Length: > 0 } payload ? InvisibleWatermark.FromText(payload) : null;
+
+        public GenerationResult Result(GeneratedImage[] images, int stepsRun) =>
+            new(images, _stages, _pipeline.OnnxSeconds() - _onnxStart, stepsRun, _logs);
+    }
+}

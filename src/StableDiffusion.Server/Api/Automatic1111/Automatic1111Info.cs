@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using StableDiffusion.Core.Pipelines;
+using StableDiffusion.Server.Generation;
+using StableDiffusion.Server.Models;
+
+namespace StableDiffusion.Server.Api.Automatic1111;
+
+/// <summary>
+/// The <c>info</c> string of A1111's image responses: <c>Processed.js()</c> (modules/processing.py), a JSON object
+/// serialised to a string, with the same keys in the same order. <c>infotexts</c> are the parameters text each PNG
+/// carries (Core's <see cref="GenerationParameters"/>, A1111's "PNG Info" format).
+/// </summary>
+internal static class Automatic1111Info
+{
+    public static string Build(GenerationRequest request, ServedModel model, IReadOnlyList<long> seeds, int batchSize,
+        double? denoisingStrength, string? scheduleType, string jobTimestamp)
+    {
+        var settings = request.ToSettings(null);
+        var sampler = SamplerNames.ToA1111(request.Scheduler ?? "");
+        var infotexts = seeds.Select(seed => GenerationParameters.Format(settings, request.Scheduler ?? "", seed, request.Width, request.Height, model.Name)).ToArray();
+        var firstSeed = seeds.Count > 0 ? seeds[0] : request.Seed;
+        var info = new JsonObject
+        {
+            ["prompt"] = request.Prompt,
+            ["all_prompts"] = Repeat(request.Prompt, seeds.Count),
+            ["negative_prompt"] = request.NegativePrompt,
+            ["all_negative_prompts"] = Repeat(request.NegativePrompt, seeds.Count),
+            ["seed"] = firstSeed,
+            ["all_seeds"] = new JsonArray(seeds.Select(s => (JsonNode?)s).ToArray()),
+            // No variation seeds here: A1111 reports subseed -1 / strength 0 when they are off.
+            ["subseed"] = -1,
+            ["all_subseeds"] = new JsonArray(seeds.Select(_ => (JsonNode?)(-1)).ToArray()),
+            ["subseed_strength"] = 0,
+            ["width"] = request.Width,
+            ["height"] = request.Height,
+            ["sampler_name"] = sampler,
+            ["cfg_scale"] = request.GuidanceScale,
+            ["steps"] = request.Steps,
+            ["batch_size"] = batchSize,
+            ["restore_faces"] = false,
+            ["face_restoration_model"] = null,
+            ["sd_model_name"] = model.Name,
+            ["sd_model_hash"] = Automatic1111Checkpoints.Hash(model),
+            ["sd_vae_name"] = null,
+            ["sd_vae_hash"] = null,
+            ["seed_resize_from_w"] = -1,
+            ["seed_resize_from_h"] = -1,
+            ["denoising_strength"] = denoisingStrength,
+            ["extra_generation_params"] = scheduleType is { Length: > 0 } schedule ? new JsonObject { ["Schedule type"] = schedule } : new JsonObject(),
+            ["index_of_first_image"] = 0,
+            ["infotexts"] = new JsonArray(infotexts.Select(t => (JsonNode?)t).ToArray()),
+            ["styles"] = new JsonArray(),
+            ["job_timestamp"] = jobTimestamp,
+            ["clip_skip"] = 1,
+            ["is_using_inpainting_conditioning"] = request.Task == GenerationTask.Inpaint,
+            ["version"] = "StableDiffusion.Server",
+        };
+        return info.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    private static JsonArray Repeat(string value, int count) => new(Enumerable.Range(0, count).Select(_ => (JsonNode?)value).ToArray());
+}

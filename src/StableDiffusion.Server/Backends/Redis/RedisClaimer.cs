@@ -1,0 +1,196 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using StableDiffusion.Server.Configuration;
+using StableDiffusion.Server.Jobs;
+using StableDiffusion.Server.Models;
+using StableDiffusion.Server.Telemetry;
+using StableDiffusion.Server.Worker;
+
+namespace StableDiffusion.Server.Backends.Redis;
+
+/// <summary>
+/// Fills this process's worker channel from the shared stream (DESIGN §9): it claims one job per idle device,
+/// heartbeats its claims, takes over claims whose worker went silent, stops a job that keeps being interrupted at
+/// <c>Storage:MaxAttempts</c>, carries the job's events to the other replicas and their cancels to the job, and
+/// publishes the models this process has loaded.
+/// </summary>
+internal sealed class RedisClaimer(
+    RedisJobQueue queue,
+    IJobEventBus bus,
+    JobStore store,
+    GenerationQueue channel,
+    ModelCatalog catalog,
+    RedisModelRegistry registry,
+    IEnumerable<IJobListener> listeners,
+    IServiceProvider services,
+    ServerMetrics metrics,
+    IOptions<StorageOptions> storage,
+    IOptions<ModelsOptions> models,
+    TimeProvider time,
+    ILogger<RedisClaimer> logger) : BackgroundService
+{
+    private readonly string _consumer = $"{Environment.MachineName}-{Environment.ProcessId}";
+    private readonly ConcurrentDictionary<string, (Job Job, RedisClaim Claim)> _held = new();
+    // Jobs whose events this process already forwards (a retried job comes back to the same object).
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Job, object> _wired = [];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var devices = models.Value.Devices is { Count: > 0 } d ? d.Distinct().Count() : 1;
+        using var slots = new SemaphoreSlim(devices, devices);
+        using var cancels = bus.OnCancelRequested(OnCancelRequested);
+        var heartbeat = HeartbeatAsync(stoppingToken);
+        try
+        {
+            // Claim only once loading is over here: a job claimed while its model loads would wait on this machine.
+            // Resolved here: the hosted services include this one.
+            var workers = services.GetServices<IHostedService>().OfType<GenerationWorker>().ToArray();
+            while (workers.Any(w => w.State == WorkerState.Loading))
+            {
+                await Task.Delay(200, stoppingToken);
+            }
+            foreach (var model in catalog.Models)
+            {
+                if (catalog.InfoOf(model) is { } info)
+                {
+                    await registry.PublishAsync(info, stoppingToken);
+                }
+            }
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await slots.WaitAsync(stoppingToken);
+                var claim = await queue.ClaimNextAsync(_consumer, queue.Heartbeat, stoppingToken);
+                if (!await TakeAsync(claim, () => slots.Release()))
+                {
+                    slots.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        await heartbeat;
+    }
+
+    /// <summary>Turns a claim into a job in the worker's channel; false when there was nothing to run.</summary>
+    private async Task<bool> TakeAsync(RedisClaim claim, Action release)
+    {
+        metrics.Claimed(takenOver: claim.DeliveryCount > 1);
+        var record = await store.Predictions.GetAsync(claim.JobId);
+        if (record is null || record.Status.IsTerminal())
+        {
+            await queue.CompleteAsync(_consumer, claim); // canceled while queued, or expired
+            return false;
+        }
+        var job = store.Live(record.Id);
+        var fresh = job is null;
+        job ??= Job.FromRecord(record, catalog.Find(record.Model) ?? catalog.Default);
+        if (fresh)
+        {
+            store.Follow(job);
+            foreach (var listener in listeners)
+            {
+                listener.OnCreated(job); // webhooks are sent by the process that owns the transitions
+            }
+        }
+        ForwardEvents(job);
+        if (record.Status == JobStatus.Processing)
+        {
+            // Its worker stopped mid-run (killed, cut off): this is the next attempt, if there may be one.
+            if (record.Attempt >= storage.Value.MaxAttempts)
+            {
+                job.TryFail(Embedded.EmbeddedRecovery.PoisonError(record.Attempt), time.GetUtcNow());
+                metrics.Poisoned();
+                logger.LogWarning("Job {JobId} failed: interrupted on each of its {Attempts} attempts", job.Id, record.Attempt);
+                await queue.CompleteAsync(_consumer, claim);
+                return false;
+            }
+            job.Requeue($"Attempt {record.Attempt} was interrupted (its worker stopped); running it again as attempt {record.Attempt + 1}");
+        }
+        Hold(job, claim, release);
+        channel.TryEnqueue(job, force: true);
+        return true;
+    }
+
+    /// <summary>Marks the job as run here: its events go to the bus, and the device slot frees when it leaves.</summary>
+    private void Hold(Job job, RedisClaim claim, Action release)
+    {
+        job.MarkRunsHere();
+        _held[job.Id] = (job, claim);
+        var released = 0;
+        void Done()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+            {
+                _held.TryRemove(job.Id, out _);
+                release();
+            }
+        }
+        IDisposable? slot = null;
+        slot = job.Subscribe(e =>
+        {
+            // The device is free again once the job leaves it: finished, or queued again (a retry, a shutdown).
+            if (e is JobCompleted or JobRequeued)
+            {
+                Done();
+                slot?.Dispose();
+            }
+        }).Subscription;
+    }
+
+    /// <summary>Sends the job's events, from now on, to the replicas that follow it (once per job object).</summary>
+    private void ForwardEvents(Job job)
+    {
+        if (!_wired.TryGetValue(job, out _))
+        {
+            _wired.Add(job, this);
+            job.Subscribe(e =>
+            {
+                if (!job.ApplyingRemote)
+                {
+                    bus.Publish(job.Id, e);
+                }
+            });
+        }
+    }
+
+    /// <summary>Renews every claim held; a claim another worker took over stops its job here.</summary>
+    private async Task HeartbeatAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(queue.Heartbeat);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                foreach (var (job, claim) in _held.Values.ToArray())
+                {
+                    if (!await queue.HeartbeatAsync(_consumer, claim))
+                    {
+                        logger.LogWarning("Job {JobId}: the claim was taken over by another worker; stopping it here", job.Id);
+                        job.Cancel(time.GetUtcNow());
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        // Claims stay renewed during the shutdown grace: the job is still running here until it is handed back.
+        while (!_held.IsEmpty)
+        {
+            foreach (var (_, claim) in _held.Values.ToArray())
+            {
+                await queue.HeartbeatAsync(_consumer, claim);
+            }
+            await Task.Delay(queue.Heartbeat / 2);
+        }
+    }
+
+    private void OnCancelRequested(string jobId)
+    {
+        if (_held.TryGetValue(jobId, out var held))
+        {
+            held.Job.Cancel(time.GetUtcNow());
+        }
+    }
+}
