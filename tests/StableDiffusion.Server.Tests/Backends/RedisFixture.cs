@@ -41,7 +41,7 @@ public sealed class RedisFixture : IAsyncLifetime
     }
 
     /// <summary>Options with a prefix no other test uses.</summary>
-    public static IOptions<StorageOptions> Storage(int heartbeatSeconds = 5) => Options.Create(new StorageOptions
+    internal static IOptions<StorageOptions> Storage(int heartbeatSeconds = 5) => Options.Create(new StorageOptions
     {
         Backend = StorageBackend.Redis,
         RedisPrefix = "t" + Guid.NewGuid().ToString("N")[..10] + ":",

@@ -6,7 +6,7 @@ namespace StableDiffusion.Server.Tests.Support;
 /// Subscribes to every job the server creates and lets a test wait for a typed event (a step reported, a job
 /// started) instead of polling an endpoint in a wall-clock window: deterministic on a busy machine.
 /// </summary>
-public sealed class JobEventRecorder : IJobListener
+internal sealed class JobEventRecorder : IJobListener
 {
     private readonly Lock _lock = new();
     private readonly List<(int JobIndex, JobEvent Event)> _events = [];

@@ -69,7 +69,7 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>Every job event, to wait on (see <see cref="JobEventRecorder"/>).</summary>
-    public JobEventRecorder Events { get; } = new();
+    internal JobEventRecorder Events { get; } = new();
 
     public override async ValueTask DisposeAsync()
     {

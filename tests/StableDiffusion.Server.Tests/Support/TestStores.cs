@@ -9,7 +9,7 @@ using StableDiffusion.Server.Outputs;
 namespace StableDiffusion.Server.Tests.Support;
 
 /// <summary>A <see cref="JobStore"/> over the real embedded backend (SQLite + files) in a fresh temporary directory.</summary>
-public static class TestStores
+internal static class TestStores
 {
     public static JobStore Create(ResultsOptions? results = null, TimeProvider? time = null)
     {
