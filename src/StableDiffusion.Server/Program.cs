@@ -1,5 +1,6 @@
 using Serilog;
 using StableDiffusion.Server.Api;
+using StableDiffusion.Server.Api.Edges;
 using StableDiffusion.Server.Backends;
 using StableDiffusion.Server.Api.Automatic1111;
 using StableDiffusion.Server.Api.OpenAi;
@@ -37,6 +38,7 @@ if (role != ServerRole.Api)
     builder.Services.AddWorkers(builder.Configuration);
 }
 builder.Services.AddApiEdges();
+builder.Services.AddRequestGuards();
 builder.Services.AddUploadedFiles();
 builder.Services.AddAutomatic1111();
 builder.Services.AddServerOpenApi();
@@ -49,6 +51,7 @@ app.MapOperations();
 if (role != ServerRole.Worker)
 {
     app.UseApiEdges();
+    app.UseRequestGuards();
     app.UsePlayground();
     app.MapServerOpenApi();
     app.MapV1().MapPredictions().MapModels().MapFiles().MapWebhooks();

@@ -60,12 +60,21 @@ internal static class WebhookTargetGuard
             {
                 return IsInternal(new IPAddress(b.Slice(12, 4)));
             }
-            return false;
+            // The deprecated IPv4-compatible form ::a.b.c.d (RFC 4291 §2.5.5.1) and the rest of ::/96: never a public
+            // destination, and some stacks route it to the embedded IPv4 address.
+            return b[..12].IndexOfAnyExcept((byte)0) < 0;
         }
         return true;
     }
 
-    /// <summary>Checks what can be checked before sending: scheme, and literal or well-known internal hosts.</summary>
+    /// <summary>
+    /// Checks what can be checked before sending, without DNS: the scheme, then the host as the connection will see it
+    /// (<see cref="NormalizeHost"/>) — an IP literal in any form .NET accepts (decimal, octal, hex, shortened IPv4;
+    /// IPv4-mapped, -compatible, 6to4 and NAT64 IPv6) is checked as the address it is, and names that resolve without
+    /// DNS (<c>localhost</c> and its subdomains, the machine's own name, <c>/etc/hosts</c> entries) as the addresses
+    /// they resolve to. Everything this refuses the connect-time guard would refuse too; names that need DNS are left
+    /// to it.
+    /// </summary>
     public static string? ValidateUrl(string value, bool allowPrivate, out Uri? uri)
     {
         if (!Uri.TryCreate(value, UriKind.Absolute, out uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
@@ -77,12 +86,76 @@ internal static class WebhookTargetGuard
         {
             return null;
         }
-        if (uri.IsLoopback || uri.Host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
-            || (IPAddress.TryParse(uri.IdnHost, out var ip) && IsInternal(ip)))
+        string host = NormalizeHost(uri.IdnHost);
+        if (host.Length == 0)
+        {
+            uri = null;
+            return "must name a host";
+        }
+        if (IsInternalWithoutDns(host))
         {
             return "private, loopback and link-local destinations are not allowed (Webhooks:AllowPrivateTargets)";
         }
         return null;
+    }
+
+    /// <summary>
+    /// The host as a resolver sees it: IPv6 brackets removed, trailing root dots removed (<c>localhost.</c> is
+    /// <c>localhost</c>), lower case. <paramref name="idnHost"/> is <see cref="Uri.IdnHost"/>, which is what
+    /// <see cref="SocketsHttpHandler"/> resolves and connects to (Unicode names already punycoded, so a lookalike of
+    /// <c>localhost</c> is a different, DNS-resolved name that the connect-time check covers).
+    /// </summary>
+    public static string NormalizeHost(string idnHost)
+    {
+        var host = idnHost.AsSpan().Trim();
+        if (host.Length >= 2 && host[0] == '[' && host[^1] == ']')
+        {
+            host = host[1..^1];
+        }
+        host = host.TrimEnd('.');
+        return host.ToString().ToLowerInvariant();
+    }
+
+    /// <summary>True when <paramref name="host"/> (normalised) is an internal IP literal or a name that resolves to an
+    /// internal address without asking DNS.</summary>
+    public static bool IsInternalWithoutDns(string host)
+    {
+        if (IPAddress.TryParse(host, out var literal))
+        {
+            return IsInternal(literal);
+        }
+        return host == "localhost" || host.EndsWith(".localhost", StringComparison.Ordinal)
+            || LocalNames.Value.Contains(host);
+    }
+
+    // Names the resolver answers from the machine itself: its own host name (Debian maps it to 127.0.1.1) and every
+    // /etc/hosts name that points at an internal address (ip6-localhost, a pod's own name in Kubernetes …). Read once.
+    private static readonly Lazy<HashSet<string>> LocalNames = new(ReadLocalNames);
+
+    private static HashSet<string> ReadLocalNames()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal) { NormalizeHost(Dns.GetHostName()) };
+        try
+        {
+            foreach (var line in File.ReadLines("/etc/hosts"))
+            {
+                var fields = line.Split('#')[0].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length >= 2 && IPAddress.TryParse(fields[0], out var address) && IsInternal(address))
+                {
+                    foreach (var name in fields.Skip(1))
+                    {
+                        names.Add(NormalizeHost(name));
+                    }
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return names;
     }
 
     /// <summary>A connect callback that resolves the host itself and connects only to allowed addresses.</summary>
@@ -90,9 +163,12 @@ internal static class WebhookTargetGuard
         => async (context, cancellationToken) =>
         {
             var host = context.DnsEndPoint.Host;
-            var addresses = IPAddress.TryParse(host, out var literal)
+            var normalized = NormalizeHost(host);
+            var addresses = IPAddress.TryParse(normalized, out var literal)
                 ? [literal]
-                : await Dns.GetHostAddressesAsync(host, cancellationToken);
+                : !options.CurrentValue.AllowPrivateTargets && IsInternalWithoutDns(normalized)
+                    ? []
+                    : await Dns.GetHostAddressesAsync(host, cancellationToken);
             if (!options.CurrentValue.AllowPrivateTargets)
             {
                 addresses = addresses.Where(a => !IsInternal(a)).ToArray();

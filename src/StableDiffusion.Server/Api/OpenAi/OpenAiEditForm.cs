@@ -53,13 +53,14 @@ internal sealed record OpenAiEditForm(LooseFields? Fields, byte[]? Image, byte[]
     /// <summary>The image's size from its header; null when unreadable (the validator then says why).</summary>
     public static (int Width, int Height)? InputSize(byte[] bytes)
     {
+        // Core's identification: the accepted formats only, from our own header walk (never ImageSharp's identifiers,
+        // which tried every format and threw on a malformed BMP or TIFF — a 500).
         try
         {
-            using var stream = new MemoryStream(bytes, writable: false);
-            return SixLabors.ImageSharp.Image.Identify(stream) is { } info ? (info.Width, info.Height) : null;
+            var container = Core.Imaging.ImageDecoder.Identify(bytes, "image", new Core.Imaging.ImageLimits { MaxBytes = long.MaxValue, MaxPixels = long.MaxValue, MaxSide = int.MaxValue });
+            return (container.Width, container.Height);
         }
-        catch (Exception e) when (e is SixLabors.ImageSharp.UnknownImageFormatException or SixLabors.ImageSharp.InvalidImageContentException
-            or NotSupportedException)
+        catch (Core.Imaging.ImageInputException)
         {
             return null;
         }

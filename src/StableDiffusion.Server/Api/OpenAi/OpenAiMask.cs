@@ -1,5 +1,4 @@
 using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace StableDiffusion.Server.Api.OpenAi;
@@ -11,20 +10,18 @@ namespace StableDiffusion.Server.Api.OpenAi;
 /// </summary>
 internal static class OpenAiMask
 {
-    // Only PNG carries the alpha channel this conversion is about; anything else goes to the validator unchanged.
-    private static readonly SixLabors.ImageSharp.Configuration PngOnly = new(new PngConfigurationModule());
-
     public static byte[] ToRepaintMask(byte[] bytes, int maxPixels)
     {
         try
         {
-            using var stream = new MemoryStream(bytes, writable: false);
-            var info = Image.Identify(PngOnly, stream);
-            if (info is null || (long)info.Width * info.Height > maxPixels)
+            // Only PNG carries the alpha channel this conversion is about; anything else goes to the validator unchanged.
+            // Core's container walk drops the PNG's metadata first, so a text-chunk bomb is not inflated here either.
+            if (Core.Imaging.ImageDecoder.DetectFormat(bytes) != Core.Imaging.ImageFormatKind.Png)
             {
-                return bytes; // the validator reports it, with the shared limits and messages
+                return bytes;
             }
-            using var image = Image.Load<Rgba32>(PngOnly, bytes);
+            var container = Core.Imaging.ImageDecoder.Identify(bytes, "mask", new Core.Imaging.ImageLimits { MaxBytes = long.MaxValue, MaxPixels = maxPixels });
+            using var image = Core.Imaging.ImageDecoder.Load<Rgba32>(container);
             var transparent = false;
             image.ProcessPixelRows(rows =>
             {
@@ -59,8 +56,10 @@ internal static class OpenAiMask
             image.SaveAsPng(output);
             return output.ToArray();
         }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
+        catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException))
         {
+            // A mask we cannot read (ImageSharp also throws NullReference/IndexOutOfRange on corrupt data) goes to the
+            // validator unchanged, which refuses it with the shared limits and messages.
             return bytes;
         }
     }
