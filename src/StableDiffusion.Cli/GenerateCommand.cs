@@ -56,6 +56,7 @@ public static class GenerateCommand
         {
             files,
             seeds = result.Images.Select(i => i.Seed).ToArray(),
+            rng = settings.Rng ?? Core.Randomness.RandomSource.Default,
             model = pipeline.Info.Name,
             scheduler = settings.Scheduler ?? pipeline.Info.DefaultScheduler,
             steps = result.StepsRun,

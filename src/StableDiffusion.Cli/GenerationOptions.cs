@@ -1,6 +1,7 @@
 using System.CommandLine;
 using StableDiffusion.Core.Models;
 using StableDiffusion.Core.Pipelines;
+using StableDiffusion.Core.Randomness;
 using StableDiffusion.Core.Schedulers;
 
 namespace StableDiffusion.Cli;
@@ -19,7 +20,19 @@ public sealed class GenerationOptions
     public Option<int> Steps { get; } = new("--steps") { Description = "Denoising steps", DefaultValueFactory = _ => 25 };
     public Option<double> Guidance { get; } = new("--guidance") { Description = "Classifier-free guidance scale", DefaultValueFactory = _ => 7.5 };
     public Option<string?> Scheduler { get; } = new("--scheduler") { Description = "PNDM, DDIM, K_EULER, K_EULER_ANCESTRAL, DPMSolverMultistep, KarrasDPM, LMS (or a diffusers class name); default: the model's" };
-    public Option<long?> Seed { get; } = new("--seed") { Description = "Seed of image 0 (image k uses seed+k); default: random" };
+    public Option<long?> Seed { get; } = new("--seed") { Description = "Seed of image 0 (image k uses seed+k unless --batch-noise one-generator); default: random" };
+    public Option<string> Rng { get; } = new("--rng")
+    {
+        Description = "Noise source: cpu (torch.Generator('cpu'), diffusers), nv (A1111 NV/GPU), numpy (diffusers ONNX), xoshiro, cpu-scalar (torch without AVX2)",
+        DefaultValueFactory = _ => RandomSource.Default,
+    };
+    public Option<string> BatchNoise { get; } = new("--batch-noise")
+    {
+        Description = "per-image: image k has its own generator seeded seed+k (A1111); one-generator: one generator draws for the whole batch (diffusers' generator=)",
+        DefaultValueFactory = _ => "per-image",
+    };
+    public Option<string?> SigmaSchedule { get; } = new("--sigma-schedule") { Description = "karras or exponential sigmas (diffusers' use_karras_sigmas / use_exponential_sigmas) for the schedulers that offer them" };
+    public Option<double> Eta { get; } = new("--eta") { Description = "DDIM eta in [0, 1] (0 = deterministic DDIM)", DefaultValueFactory = _ => 0.0 };
     public Option<int?> Width { get; } = new("--width") { Description = "Width in pixels (multiple of 8); default: the model's native size" };
     public Option<int?> Height { get; } = new("--height") { Description = "Height in pixels (multiple of 8); default: the model's native size" };
     public Option<int> NumOutputs { get; } = new("--num-outputs") { Description = "Images to generate", DefaultValueFactory = _ => 1 };
@@ -29,7 +42,7 @@ public sealed class GenerationOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Prompt, NegativePrompt, Steps, Guidance, Scheduler, Seed, Width, Height, NumOutputs, NoWatermark, Provider, Threads })
+        foreach (var option in new Option[] { Model, Prompt, NegativePrompt, Steps, Guidance, Scheduler, Seed, Rng, BatchNoise, Eta, SigmaSchedule, Width, Height, NumOutputs, NoWatermark, Provider, Threads })
         {
             command.Options.Add(option);
         }
@@ -93,8 +106,48 @@ public sealed class GenerationOptions
         int? width = Side(parse.GetValue(Width), "--width", 8);
         int? height = Side(parse.GetValue(Height), "--height", 8);
         long seed = parse.GetValue(Seed) ?? Random.Shared.NextInt64(0, uint.MaxValue);
+        if (seed < 0)
+        {
+            throw new UsageException($"--seed must be 0 or more, got {seed}");
+        }
+
+        string rng = RandomSource.Canonicalize(parse.GetValue(Rng))
+            ?? throw new UsageException($"--rng '{parse.GetValue(Rng)}' is unknown; use one of {string.Join(", ", RandomSource.Names)}");
+        var batching = parse.GetValue(BatchNoise) switch
+        {
+            "per-image" => NoiseBatching.PerImage,
+            "one-generator" => NoiseBatching.OneGenerator,
+            var other => throw new UsageException($"--batch-noise must be per-image or one-generator, not '{other}'"),
+        };
+        if (rng == RandomSource.Numpy && seed + outputs - 1 > uint.MaxValue)
+        {
+            throw new UsageException($"--rng numpy takes seeds from 0 to {uint.MaxValue} (numpy's RandomState), and image k uses seed+k");
+        }
+
+        double eta = parse.GetValue(Eta);
+        if (!double.IsFinite(eta) || eta is < 0 or > 1)
+        {
+            throw new UsageException($"--eta must be between 0 and 1, got {eta}");
+        }
+
+        string? sigmaSchedule = parse.GetValue(SigmaSchedule)?.Trim().ToLowerInvariant();
+        if (sigmaSchedule is not (null or "karras" or "exponential"))
+        {
+            throw new UsageException($"--sigma-schedule must be karras or exponential, not '{sigmaSchedule}'");
+        }
+
+        var canonicalScheduler = scheduler is null ? null : SchedulerFactory.Canonicalize(scheduler);
+        if (sigmaSchedule is not null && canonicalScheduler is not null && !SchedulerFactory.TakesSigmaSchedule(canonicalScheduler))
+        {
+            throw new UsageException($"--sigma-schedule: {canonicalScheduler} has no {sigmaSchedule} sigmas; they apply to {string.Join(", ", SchedulerFactory.SigmaScheduleNames)}");
+        }
+
         return new GenerationSettings
         {
+            Rng = rng,
+            SigmaSchedule = sigmaSchedule,
+            NoiseBatching = batching,
+            Eta = eta,
             Prompt = parse.GetValue(Prompt) ?? "",
             NegativePrompt = parse.GetValue(NegativePrompt) ?? "",
             Steps = steps,

@@ -11,4 +11,5 @@ root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(MakeModelCommand.Create());
 root.Subcommands.Add(WatermarkCommand.Create());
+root.Subcommands.Add(NoiseCommand.Create());
 return CommandRunner.Run(root, args);

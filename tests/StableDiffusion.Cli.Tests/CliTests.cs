@@ -79,7 +79,7 @@ public sealed class CliTests(TinyModelFixture tiny) : IClassFixture<TinyModelFix
     {
         string dir = CliRunner.TempDir();
         var latents = new float[4 * 8 * 8];
-        new Core.Randomness.GaussianNoise(5).Fill(latents);
+        new Core.Randomness.TorchCpuGenerator(5).Fill(latents);
         string npy = Path.Combine(dir, "latents.npy");
         NpyFile.WriteFloat32(npy, latents, [1, 4, 8, 8]);
         string[] common = ["generate", "--model", tiny.Directory, "--prompt", "x", "--steps", "2", "--width", "64", "--height", "64", "--no-watermark"];
@@ -174,5 +174,35 @@ public sealed class CliTests(TinyModelFixture tiny) : IClassFixture<TinyModelFix
         Assert.Equal(0, result.ExitCode);
         using var json = JsonDocument.Parse(result.StdOut);
         Assert.Equal("SDV2", json.RootElement.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public void Generate_takes_rng_batch_noise_and_eta()
+    {
+        string dir = CliRunner.TempDir();
+        string[] common = ["generate", "--model", tiny.Directory, "--prompt", "x", "--steps", "2", "--width", "64", "--height", "64", "--no-watermark",
+            "--seed", "5", "--scheduler", "DDIM"];
+
+        var nv = CliRunner.Run([.. common, "--rng", "nv", "--eta", "0.5", "--batch-noise", "one-generator", "--out", Path.Combine(dir, "nv")]);
+        var cpu = CliRunner.Run([.. common, "--rng", "cpu", "--eta", "0.5", "--out", Path.Combine(dir, "cpu")]);
+
+        Assert.Equal(0, nv.ExitCode);
+        Assert.Equal(0, cpu.ExitCode);
+        using var json = JsonDocument.Parse(nv.StdOut);
+        Assert.Equal("nv", json.RootElement.GetProperty("rng").GetString());
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(dir, "nv", "0.png")), File.ReadAllBytes(Path.Combine(dir, "cpu", "0.png")));
+    }
+
+    [Theory]
+    [InlineData("--rng", "mersenne")]
+    [InlineData("--eta", "1.5")]
+    [InlineData("--batch-noise", "shared")]
+    [InlineData("--sigma-schedule", "polyexponential")]
+    public void Generate_refuses_bad_noise_options(string option, string value)
+    {
+        var result = CliRunner.Run("generate", "--model", tiny.Directory, "--prompt", "x", option, value, "--out", CliRunner.TempDir());
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(option, result.StdErr);
     }
 }

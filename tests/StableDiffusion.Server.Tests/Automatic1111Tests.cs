@@ -132,6 +132,8 @@ public sealed class Automatic1111Tests
         {
             ["prompt"] = "a red fox", ["width"] = 64, ["height"] = 64, ["num_inference_steps"] = 2, ["seed"] = 102,
             ["num_outputs"] = 2, ["scheduler"] = "K_EULER", ["guidance_scale"] = 7.0,
+            // A1111's default randn_source is GPU, which draws the NV source.
+            ["rng"] = "nv",
         }, prefer: "wait");
 
         Assert.Equal(HttpStatusCode.OK, status);
@@ -148,7 +150,7 @@ public sealed class Automatic1111Tests
 
     [Theory]
     [InlineData("""{"prompt": "x", "sampler_name": "DPM++ SDE"}""", "sampler_name", "unknown sampler")]
-    [InlineData("""{"prompt": "x", "sampler_name": "Euler a", "scheduler": "Karras"}""", "scheduler", "DPM++ 2M only")]
+    [InlineData("""{"prompt": "x", "sampler_name": "Euler a", "scheduler": "Karras"}""", "scheduler", "not available with 'Euler a'")]
     [InlineData("""{"prompt": "x", "steps": 0}""", "steps", "between 1 and")]
     [InlineData("""{"prompt": "x", "cfg_scale": "high"}""", "cfg_scale", "number")]
     [InlineData("""{"prompt": "x", "batch_size": 3, "n_iter": 3}""", "n_iter", "at most 4")]
@@ -200,7 +202,8 @@ public sealed class Automatic1111Tests
         Assert.Equal("tiny", model["model_name"]!.GetValue<string>());
         Assert.Equal("tiny", model["filename"]!.GetValue<string>());
         Assert.StartsWith(hash, model["sha256"]!.GetValue<string>());
-        Assert.Equal(["PLMS", "DDIM", "Euler", "Euler a", "DPM++ 2M", "DPM++ 2M Karras", "LMS"],
+        Assert.Equal(["PLMS", "DDIM", "Euler", "Euler a", "DPM++ 2M", "DPM++ 2M Karras", "LMS", "Heun", "DPM2", "DPM2 a",
+                "DPM++ 2M SDE", "DPM++ 2M SDE Karras", "UniPC", "LCM", "DPM++ 2S", "DEIS"],
             samplers.Select(s => s!["name"]!.GetValue<string>()).ToArray());
         Assert.Contains("k_euler_a", samplers.Single(s => s!["name"]!.GetValue<string>() == "Euler a")!["aliases"]!.AsArray().Select(a => a!.GetValue<string>()));
     }

@@ -16,6 +16,25 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public async Task Readiness_includes_the_backend_and_fails_when_its_database_is_gone()
+    {
+        await using var factory = new ServerFactory();
+        var client = await factory.ReadyClientAsync();
+        var before = await client.GetStringAsync("/health/ready");
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(factory.DataDirectory, recursive: true);
+        File.WriteAllText(factory.DataDirectory, "not a directory"); // the database can no longer be opened
+        var after = await client.GetAsync("/health/ready");
+
+        Assert.Contains("\"name\":\"storage\",\"status\":\"Healthy\"", before);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, after.StatusCode);
+        Assert.Contains("embedded database does not answer", await after.Content.ReadAsStringAsync());
+        File.Delete(factory.DataDirectory);
+        Directory.CreateDirectory(factory.DataDirectory);
+    }
+
+    [Fact]
     public async Task Not_ready_when_a_model_fails_to_load_but_still_live()
     {
         var broken = TinyModel.TempFolder("broken");

@@ -38,6 +38,7 @@ public sealed class ValidationTests : IAsyncLifetime
     [InlineData("num_outputs", 3, "between 1 and 2")]
     [InlineData("seed", -1, "between 0")]
     [InlineData("guidance_scale", 99, "between 0 and 50")]
+    [InlineData("eta", 1.5, "between 0 and 1")]
     [InlineData("prompt_strength", 1.5, "between 0 and 1")]
     public async Task Out_of_range_numbers_are_400_naming_the_field(string field, double value, string message)
     {

@@ -94,9 +94,9 @@ public sealed record ModelFolder
         if (File.Exists(vaeConfig))
         {
             using var vae = ReadJson(directory, "vae_decoder/config.json");
-            if (vae.RootElement.TryGetProperty("scaling_factor", out var sf) && sf.ValueKind == JsonValueKind.Number)
+            if (vae.RootElement.TryGetProperty("scaling_factor", out var sf) && PythonJson.TryGetDouble(sf, out var scalingValue))
             {
-                scaling = sf.GetDouble();
+                scaling = scalingValue;
             }
 
             if (vae.RootElement.TryGetProperty("block_out_channels", out var blocks) && blocks.ValueKind == JsonValueKind.Array && blocks.GetArrayLength() > 0)
@@ -161,7 +161,7 @@ public sealed record ModelFolder
         string path = System.IO.Path.Combine(directory, relative);
         try
         {
-            return JsonDocument.Parse(File.ReadAllText(path));
+            return PythonJson.Parse(File.ReadAllText(path));
         }
         catch (JsonException ex)
         {

@@ -56,6 +56,9 @@ public sealed class DenoisingLoop
     /// <summary>Called with the call index once the UNet's inputs are written, before it runs (tests inspect the layout).</summary>
     internal Action<int, UNetRun>? BeforeUNet { get; init; }
 
+    /// <summary>Called after each step with the call index, the guided model output and the latents (tests replay the run).</summary>
+    internal Action<int, float[], float[]>? StepTrace { get; init; }
+
     /// <summary>Runs model calls <paramref name="startIndex"/> … end of the schedule on <paramref name="latents"/> in place.</summary>
     public int Run(Span<float> latents, int startIndex, NoiseFill? noise, GenerationObserver? observer, CancellationToken cancellationToken)
     {
@@ -109,6 +112,7 @@ public sealed class DenoisingLoop
             }
 
             _scheduler.Step(modelOutput, i, latents, noise);
+            StepTrace?.Invoke(i, modelOutput.ToArray(), latents.ToArray());
             AfterStep?.Invoke(i, latents);
             int step = (int)((long)(i - startIndex + 1) * reportedTotal / total);
             if (step > reported)

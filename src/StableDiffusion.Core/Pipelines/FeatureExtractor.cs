@@ -57,7 +57,7 @@ public sealed record FeatureExtractor
 
     private static FeatureExtractor Parse(string path, FeatureExtractor fallback)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        using var doc = Models.PythonJson.Parse(File.ReadAllText(path));
         var root = doc.RootElement;
         var result = fallback;
         if (root.TryGetProperty("size", out var size))

@@ -13,6 +13,9 @@ public sealed class GenerationObserver
     public Action<string>? OnLog { get; init; }
     /// <summary>Test hook: a copy of the UNet's <c>sample</c> input [batch, C, h, w] before each call (call index, values).</summary>
     internal Action<int, float[]>? OnUNetSample { get; init; }
+    /// <summary>Test hook: after each scheduler step, copies of the guided model output and of the latents [N, 4, h, w]
+    /// (call index, model output, latents) — the trajectory the diffusers reference replays.</summary>
+    internal Action<int, float[], float[]>? OnStepTrace { get; init; }
 }
 
 /// <summary>One output image, encoded in <see cref="Format"/> (PNG unless the settings asked for another).</summary>

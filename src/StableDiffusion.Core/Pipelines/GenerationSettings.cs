@@ -27,8 +27,19 @@ public sealed record GenerationSettings
     public double GuidanceScale { get; init; } = DefaultGuidanceScale;
     /// <summary>Scheduler name (Replicate or diffusers class name); null = the model's configured scheduler.</summary>
     public string? Scheduler { get; init; }
-    /// <summary>Seed of image 0; image k of the batch uses Seed + k.</summary>
+    /// <summary>Seed of image 0; with <see cref="Randomness.NoiseBatching.PerImage"/> image k of the batch uses Seed + k.</summary>
     public long Seed { get; init; }
+    /// <summary>Noise source (<see cref="Randomness.RandomSource"/>: cpu, nv, numpy, xoshiro, cpu-scalar); null = cpu, torch's
+    /// CPU generator as diffusers uses it.</summary>
+    public string? Rng { get; init; }
+    /// <summary>Per-image generators seeded seed + k (A1111; the default) or one generator for the batch (diffusers' single
+    /// <c>generator=</c>).</summary>
+    public Randomness.NoiseBatching NoiseBatching { get; init; }
+    /// <summary>DDIM's η (0 = deterministic DDIM); ignored by the other schedulers.</summary>
+    public double Eta { get; init; }
+    /// <summary><c>karras</c> or <c>exponential</c> sigmas for schedulers that offer them (A1111's schedule types);
+    /// null = the model's scheduler_config.json.</summary>
+    public string? SigmaSchedule { get; init; }
     public int NumOutputs { get; init; } = 1;
     /// <summary>Caller-supplied initial latents [NumOutputs, 4, h, w] (diffusers' <c>latents=</c>: multiplied by init_noise_sigma).</summary>
     public float[]? Latents { get; init; }

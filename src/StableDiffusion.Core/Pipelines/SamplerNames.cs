@@ -12,6 +12,15 @@ public static class SamplerNames
         ("DPMSolverMultistep", "DPM++ 2M"),
         ("KarrasDPM", "DPM++ 2M Karras"),
         ("LMS", "LMS"),
+        ("HeunDiscrete", "Heun"),
+        ("K_DPM_2", "DPM2"),
+        ("K_DPM_2_ANCESTRAL", "DPM2 a"),
+        ("DPMSolverMultistepSDE", "DPM++ 2M SDE"),
+        ("KarrasDPMSDE", "DPM++ 2M SDE Karras"),
+        ("UniPCMultistep", "UniPC"),
+        ("LCM", "LCM"),
+        ("DPMSolverSinglestep", "DPM++ 2S"),
+        ("DEISMultistep", "DEIS"),
     ];
 
     public static IEnumerable<(string Scheduler, string A1111)> All => Map;

@@ -38,7 +38,7 @@ public sealed partial class StableDiffusionPipeline
 
         var noise = run.CreateNoise();
         float[] init = run.Stage("vae_encode", () => EncodeLatents(InputPlanes(input, run), run, images, noise));
-        int start = StrengthSchedule.StartIndex(settings.Steps, settings.PromptStrength, scheduler.Timesteps.Count);
+        int start = StrengthSchedule.StartIndex(settings.Steps, settings.PromptStrength, scheduler.Timesteps.Count, scheduler.Order);
         var latents = NoiseAt(scheduler, init, start, noise, out _);
         int stepsRun = Denoise(run, settings, scheduler, hidden, latents, start, noise, PerImage(depth, images), null, null, observer, cancellationToken);
         return run.Finish(latents, scheduler.Name, stepsRun, cancellationToken);

@@ -74,9 +74,10 @@ public sealed partial class StableDiffusionPipeline
             }
         }
 
-        /// <summary>Noise per image: image k draws from its own generator seeded with seed + k, first its initial latents,
-        /// then any noise its scheduler asks for — so a batch member can be reproduced alone.</summary>
-        public BatchNoise CreateNoise() => new(_settings.Seed, _settings.NumOutputs);
+        /// <summary>The job's noise, in diffusers' draw order (initial latents, then any noise its scheduler asks for), from
+        /// the request's source: per image (seed + k, so a batch member can be reproduced alone) or one generator for the
+        /// batch (<see cref="GenerationSettings.NoiseBatching"/>).</summary>
+        public BatchNoise CreateNoise() => new(_settings.Rng ?? RandomSource.Default, _settings.Seed, _settings.NumOutputs, _settings.NoiseBatching);
 
         public GenerationResult Finish(float[] latents, string scheduler, int stepsRun, CancellationToken cancellationToken)
         {

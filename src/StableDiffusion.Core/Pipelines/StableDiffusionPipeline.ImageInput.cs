@@ -65,7 +65,7 @@ public sealed partial class StableDiffusionPipeline
 
     private IScheduler CreateScheduler(GenerationSettings settings, Schedulers.SchedulerConfig? config = null)
     {
-        var scheduler = SchedulerFactory.Create(settings.Scheduler, config ?? _folder.Scheduler);
+        var scheduler = SchedulerFactory.Create(settings.Scheduler, config ?? _folder.Scheduler, settings.Eta, settings.SigmaSchedule);
         scheduler.SetTimesteps(settings.Steps);
         return scheduler;
     }

@@ -27,7 +27,7 @@ public sealed partial class StableDiffusionPipeline
         float[] hidden = run.Stage("text_encoder", () => EncodePrompts(settings, images, settings.GuidanceScale > 1.0, run.Log));
         var noise = run.CreateNoise();
         float[] init = run.Stage("vae_encode", () => EncodeLatents(InputPlanes(input, run), run, images, noise));
-        int start = StrengthSchedule.StartIndex(settings.Steps, settings.PromptStrength, scheduler.Timesteps.Count);
+        int start = StrengthSchedule.StartIndex(settings.Steps, settings.PromptStrength, scheduler.Timesteps.Count, scheduler.Order);
         var latents = NoiseAt(scheduler, init, start, noise, out _);
         int stepsRun = Denoise(run, settings, scheduler, hidden, latents, start, noise, [], null, null, observer, cancellationToken);
         return run.Finish(latents, scheduler.Name, stepsRun, cancellationToken);

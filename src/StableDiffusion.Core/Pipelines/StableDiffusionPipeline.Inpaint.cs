@@ -33,7 +33,7 @@ public sealed partial class StableDiffusionPipeline
         var noise = run.CreateNoise();
         float[] planes = InputPlanes(input, run);
         var mask = InpaintMask.Prepare(maskImage, run.Width, run.Height, run.LatentWidth, run.LatentHeight);
-        int start = StrengthSchedule.StartIndex(settings.Steps, settings.PromptStrength, scheduler.Timesteps.Count);
+        int start = StrengthSchedule.StartIndex(settings.Steps, settings.PromptStrength, scheduler.Timesteps.Count, scheduler.Order);
 
         float[]? imageLatents = legacy || !strengthMax ? run.Stage("vae_encode", () => EncodeLatents(planes, run, images, noise)) : null;
         float[] latents, drawn;

@@ -179,7 +179,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
         activity?.SetTag("sd.model", Info.Name);
         activity?.SetTag("sd.steps", settings.Steps);
 
-        var scheduler = SchedulerFactory.Create(settings.Scheduler, _folder.Scheduler);
+        var scheduler = SchedulerFactory.Create(settings.Scheduler, _folder.Scheduler, settings.Eta, settings.SigmaSchedule);
         scheduler.SetTimesteps(settings.Steps);
         int images = settings.NumOutputs;
         bool guided = settings.GuidanceScale > 1.0;
@@ -211,6 +211,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
             var loop = new DenoisingLoop(unetRun, scheduler, images, run.LatentHeight, run.LatentWidth, settings.GuidanceScale)
             {
                 BeforeUNet = SampleHook(observer),
+                StepTrace = observer?.OnStepTrace,
                 StepsAsked = settings.Steps,
             };
             return loop.Run(latents, 0, noise.Fill, observer, cancellationToken);

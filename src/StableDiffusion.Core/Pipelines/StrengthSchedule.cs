@@ -4,7 +4,7 @@ namespace StableDiffusion.Core.Pipelines;
 /// <c>prompt_strength</c> — diffusers' <c>get_timesteps</c>.</summary>
 /// <remarks>
 /// diffusers: <c>init_timestep = min(int(steps·strength), steps)</c>; <c>t_start = max(steps − init_timestep, 0)</c>;
-/// <c>timesteps = scheduler.timesteps[t_start·order:]</c>. Every scheduler we ship has <c>order</c> 1, and the index is
+/// <c>timesteps = scheduler.timesteps[t_start·order:]</c>. Order is 2 for Heun and KDPM2 (two calls per step), 1 otherwise; the index is
 /// into the list of model calls, so PNDM's duplicated first timestep shifts its entry point by one call: at 10 steps
 /// and strength 0.5 PNDM enters at 501 (6 calls: 501, 401, …, 1) where DDIM and Euler enter at 401 (5 calls) — exactly
 /// what diffusers runs. One deliberate difference: strength 0 runs no model call at all (the input is encoded and
@@ -17,7 +17,8 @@ public static class StrengthSchedule
     /// <param name="steps">num_inference_steps.</param>
     /// <param name="strength">prompt_strength in [0, 1].</param>
     /// <param name="calls">The scheduler's number of model calls (its Timesteps.Count).</param>
-    public static int StartIndex(int steps, double strength, int calls)
+    /// <param name="order">diffusers' <c>scheduler.order</c>: 2 for Heun and the KDPM2 samplers (two calls per step).</param>
+    public static int StartIndex(int steps, double strength, int calls, int order = 1)
     {
         if (strength is < 0 or > 1 || double.IsNaN(strength))
         {
@@ -32,7 +33,6 @@ public static class StrengthSchedule
         }
 
         int tStart = Math.Max(steps - initTimestep, 0);
-        const int order = 1;
         return Math.Min(tStart * order, calls);
     }
 }

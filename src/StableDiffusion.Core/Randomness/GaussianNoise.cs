@@ -1,14 +1,15 @@
 namespace StableDiffusion.Core.Randomness;
 
 /// <summary>
-/// Seeded standard normal noise: xoshiro256** seeded through SplitMix64, Box–Muller in double precision.
+/// Seeded standard normal noise: xoshiro256** seeded through SplitMix64, Box–Muller in double precision (the
+/// <c>xoshiro</c> source, this project's generator before the torch/numpy/Philox ones).
 /// </summary>
 /// <remarks>
 /// Written by hand because the output must never change across .NET versions or machines (System.Random's
 /// algorithm is an implementation detail), and it must not depend on PyTorch: one seed gives the same latents
 /// on every machine. The sequence is documented in the README ("Seeds").
 /// </remarks>
-public sealed class GaussianNoise
+public sealed class GaussianNoise : INoiseGenerator
 {
     private ulong _s0, _s1, _s2, _s3;
     private double _spare;
@@ -22,6 +23,8 @@ public sealed class GaussianNoise
         _s2 = SplitMix64(ref x);
         _s3 = SplitMix64(ref x);
     }
+
+    public string Source => RandomSource.Xoshiro;
 
     /// <summary>Fills <paramref name="destination"/> with N(0, 1) samples.</summary>
     public void Fill(Span<float> destination)

@@ -4,7 +4,8 @@ namespace StableDiffusion.Core.Schedulers;
 /// data-prediction multistep solver in λ = log(α/σ). Replicate names DPMSolverMultistep and, with
 /// <c>use_karras_sigmas</c>, KarrasDPM.</summary>
 /// <remarks>
-/// Supported: algorithm_type dpmsolver++, solver_order 1 or 2, solver_type midpoint, lower_order_final, euler_at_final,
+/// Supported: algorithm_type dpmsolver++ and sde-dpmsolver++ (Replicate-style names DPMSolverMultistepSDE and
+/// KarrasDPMSDE, A1111's "DPM++ 2M SDE" [Karras]), Karras or exponential sigmas, solver_order 1 or 2, solver_type midpoint, lower_order_final, euler_at_final,
 /// final_sigmas_type zero or sigma_min. The per-step scalars (α_t, σ_t, λ, h) and the element-wise updates are computed in
 /// float, in diffusers' operation order, as torch does on its float32 tensors: float64 arithmetic moves a 50-step run by
 /// up to 5e-6 (half our test tolerance), float keeps it within a few ulps (log/exp rounding).
@@ -17,15 +18,16 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     private readonly float[][] _outputs = new float[2][];
     private double[] _timesteps = [];
     private float[] _sigmas = [];
+    private float[] _noiseBuffer = [];
     private double[] _sigmasAsDouble = [];
     private int _lowerOrderNums;
     private int _newest;
 
     public DpmSolverMultistepScheduler(SchedulerConfig config)
     {
-        if (config.AlgorithmType != "dpmsolver++")
+        if (config.AlgorithmType is not ("dpmsolver++" or "sde-dpmsolver++"))
         {
-            throw new NotSupportedException($"algorithm_type '{config.AlgorithmType}' is not supported; only 'dpmsolver++'.");
+            throw new NotSupportedException($"algorithm_type '{config.AlgorithmType}' is not supported; use 'dpmsolver++' or 'sde-dpmsolver++'.");
         }
 
         if (config.SolverOrder is < 1 or > 2)
@@ -47,7 +49,17 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         _noise = new NoiseSchedule(config);
     }
 
-    public string Name => Config.UseKarrasSigmas ? "KarrasDPM" : "DPMSolverMultistep";
+    public string Name => (Config.UseKarrasSigmas, IsSde) switch
+    {
+        (false, false) => "DPMSolverMultistep",
+        (true, false) => "KarrasDPM",
+        (false, true) => "DPMSolverMultistepSDE",
+        (true, true) => "KarrasDPMSDE",
+    };
+
+    /// <summary>DPM-Solver++(2M) SDE (<c>algorithm_type: sde-dpmsolver++</c>, A1111's "DPM++ 2M SDE"): each step draws
+    /// fresh noise of the sample's shape from the job's generator, final step included.</summary>
+    public bool IsSde => Config.AlgorithmType == "sde-dpmsolver++";
 
     public SchedulerConfig Config { get; }
 
@@ -59,24 +71,8 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
 
     public void SetTimesteps(int numInferenceSteps)
     {
-        var train = _noise.Sigmas;
-        double[] sigmas;
-        if (Config.UseKarrasSigmas)
-        {
-            sigmas = SigmaInterpolation.Karras(train[0], train[^1], numInferenceSteps);
-            var logSigmas = Array.ConvertAll(train, MathF.Log);
-            _timesteps = new double[numInferenceSteps];
-            for (var i = 0; i < numInferenceSteps; i++)
-            {
-                _timesteps[i] = Math.Round(SigmaInterpolation.SigmaToT(sigmas[i], logSigmas));
-            }
-        }
-        else
-        {
-            _timesteps = TimestepSpacing.DpmSolver(Config, numInferenceSteps);
-            sigmas = Array.ConvertAll(_timesteps, t => SigmaInterpolation.Interpolate(t, train));
-        }
-
+        var (timesteps, sigmas) = MultistepSchedule.Compute(Config, _noise, numInferenceSteps, ClippedTimesteps());
+        _timesteps = timesteps;
         _sigmas = new float[numInferenceSteps + 1];
         for (var i = 0; i < numInferenceSteps; i++)
         {
@@ -117,6 +113,31 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         var lambdaT = MathF.Log(alphaT) - MathF.Log(sigmaT);
         var lambdaS0 = MathF.Log(alphaS0) - MathF.Log(sigmaS0);
         var h = lambdaT - lambdaS0;
+        if (IsSde)
+        {
+            ArgumentNullException.ThrowIfNull(noise);
+            if (_noiseBuffer.Length != sample.Length)
+            {
+                _noiseBuffer = new float[sample.Length];
+            }
+
+            noise(_noiseBuffer);
+            SdeUpdate(sample, x0, stepIndex, alphaT, sigmaT, sigmaS0, lambdaS0, h, lowerOrderFinal);
+        }
+        else
+        {
+            OdeUpdate(sample, x0, stepIndex, alphaT, sigmaT, sigmaS0, lambdaS0, h, lowerOrderFinal);
+        }
+
+        if (_lowerOrderNums < Config.SolverOrder)
+        {
+            _lowerOrderNums++;
+        }
+    }
+
+    /// <summary>dpmsolver++ first order (DDIM in λ) or 2M midpoint update.</summary>
+    private void OdeUpdate(Span<float> sample, float[] x0, int stepIndex, float alphaT, float sigmaT, float sigmaS0, float lambdaS0, float h, bool lowerOrderFinal)
+    {
         var ratio = sigmaT / sigmaS0;
         var coefficient = alphaT * (MathF.Exp(-h) - 1f);
 
@@ -141,10 +162,37 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
                 sample[k] = ratio * sample[k] - coefficient * x0[k] - halfCoefficient * d1;
             }
         }
+    }
 
-        if (_lowerOrderNums < Config.SolverOrder)
+    /// <summary>sde-dpmsolver++ (Lu et al., arXiv:2211.01095, §5 SDE variant): x_t = (σ_t/σ_s·e^{−h})·x + α_t(1 − e^{−2h})·D
+    /// + σ_t·√(1 − e^{−2h})·z, with D = D0 (first order) or D0 + ½·D1 (midpoint); z from the job's generator.</summary>
+    private void SdeUpdate(Span<float> sample, float[] x0, int stepIndex, float alphaT, float sigmaT, float sigmaS0, float lambdaS0, float h, bool lowerOrderFinal)
+    {
+        var decay = sigmaT / sigmaS0 * MathF.Exp(-h);
+        var e2 = MathF.Exp(-2f * h);
+        var dataCoefficient = alphaT * (1f - e2);
+        var noiseCoefficient = sigmaT * MathF.Sqrt(1f - e2);
+        var z = _noiseBuffer;
+        if (Config.SolverOrder == 1 || _lowerOrderNums < 1 || lowerOrderFinal)
         {
-            _lowerOrderNums++;
+            for (var k = 0; k < sample.Length; k++)
+            {
+                sample[k] = decay * sample[k] + dataCoefficient * x0[k] + noiseCoefficient * z[k];
+            }
+
+            return;
+        }
+
+        var (alphaS1, sigmaS1) = NoiseSchedule.AlphaSigma(_sigmas[stepIndex - 1]);
+        var lambdaS1 = MathF.Log(alphaS1) - MathF.Log(sigmaS1);
+        var h0 = lambdaS0 - lambdaS1;
+        var inverseR0 = 1f / (h0 / h);
+        var halfData = 0.5f * dataCoefficient;
+        var previous = _outputs[_newest ^ 1];
+        for (var k = 0; k < sample.Length; k++)
+        {
+            var d1 = inverseR0 * (x0[k] - previous[k]);
+            sample[k] = decay * sample[k] + dataCoefficient * x0[k] + halfData * d1 + noiseCoefficient * z[k];
         }
     }
 
@@ -155,6 +203,28 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         {
             destination[k] = alpha * original[k] + sigma * noise[k];
         }
+    }
+
+    /// <summary>diffusers' <c>torch.searchsorted(torch.flip(lambda_t), lambda_min_clipped)</c>: how many training timesteps
+    /// have λ_t = log √ᾱ − log √(1−ᾱ) below the clip (0 for the default −∞).</summary>
+    private int ClippedTimesteps()
+    {
+        if (double.IsNegativeInfinity(Config.LambdaMinClipped))
+        {
+            return 0;
+        }
+
+        var count = 0;
+        foreach (var alphaCumprod in _noise.AlphasCumprod)
+        {
+            var lambda = MathF.Log(MathF.Sqrt(alphaCumprod)) - MathF.Log(MathF.Sqrt(1f - alphaCumprod));
+            if (lambda < Config.LambdaMinClipped)
+            {
+                count++;
+            }
+        }
+
+        return count;
     }
 
     private void EnsureHistory(int length)

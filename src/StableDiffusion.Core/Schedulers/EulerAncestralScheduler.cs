@@ -10,7 +10,9 @@ public sealed class EulerAncestralScheduler : IScheduler
     public EulerAncestralScheduler(SchedulerConfig config)
     {
         Config = config;
-        _schedule = new SigmaSchedule(config);
+
+        // diffusers' EulerAncestralDiscreteScheduler has no Karras/exponential option: from_config drops those keys.
+        _schedule = new SigmaSchedule(config with { UseKarrasSigmas = false, UseExponentialSigmas = false });
     }
 
     public string Name => "K_EULER_ANCESTRAL";

@@ -2,7 +2,7 @@ namespace StableDiffusion.Core.Schedulers;
 
 /// <summary>diffusers' <c>EulerDiscreteScheduler</c> (Karras et al. 2022, Algorithm 2 with s_churn = 0): a first-order
 /// Euler step of the probability-flow ODE in σ. Replicate name K_EULER.</summary>
-/// <remarks><c>use_karras_sigmas</c> is not applied here; Euler runs on the interpolated training sigmas.</remarks>
+/// <remarks>Honours <c>use_karras_sigmas</c> and <c>use_exponential_sigmas</c> (<see cref="SigmaSchedule.Compute"/>).</remarks>
 public sealed class EulerDiscreteScheduler : IScheduler
 {
     private readonly SigmaSchedule _schedule;

@@ -10,10 +10,13 @@ public delegate void NoiseFill(Span<float> destination);
 /// </summary>
 public interface IScheduler
 {
-    /// <summary>Canonical (Replicate) name: PNDM, DDIM, K_EULER, K_EULER_ANCESTRAL, DPMSolverMultistep, KarrasDPM, LMS.</summary>
+    /// <summary>Canonical (Replicate-style) name, one of <see cref="SchedulerFactory.Names"/>.</summary>
     string Name { get; }
 
     SchedulerConfig Config { get; }
+
+    /// <summary>diffusers' <c>order</c>: model calls per step where img2img enters the schedule (2 for Heun and KDPM2).</summary>
+    int Order => 1;
 
     /// <summary>The timestep given to the UNet for each model call, in call order, after <see cref="SetTimesteps"/>
     /// (PNDM with skip_prk_steps makes N+1 calls for N steps). May be fractional (Euler-family "linspace" spacing).</summary>

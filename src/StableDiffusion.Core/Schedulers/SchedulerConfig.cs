@@ -1,4 +1,5 @@
 using System.Text.Json;
+using StableDiffusion.Core.Models;
 
 namespace StableDiffusion.Core.Schedulers;
 
@@ -26,15 +27,31 @@ public sealed record SchedulerConfig
     /// <summary><c>leading</c>, <c>linspace</c> or <c>trailing</c>.</summary>
     public string TimestepSpacing { get; init; } = "leading";
     public bool UseKarrasSigmas { get; init; }
+    /// <summary><c>use_exponential_sigmas</c>: σ evenly spaced in log between the schedule's ends (Euler, LMS, Heun, DPM2, UniPC, DPM-Solver).</summary>
+    public bool UseExponentialSigmas { get; init; }
+    /// <summary><c>use_beta_sigmas</c> (needs scipy's beta quantile in diffusers): read so it can be refused by name.</summary>
+    public bool UseBetaSigmas { get; init; }
 
     // DPMSolverMultistepScheduler settings (diffusers' defaults: DPM-Solver++(2M), midpoint, lower order at the end).
     public int SolverOrder { get; init; } = 2;
     public string AlgorithmType { get; init; } = "dpmsolver++";
     public string SolverType { get; init; } = "midpoint";
     public bool LowerOrderFinal { get; init; } = true;
+    /// <summary>UniPC's <c>solver_type</c> (<c>bh1</c> or <c>bh2</c>; a different key from DPM-Solver's midpoint/heun in
+    /// diffusers' classes, both named solver_type: read from the file only when the file's class is UniPC).</summary>
+    public string UniPcSolverType { get; init; } = "bh2";
+    /// <summary>LCM's <c>original_inference_steps</c> (the distillation schedule's length).</summary>
+    public int OriginalInferenceSteps { get; init; } = 50;
+    /// <summary>LCM's <c>timestep_scaling</c> for the boundary-condition scalings.</summary>
+    public double TimestepScaling { get; init; } = 10.0;
+    /// <summary>UniPC's <c>predict_x0</c>.</summary>
+    public bool PredictX0 { get; init; } = true;
     public bool EulerAtFinal { get; init; }
     /// <summary><c>zero</c> or <c>sigma_min</c>.</summary>
     public string FinalSigmasType { get; init; } = "zero";
+    /// <summary>DPM-Solver's <c>lambda_min_clipped</c>: timesteps whose λ = log(α/σ) is below it are cut from the schedule;
+    /// −∞ (diffusers' default, written <c>-Infinity</c> in its JSON) means no clipping.</summary>
+    public double LambdaMinClipped { get; init; } = double.NegativeInfinity;
 
     /// <summary>The scheduler config of stabilityai/stable-diffusion-2-1-base (the reference config of the tests).</summary>
     public static SchedulerConfig StableDiffusion21Base { get; } = new()
@@ -57,7 +74,7 @@ public sealed record SchedulerConfig
 
     public static SchedulerConfig Parse(string json)
     {
-        using var doc = JsonDocument.Parse(json);
+        using var doc = PythonJson.Parse(json);
         var root = doc.RootElement;
         var config = new SchedulerConfig();
         var className = String(root, "_class_name") ?? config.ClassName;
@@ -81,12 +98,19 @@ public sealed record SchedulerConfig
             ClipSampleRange = Double(root, "clip_sample_range") ?? config.ClipSampleRange,
             TimestepSpacing = String(root, "timestep_spacing") ?? DefaultTimestepSpacing(className),
             UseKarrasSigmas = Bool(root, "use_karras_sigmas") ?? config.UseKarrasSigmas,
+            UseExponentialSigmas = Bool(root, "use_exponential_sigmas") ?? config.UseExponentialSigmas,
+            UseBetaSigmas = Bool(root, "use_beta_sigmas") ?? config.UseBetaSigmas,
             SolverOrder = Int(root, "solver_order") ?? config.SolverOrder,
             AlgorithmType = String(root, "algorithm_type") ?? config.AlgorithmType,
-            SolverType = String(root, "solver_type") ?? config.SolverType,
+            SolverType = className == "UniPCMultistepScheduler" ? config.SolverType : String(root, "solver_type") ?? config.SolverType,
             LowerOrderFinal = Bool(root, "lower_order_final") ?? config.LowerOrderFinal,
+            UniPcSolverType = className == "UniPCMultistepScheduler" ? String(root, "solver_type") ?? config.UniPcSolverType : config.UniPcSolverType,
+            PredictX0 = Bool(root, "predict_x0") ?? config.PredictX0,
+            OriginalInferenceSteps = Int(root, "original_inference_steps") ?? config.OriginalInferenceSteps,
+            TimestepScaling = Double(root, "timestep_scaling") ?? config.TimestepScaling,
             EulerAtFinal = Bool(root, "euler_at_final") ?? config.EulerAtFinal,
             FinalSigmasType = String(root, "final_sigmas_type") ?? config.FinalSigmasType,
+            LambdaMinClipped = Double(root, "lambda_min_clipped") ?? config.LambdaMinClipped,
         };
     }
 
@@ -108,6 +132,16 @@ public sealed record SchedulerConfig
             throw new NotSupportedException($"timestep_spacing '{TimestepSpacing}' is not supported; use 'leading', 'linspace' or 'trailing'.");
         }
 
+        if (UseBetaSigmas)
+        {
+            throw new NotSupportedException("use_beta_sigmas is not supported (diffusers computes it with scipy's beta quantile); use use_karras_sigmas or use_exponential_sigmas.");
+        }
+
+        if ((UseKarrasSigmas ? 1 : 0) + (UseExponentialSigmas ? 1 : 0) > 1)
+        {
+            throw new NotSupportedException("Only one of use_karras_sigmas and use_exponential_sigmas can be set (as in diffusers).");
+        }
+
         if (NumTrainTimesteps < 2)
         {
             throw new NotSupportedException($"num_train_timesteps {NumTrainTimesteps} is too small.");
@@ -116,6 +150,8 @@ public sealed record SchedulerConfig
 
     private static string DefaultTimestepSpacing(string className) =>
         className is "EulerDiscreteScheduler" or "EulerAncestralDiscreteScheduler" or "DPMSolverMultistepScheduler" or "LMSDiscreteScheduler"
+            or "HeunDiscreteScheduler" or "KDPM2DiscreteScheduler" or "KDPM2AncestralDiscreteScheduler" or "UniPCMultistepScheduler"
+            or "DEISMultistepScheduler" or "DPMSolverSinglestepScheduler"
             ? "linspace"
             : "leading";
 
@@ -126,7 +162,7 @@ public sealed record SchedulerConfig
         root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
 
     private static double? Double(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+        root.TryGetProperty(name, out var v) && PythonJson.TryGetDouble(v, out var value) ? value : null;
 
     private static bool? Bool(JsonElement root, string name) =>
         root.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;

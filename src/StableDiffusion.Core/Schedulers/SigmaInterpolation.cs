@@ -42,6 +42,13 @@ internal static class SigmaInterpolation
         return sigmas;
     }
 
+    /// <summary>diffusers' <c>_convert_to_exponential</c>: exp(np.linspace(ln σ_max, ln σ_min, steps)).</summary>
+    public static double[] Exponential(double sigmaMin, double sigmaMax, int steps)
+    {
+        var ramp = TimestepSpacing.NumPyLinspace(Math.Log(sigmaMax), Math.Log(sigmaMin), steps);
+        return Array.ConvertAll(ramp, Math.Exp);
+    }
+
     /// <summary>diffusers' <c>_sigma_to_t</c>: the fractional timestep whose log-sigma, linearly interpolated, equals log σ.</summary>
     /// <param name="logSigmas">log of the training sigmas, as float (NumPy keeps the float32 dtype of the torch sigmas).</param>
     public static double SigmaToT(double sigma, float[] logSigmas)

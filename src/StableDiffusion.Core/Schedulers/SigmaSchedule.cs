@@ -33,16 +33,40 @@ internal sealed class SigmaSchedule
 
     public void SetTimesteps(int steps)
     {
-        Timesteps = TimestepSpacing.Descending(_config, steps, roundLinspace: false);
+        var (timesteps, schedule) = Compute(_config, _noise, steps);
+        Timesteps = timesteps;
         var sigmas = new float[steps + 1];
         for (var i = 0; i < steps; i++)
         {
-            sigmas[i] = (float)SigmaInterpolation.Interpolate(Timesteps[i], _noise.Sigmas);
+            sigmas[i] = (float)schedule[i];
         }
 
         Sigmas = sigmas;
         SigmasAsDouble = Array.ConvertAll(sigmas, s => (double)s);
         InitNoiseSigma = ComputeInitNoiseSigma();
+    }
+
+    /// <summary>The timesteps (float32 values) and float64 sigmas, before the final one, of diffusers' Euler, LMS, Heun,
+    /// KDPM2 and UniPC <c>set_timesteps</c>: sigmas interpolated from the training sigmas at the spaced timesteps, or, with
+    /// <c>use_karras_sigmas</c> / <c>use_exponential_sigmas</c>, a ramp between the first and last of those whose
+    /// timesteps come back through <c>_sigma_to_t</c>.</summary>
+    /// <param name="roundKarras">KDPM2 rounds the Karras timesteps (<c>np.array(…).round()</c>); Euler, LMS and Heun do not.</param>
+    public static (double[] Timesteps, double[] Sigmas) Compute(SchedulerConfig config, NoiseSchedule noise, int steps, bool roundKarras = false)
+    {
+        var timesteps = TimestepSpacing.Descending(config, steps, roundLinspace: false);
+        var sigmas = Array.ConvertAll(timesteps, t => SigmaInterpolation.Interpolate(t, noise.Sigmas));
+        if (config.UseKarrasSigmas || config.UseExponentialSigmas)
+        {
+            sigmas = config.UseKarrasSigmas
+                ? SigmaInterpolation.Karras(sigmas[^1], sigmas[0], steps)
+                : SigmaInterpolation.Exponential(sigmas[^1], sigmas[0], steps);
+            var logSigmas = Array.ConvertAll(noise.Sigmas, MathF.Log);
+            timesteps = config.UseKarrasSigmas && roundKarras
+                ? Array.ConvertAll(sigmas, s => Math.Round(SigmaInterpolation.SigmaToT(s, logSigmas)))
+                : Array.ConvertAll(sigmas, s => (double)(float)SigmaInterpolation.SigmaToT(s, logSigmas));
+        }
+
+        return (timesteps, sigmas);
     }
 
     /// <summary>diffusers' <c>scale_model_input</c>: x / √(σ² + 1).</summary>

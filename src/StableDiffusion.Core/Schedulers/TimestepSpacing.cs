@@ -38,7 +38,7 @@ internal static class TimestepSpacing
 
                 break;
             case Trailing:
-                var trailing = NumPyArange(train, 0, -(double)train / steps);
+                var trailing = NumPyArange(train, 0, -(double)config.NumTrainTimesteps / steps);
                 if (trailing.Length != steps)
                 {
                     throw new NotSupportedException($"'trailing' spacing gives {trailing.Length} timesteps for {steps} steps.");
@@ -69,10 +69,11 @@ internal static class TimestepSpacing
     }
 
     /// <summary>DPMSolverMultistepScheduler's variant: "linspace" and "leading" divide the range into steps + 1 parts and
-    /// drop the final 0, so its "leading" ratio is <c>num_train_timesteps // (steps + 1)</c>.</summary>
-    public static double[] DpmSolver(SchedulerConfig config, int steps)
+    /// drop the final 0, so its "leading" ratio is <c>num_train_timesteps // (steps + 1)</c>. <paramref name="clipped"/>
+    /// is the number of training timesteps that <c>lambda_min_clipped</c> cuts from the top of the range.</summary>
+    public static double[] DpmSolver(SchedulerConfig config, int steps, int clipped = 0)
     {
-        var train = config.NumTrainTimesteps;
+        var train = config.NumTrainTimesteps - clipped;
         // Its "leading" first timestep is steps·(train // (steps + 1)) + steps_offset: from 999 steps on it reaches
         // 1000, whose sigma clamps onto 999's, and the zero interval between them is a NaN.
         CheckSteps(train, steps, headroom: 2);

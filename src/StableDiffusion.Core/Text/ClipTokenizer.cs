@@ -301,7 +301,7 @@ public sealed class ClipTokenizer
 
         try
         {
-            return JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(vocabPath))
+            return JsonSerializer.Deserialize<Dictionary<string, int>>(Models.PythonJson.Normalize(File.ReadAllText(vocabPath)))
                 ?? throw new InvalidDataException($"Tokenizer vocabulary '{vocabPath}' is empty.");
         }
         catch (JsonException e)

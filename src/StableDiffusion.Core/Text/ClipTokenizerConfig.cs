@@ -119,7 +119,7 @@ public sealed record ClipTokenizerConfig(
 
         try
         {
-            using JsonDocument document = JsonDocument.Parse(File.ReadAllText(path));
+            using JsonDocument document = Models.PythonJson.Parse(File.ReadAllText(path));
             return document.RootElement.Clone();
         }
         catch (JsonException e)

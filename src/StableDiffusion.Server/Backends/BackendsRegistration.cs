@@ -24,6 +24,7 @@ internal static class BackendsRegistration
         }
         services.AddSingleton<IPredictionStore>(sp => new SqlitePredictionStore(Path.Combine(DataDirectory(sp), "predictions.db")));
         services.AddSingleton<IJobQueue, EmbeddedJobQueue>();
+        services.AddHealthChecks().AddCheck<EmbeddedHealthCheck>("storage", tags: ["ready"]);
         // Before the workers (registered later) start taking jobs.
         services.AddHostedService<EmbeddedRecovery>();
         return services;

@@ -30,8 +30,17 @@ internal sealed record GenerationInput
     [JsonPropertyName("guidance_scale"), Description("Classifier-free guidance scale; 1 or less turns guidance off.")]
     public double? GuidanceScale { get; init; }
 
-    [JsonPropertyName("scheduler"), Description("DDIM, K_EULER, K_EULER_ANCESTRAL, DPMSolverMultistep, PNDM, KarrasDPM or LMS; the model's own by default.")]
+    [JsonPropertyName("scheduler"), Description("DDIM, K_EULER, K_EULER_ANCESTRAL, DPMSolverMultistep, PNDM, KarrasDPM, LMS, HeunDiscrete, DPMSolverMultistepSDE, KarrasDPMSDE, K_DPM_2, K_DPM_2_ANCESTRAL, UniPCMultistep, LCM, DEISMultistep or DPMSolverSinglestep (or a diffusers class name); the model's own by default.")]
     public string? Scheduler { get; init; }
+
+    [JsonPropertyName("sigma_schedule"), Description("karras or exponential: diffusers' use_karras_sigmas / use_exponential_sigmas for the schedulers that offer them (K_EULER, LMS, HeunDiscrete, K_DPM_2, K_DPM_2_ANCESTRAL, DPM-Solver, UniPCMultistep, DEISMultistep); the model's scheduler_config.json by default.")]
+    public string? SigmaSchedule { get; init; }
+
+    [JsonPropertyName("rng"), Description("Noise source: cpu (torch.Generator('cpu'), what diffusers scripts draw; the default), nv (AUTOMATIC1111's NV/GPU source), numpy (diffusers' ONNX pipelines; seeds up to 2^32-1), xoshiro (this server's own generator), cpu-scalar (torch without AVX2). Image k uses a generator seeded seed + k.")]
+    public string? Rng { get; init; }
+
+    [JsonPropertyName("eta"), Description("DDIM's eta, 0..1: 0 is deterministic DDIM, 1 adds DDPM-like noise from the seed's generator. Other schedulers ignore it.")]
+    public double? Eta { get; init; }
 
     [JsonPropertyName("seed"), Description("Random seed; random when absent (the seed used is written to the logs).")]
     public long? Seed { get; init; }

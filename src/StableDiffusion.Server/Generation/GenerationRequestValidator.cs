@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using StableDiffusion.Core.Imaging;
 using StableDiffusion.Core.Models;
 using StableDiffusion.Core.Pipelines;
+using StableDiffusion.Core.Randomness;
 using StableDiffusion.Core.Schedulers;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Models;
@@ -16,6 +17,9 @@ internal sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsM
 
     private sealed record Images(RgbImage? Image, RgbImage? Mask, RgbImage? Depth);
 
+    /// <summary>The noise fields: source, DDIM's η, Karras/exponential sigmas.</summary>
+    private sealed record Noise(string? Rng, double Eta, string? SigmaSchedule);
+
     /// <summary>Validates <paramref name="input"/> for the model <paramref name="modelReference"/> (null = default model).</summary>
     public GenerationValidation Validate(string? modelReference, GenerationInput input, string modelField = "version")
     {
@@ -29,6 +33,7 @@ internal sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsM
         }
         var info = catalog.InfoOf(model);
         var scalars = CheckScalars(input, l, errors);
+        var noise = CheckNoise(input, scalars, info, errors);
         var task = ChooseTask(model.Name, info, input, errors.Add);
         var noiseLevel = input.NoiseLevel ?? GenerationDefaults.NoiseLevel;
         if (task == GenerationTask.Upscale && (noiseLevel < 0 || noiseLevel > GenerationDefaults.MaxNoiseLevel))
@@ -54,6 +59,9 @@ internal sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsM
             GuidanceScale = scalars.Guidance,
             Scheduler = scalars.Scheduler,
             Seed = scalars.Seed,
+            Rng = noise.Rng,
+            Eta = noise.Eta,
+            SigmaSchedule = noise.SigmaSchedule,
             NumOutputs = scalars.Outputs,
             ModelName = model.Name,
             Image = images.Image,
@@ -116,6 +124,46 @@ internal sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsM
             errors.Add("prompt_strength", "must be between 0 and 1");
         }
         return new Scalars(outputs, steps, guidance, scheduler, seed, format, input.PromptStrength ?? GenerationDefaults.PromptStrength);
+    }
+
+    private static Noise CheckNoise(GenerationInput input, Scalars scalars, ModelInfo? info, FieldErrors errors)
+    {
+        string? rng = null;
+        if (input.Rng is { } rngName)
+        {
+            rng = RandomSource.Canonicalize(rngName);
+            if (rng is null)
+            {
+                errors.Add("rng", $"unknown noise source '{rngName}'; one of {string.Join(", ", RandomSource.Names)}");
+            }
+            else if (rng == RandomSource.Numpy && scalars.Seed + scalars.Outputs - 1 > uint.MaxValue)
+            {
+                errors.Add("seed", $"the numpy source takes seeds from 0 to {uint.MaxValue} (numpy's RandomState) and image k uses seed + k");
+            }
+        }
+
+        string? sigmaSchedule = null;
+        if (input.SigmaSchedule is { } schedule)
+        {
+            sigmaSchedule = schedule.Trim().ToLowerInvariant();
+            var target = scalars.Scheduler ?? info?.DefaultScheduler;
+            if (sigmaSchedule is not ("karras" or "exponential"))
+            {
+                errors.Add("sigma_schedule", "must be karras or exponential");
+            }
+            else if (target is not null && !SchedulerFactory.TakesSigmaSchedule(target))
+            {
+                errors.Add("sigma_schedule", $"scheduler {target} has no {sigmaSchedule} sigmas; they apply to {string.Join(", ", SchedulerFactory.SigmaScheduleNames)}");
+            }
+        }
+
+        var eta = input.Eta ?? 0.0;
+        if (!double.IsFinite(eta) || eta < 0 || eta > 1)
+        {
+            errors.Add("eta", "must be between 0 and 1");
+        }
+
+        return new Noise(rng, eta, sigmaSchedule);
     }
 
     private static string? CheckScheduler(string? requested, FieldErrors errors)

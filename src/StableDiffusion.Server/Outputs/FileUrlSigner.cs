@@ -1,3 +1,4 @@
+using StableDiffusion.Server.Configuration;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -36,26 +37,7 @@ internal sealed class FileUrlSigner
         {
             return new FileUrlSigner(Encoding.UTF8.GetBytes(configuredKey));
         }
-        Directory.CreateDirectory(dataDirectory);
-        var path = Path.Combine(dataDirectory, "signing-key");
-        if (!File.Exists(path))
-        {
-            var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-            File.WriteAllText(temporary, Convert.ToBase64String(RandomNumberGenerator.GetBytes(GeneratedKeyBytes)));
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-            try
-            {
-                File.Move(temporary, path, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                File.Delete(temporary); // another process won the race; use its key
-            }
-        }
-        return new FileUrlSigner(Convert.FromBase64String(File.ReadAllText(path).Trim()));
+        return new FileUrlSigner(GeneratedKeys.ReadOrCreate(dataDirectory, "signing-key", GeneratedKeyBytes));
     }
 
     /// <summary>The query string (without <c>?</c>) that makes <paramref name="fileId"/>'s link valid until <paramref name="expires"/>.</summary>

@@ -15,11 +15,14 @@ internal sealed class WebhookSigner
 {
     private readonly byte[] _key;
 
-    public WebhookSigner(IOptions<WebhookOptions> options)
+    public WebhookSigner(IOptions<WebhookOptions> options, IOptions<StorageOptions> storage)
     {
         var configured = options.Value.SigningSecret;
-        // Without a configured secret each process draws its own: deliveries are still verifiable, until a restart.
-        _key = string.IsNullOrEmpty(configured) ? RandomNumberGenerator.GetBytes(32) : Convert.FromBase64String(configured["whsec_".Length..]);
+        // Without a configured secret one is made up and kept in the data directory: it survives restarts, and the
+        // replicas that share the directory (the API that publishes it, the worker that signs) agree on it.
+        _key = string.IsNullOrEmpty(configured)
+            ? GeneratedKeys.ReadOrCreate(storage.Value.ResolvedDataDirectory, "webhook-secret", 32)
+            : Convert.FromBase64String(configured["whsec_".Length..]);
         Secret = "whsec_" + Convert.ToBase64String(_key);
     }
 

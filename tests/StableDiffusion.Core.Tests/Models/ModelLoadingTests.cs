@@ -44,6 +44,24 @@ public sealed class ModelLoadingTests
     }
 
     [Fact]
+    public void Model_folder_json_with_python_literals_loads()
+    {
+        // diffusers writes Python's json: bare -Infinity / NaN / Infinity are legal there (issue 12).
+        string dir = SyntheticModelCache.Copy("tiny");
+        string schedulerPath = Path.Combine(dir, "scheduler", "scheduler_config.json");
+        string scheduler = File.ReadAllText(schedulerPath);
+        File.WriteAllText(schedulerPath, scheduler.Replace("{", """{"lambda_min_clipped": -Infinity, "variance_type": NaN, "x": Infinity,""", StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(dir, "vae_decoder", "config.json"), """{"block_out_channels": [64, 128, 256, 512], "scaling_factor": 0.18215, "force_upcast": NaN}""");
+        string index = Path.Combine(dir, "model_index.json");
+        File.WriteAllText(index, File.ReadAllText(index).Replace("{", """{"requires_safety_checker": NaN,""", StringComparison.Ordinal));
+
+        var folder = ModelFolder.Read(dir);
+
+        Assert.Equal(double.NegativeInfinity, folder.Scheduler.LambdaMinClipped);
+        Assert.Equal(0.18215, folder.ScalingFactor);
+    }
+
+    [Fact]
     public void Vae_config_defaults_to_factor_8_and_scaling_0_18215()
     {
         string dir = SyntheticModelCache.Copy("tiny");

@@ -40,7 +40,7 @@ public sealed class NineChannelInpaintTests
         Assert.Equal(2 * 9 * plane, first!.Length);
         // Channels 0–3 at strength 1: diffusers' is_strength_max start, ε·init_noise_sigma (PNDM: 1), ε the seed's first draw.
         var noise = new float[4 * plane];
-        new GaussianNoise(Inpaint.Seed).Fill(noise);
+        new TorchCpuGenerator((ulong)Inpaint.Seed).Fill(noise);
         Assert.Equal(noise, first.AsSpan(0, 4 * plane).ToArray());
         // Channel 4: the half mask at latent size (columns 4–7 repaint).
         for (int half = 0; half < 2; half++)

@@ -54,7 +54,7 @@ public sealed class UpscaleTests
         pipeline.Generate(settings, new GenerationObserver { OnUNetSample = (_, s) => first ??= s });
 
         int plane = 40 * 24;
-        var generator = new GaussianNoise(settings.Seed);
+        var generator = new TorchCpuGenerator((ulong)settings.Seed);
         var lowNoise = new float[3 * plane];
         var latentNoise = new float[4 * plane];
         generator.Fill(lowNoise);

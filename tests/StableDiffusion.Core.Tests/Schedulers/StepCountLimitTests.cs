@@ -12,9 +12,31 @@ public sealed class StepCountLimitTests
     [InlineData("DPMSolverMultistep")]
     [InlineData("KarrasDPM")]
     [InlineData("LMS")]
+    [InlineData("HeunDiscrete")]
+    [InlineData("K_DPM_2")]
+    [InlineData("K_DPM_2_ANCESTRAL")]
+    [InlineData("DPMSolverMultistepSDE")]
+    [InlineData("KarrasDPMSDE")]
+    [InlineData("UniPCMultistep")]
+    [InlineData("LCM")]
+    [InlineData("DEISMultistep")]
+    [InlineData("DPMSolverSinglestep")]
     public void The_most_steps_allowed_stay_inside_the_schedule(string name)
     {
-        Check(name, name is "DPMSolverMultistep" or "KarrasDPM" ? 998 : 999);
+        Check(name, name switch
+        {
+            "DPMSolverMultistep" or "KarrasDPM" or "DPMSolverMultistepSDE" or "KarrasDPMSDE" or "UniPCMultistep" or "DEISMultistep" or "DPMSolverSinglestep" => 998,
+            "LCM" => 50, // original_inference_steps
+            _ => 999,
+        });
+    }
+
+    [Fact]
+    public void Lcm_refuses_more_steps_than_its_original_schedule()
+    {
+        var scheduler = SchedulerFactory.Create("LCM", SchedulerConfig.StableDiffusion21Base);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => scheduler.SetTimesteps(51));
     }
 
     private static void Check(string name, int steps)

@@ -130,3 +130,43 @@ public sealed class EmbeddedFaultTests : IDisposable
         throw new TimeoutException("no job started");
     }
 }
+
+/// <summary>The demo model's first-start build, raced by several processes sharing one home directory.</summary>
+public sealed class DemoModelRaceTests
+{
+    [Fact]
+    public async Task Three_processes_starting_at_once_build_the_demo_model_once_and_all_serve()
+    {
+        var root = Directory.CreateTempSubdirectory("sd-demo-race-").FullName;
+        var demo = Path.Combine(root, "demo-random-weights");
+        var servers = Enumerable.Range(0, 3).Select(i => ServerProcess.Launch(new()
+        {
+            ["Models:DemoModelPath"] = demo,
+            ["Storage:DataDirectory"] = Path.Combine(root, $"data-{i}"),
+        }, demoModel: true)).ToArray();
+        try
+        {
+            foreach (var server in servers)
+            {
+                await server.WaitReadyAsync();
+            }
+            var done = new List<System.Text.Json.Nodes.JsonObject>();
+            foreach (var server in servers)
+            {
+                done.Add(await Wire.CreatedAsync(server.Client, Wire.Input(), prefer: "wait"));
+            }
+
+            Assert.All(done, d => Assert.Equal("succeeded", d.Status()));
+            Assert.Single(servers, s => s.Output.Contains("Generating the demo model", StringComparison.Ordinal));
+            Assert.Empty(Directory.GetDirectories(root, "demo-random-weights.partial-*"));
+        }
+        finally
+        {
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync();
+            }
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}

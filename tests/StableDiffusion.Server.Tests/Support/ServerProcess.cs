@@ -32,7 +32,12 @@ public sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>Starts a server with the tiny model and <paramref name="settings"/> (configuration keys), and waits until
     /// <paramref name="readyPath"/> answers 200.</summary>
-    public static async Task<ServerProcess> StartAsync(Dictionary<string, string> settings, string readyPath = "/health/ready", int? port = null)
+    /// <summary>Starts without waiting for readiness (several at once); see <see cref="WaitReadyAsync"/>.</summary>
+    public static ServerProcess Launch(Dictionary<string, string> settings, bool demoModel)
+        => StartAsync(settings, readyPath: null, demoModel: demoModel).GetAwaiter().GetResult();
+
+    public static async Task<ServerProcess> StartAsync(Dictionary<string, string> settings, string? readyPath = "/health/ready", int? port = null,
+        bool demoModel = false)
     {
         var chosen = port ?? FreePort();
         var start = new ProcessStartInfo("dotnet")
@@ -48,12 +53,15 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Urls"] = $"http://127.0.0.1:{chosen}",
             ["Models:ExecutionProvider"] = "cpu",
             ["Models:IntraOpThreads"] = "1",
-            ["Models:Items:0:Name"] = "tiny",
-            ["Models:Items:0:Owner"] = "test",
-            ["Models:Items:0:Path"] = TinyModel.Path,
             ["RateLimits:Enabled"] = "false",
             ["Limits:MaxSteps"] = "999",
         };
+        if (!demoModel)
+        {
+            all["Models:Items:0:Name"] = "tiny";
+            all["Models:Items:0:Owner"] = "test";
+            all["Models:Items:0:Path"] = TinyModel.Path;
+        }
         foreach (var (key, value) in settings)
         {
             all[key] = value;
@@ -67,7 +75,10 @@ public sealed class ServerProcess : IAsyncDisposable
         server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         server._process.BeginOutputReadLine();
         server._process.BeginErrorReadLine();
-        await server.WaitReadyAsync(readyPath);
+        if (readyPath is not null)
+        {
+            await server.WaitReadyAsync(readyPath);
+        }
         return server;
     }
 
@@ -120,7 +131,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private async Task WaitReadyAsync(string path)
+    public async Task WaitReadyAsync(string path = "/health/ready")
     {
         // A safety net for a slow machine, not a timing assertion.
         var until = DateTime.UtcNow.AddMinutes(3);

@@ -75,7 +75,7 @@ e2e_start_redis() {
 }
 
 e2e_start_worker() {
-  local dll worker_port
+  local dll
   dll="$(e2e_server_dll)"
   worker_port="$(e2e_free_port)"
   (cd "$(dirname "$dll")" && \

@@ -17,7 +17,8 @@ test("replicate.run returns output file URLs that download as PNG", async () => 
 
   assert.equal(output.length, 1);
   // Plain-http URLs stay strings in the client (it wraps https: and data: in FileOutput).
-  assert.match(String(output[0]), /^http:\/\/127\.0\.0\.1:\d+\/v1\/files\/[a-z2-7]{26}$/);
+  // Output links are signed and expire with the prediction (DESIGN §9): /v1/files/{id}?expires=…&sig=…
+  assert.match(String(output[0]), /^http:\/\/127\.0\.0\.1:\d+\/v1\/files\/[a-z2-7]{26}\?expires=\d+&sig=[A-Za-z0-9_-]{43}$/);
   const bytes = new Uint8Array(await (await fetch(String(output[0]))).arrayBuffer());
   assert.deepEqual([...bytes.slice(0, 4)], PNG);
 });

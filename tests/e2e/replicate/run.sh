@@ -41,7 +41,7 @@ redis_settings=(Storage__Backend=Redis Storage__Redis="127.0.0.1:$redis_port" Ou
 e2e_start_worker "${redis_settings[@]}"
 port="$(e2e_free_port)"
 tls_port="$(e2e_free_port)"
-e2e_start_server "http://127.0.0.1:$port;https://127.0.0.1:$tls_port" --role api "${redis_settings[@]}" \
+e2e_start_server "http://127.0.0.1:$port;https://127.0.0.1:$tls_port" Server__Role=api "${redis_settings[@]}" \
   Auth__ApiKeys__0="$api_key" \
   Kestrel__Certificates__Default__Path="$work/tls.crt" \
   Kestrel__Certificates__Default__KeyPath="$work/tls.key"

@@ -67,7 +67,7 @@ internal static class Automatic1111Api
         sdapi.MapGet("/options", GetOptions).WithName("A1111GetOptions").WithSummary("Options (sd_model_checkpoint is the model A1111 calls use)");
         sdapi.MapPost("/options", SetOptions).WithName("A1111SetOptions")
             .WithSummary("Set options")
-            .WithDescription("`sd_model_checkpoint` (title, name or hash from /sd-models) switches the model A1111 calls use; other options are accepted and ignored, so a client may post back what GET returned.")
+            .WithDescription("`sd_model_checkpoint` (title, name or hash from /sd-models) switches the model A1111 calls use; `randn_source` (GPU, CPU or NV: GPU and NV draw A1111's NV noise, CPU torch's CPU generator) sets the noise source of later A1111 calls; other options are accepted and ignored, so a client may post back what GET returned.")
             .ProducesValidationProblem();
 
         // What SillyTavern's settings page also asks for; we have no hires-fix upscalers or separate VAEs.
@@ -104,7 +104,7 @@ internal static class Automatic1111Api
     public static Ok<Automatic1111Model[]> SdModels([AsParameters] Automatic1111Services services)
         => TypedResults.Ok(services.Catalog.Models.Select(Automatic1111Checkpoints.Describe).ToArray());
 
-    public static Ok<JsonObject> GetOptions([AsParameters] Automatic1111Services services) => TypedResults.Ok(Options(services.Session.Checkpoint));
+    public static Ok<JsonObject> GetOptions([AsParameters] Automatic1111Services services) => TypedResults.Ok(Options(services.Session.Checkpoint, services.Session.RandnSource));
 
     public static IResult SetOptions(JsonElement body, [AsParameters] Automatic1111Services services)
         => ApplyOptions(body, services.Catalog, services.Session);
@@ -124,7 +124,7 @@ internal static class Automatic1111Api
             return read.Problem(limits.MaxBodyBytes);
         }
         using var document = read.Value;
-        var parsed = Automatic1111Request.Read(document.RootElement, img2img, s.Catalog, s.Session.Checkpoint, limits, out var errors);
+        var parsed = Automatic1111Request.Read(document.RootElement, img2img, s.Catalog, s.Session.Checkpoint, limits, out var errors, s.Session.RandnSource);
         if (parsed is null)
         {
             return Problems.Validation(errors);
@@ -234,6 +234,14 @@ internal static class Automatic1111Api
             }
             session.Checkpoint = model;
         }
+        if (f.String("randn_source") is { } randnSource)
+        {
+            if (!Automatic1111Session.IsRandnSource(randnSource))
+            {
+                return Problems.Validation(new Dictionary<string, string[]> { ["randn_source"] = ["must be GPU, CPU or NV"] });
+            }
+            session.RandnSource = randnSource;
+        }
         if (f.Errors.Count > 0)
         {
             return Problems.Validation(f.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }));
@@ -243,8 +251,9 @@ internal static class Automatic1111Api
     }
 
     /// <summary>The options GET returns: the checkpoint, and A1111 defaults of options frontends read.</summary>
-    private static JsonObject Options(ServedModel checkpoint) => new()
+    private static JsonObject Options(ServedModel checkpoint, string randnSource) => new()
     {
+        ["randn_source"] = randnSource,
         ["sd_model_checkpoint"] = Automatic1111Checkpoints.Title(checkpoint),
         ["sd_checkpoint_hash"] = Automatic1111Checkpoints.Sha256(checkpoint),
         ["sd_vae"] = "Automatic",

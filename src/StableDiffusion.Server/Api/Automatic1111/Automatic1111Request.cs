@@ -40,7 +40,7 @@ internal sealed record Automatic1111Request(
 
     /// <summary>Reads the body; null with errors per A1111 field when a field has the wrong type or value.</summary>
     public static Automatic1111Request? Read(JsonElement root, bool img2img, ModelCatalog catalog, ServedModel checkpoint,
-        LimitsOptions limits, out Dictionary<string, string[]> errors)
+        LimitsOptions limits, out Dictionary<string, string[]> errors, string randnSource = "GPU")
     {
         var f = new LooseFields(root);
         var prompt = f.String("prompt") ?? "";
@@ -56,9 +56,11 @@ internal sealed record Automatic1111Request(
         var scheduleType = f.String("scheduler");
         var sendImages = f.Bool("send_images") ?? true;
         var checkpointName = ReadCheckpointName(f);
+        var randn = ReadRandnSource(f, randnSource);
+        var eta = f.Double("eta");
         var (denoising, initImage, mask, includeInitImages) = img2img ? ReadImg2Img(f) : (null, null, null, false);
 
-        var scheduler = CheckSamplerAndBatches(f, sampler, scheduleType, batch, iterations, limits);
+        var scheduler = CheckSamplerAndBatches(f, sampler, scheduleType, batch, iterations, limits, out var sigmaSchedule);
         var model = ResolveModel(f, catalog, checkpoint, checkpointName);
         errors = f.Errors.ToDictionary(e => e.Key, e => new[] { e.Value });
         if (errors.Count > 0)
@@ -78,6 +80,9 @@ internal sealed record Automatic1111Request(
             Scheduler = scheduler,
             // A1111's get_fixed_seed: -1 means "draw one".
             Seed = seed == -1 ? null : seed,
+            Rng = randn,
+            Eta = eta,
+            SigmaSchedule = sigmaSchedule,
             Image = initImage,
             Mask = mask,
             PromptStrength = denoising,
@@ -101,7 +106,7 @@ internal sealed record Automatic1111Request(
         return new Automatic1111Request(input, model, batch, iterations, denoising, scheduleType, sendImages, parameters);
     }
 
-    /// <summary><c>override_settings.sd_model_checkpoint</c>, the one override honoured.</summary>
+    /// <summary><c>override_settings.sd_model_checkpoint</c> (the other override honoured, randn_source, is read by ReadRandnSource).</summary>
     private static string? ReadCheckpointName(LooseFields f)
     {
         var overrides = f.Object("override_settings");
@@ -132,10 +137,24 @@ internal sealed record Automatic1111Request(
         return (denoising, initImage, mask, includeInitImages);
     }
 
-    /// <summary>The scheduler the A1111 sampler (and schedule type) maps to; the batch counts checked against the limits.</summary>
-    private static string? CheckSamplerAndBatches(LooseFields f, string sampler, string? scheduleType, int batch, int iterations, LimitsOptions limits)
+    /// <summary>A1111's <c>randn_source</c>, from <c>override_settings</c> or the session's option: GPU (A1111's default,
+    /// torch.randn on CUDA, which the NV source imitates on any machine), NV, or CPU (torch's CPU generator); image k
+    /// draws from a generator seeded seed + k, as A1111 does.</summary>
+    private static string ReadRandnSource(LooseFields f, string sessionDefault)
     {
-        var scheduler = Automatic1111Samplers.Resolve(sampler, scheduleType, out var samplerField, out var samplerError);
+        var randn = f.Object("override_settings")?.String("randn_source") ?? sessionDefault;
+        if (!Automatic1111Session.IsRandnSource(randn))
+        {
+            f.Errors["override_settings.randn_source"] = "must be GPU, CPU or NV";
+        }
+        return randn;
+    }
+
+    /// <summary>The scheduler the A1111 sampler (and schedule type) maps to; the batch counts checked against the limits.</summary>
+    private static string? CheckSamplerAndBatches(LooseFields f, string sampler, string? scheduleType, int batch, int iterations, LimitsOptions limits,
+        out string? sigmaSchedule)
+    {
+        var scheduler = Automatic1111Samplers.Resolve(sampler, scheduleType, out var samplerField, out var samplerError, out sigmaSchedule);
         if (samplerError is not null)
         {
             f.Errors[samplerField!] = samplerError;

@@ -1,4 +1,5 @@
 using StableDiffusion.Core.Pipelines;
+using StableDiffusion.Core.Schedulers;
 
 namespace StableDiffusion.Server.Api.Automatic1111;
 
@@ -28,18 +29,30 @@ internal static class Automatic1111Samplers
         .Select(s => new Automatic1111Sampler(s.A1111, Aliases.GetValueOrDefault(s.A1111, []), new Dictionary<string, string>()))
         .ToArray();
 
-    /// <summary>A1111 1.9's schedule types we can honour: Automatic (the sampler's own) and Karras (for DPM++ 2M).</summary>
+    /// <summary>A1111 1.9's schedule types we can honour: Automatic (the sampler's own), Karras and Exponential (for the
+    /// samplers whose diffusers scheduler offers them).</summary>
     public static IReadOnlyList<Automatic1111Scheduler> Schedulers { get; } =
     [
         new("automatic", "Automatic", null, -1, false),
         new("karras", "Karras", null, 7.0, false),
+        new("exponential", "Exponential", null, -1, false),
     ];
 
-    /// <summary>The canonical scheduler for a sampler and schedule type; null with an error naming the field at fault.</summary>
-    public static string? Resolve(string sampler, string? scheduleType, out string? errorField, out string? error)
+    /// <summary>The canonical scheduler for a sampler and schedule type; null with an error naming the field at fault.
+    /// <paramref name="sigmaSchedule"/> is karras or exponential when the schedule type needs the scheduler's option
+    /// (the legacy "DPM++ 2M Karras" names map to their own schedulers instead).</summary>
+    public static string? Resolve(string sampler, string? scheduleType, out string? errorField, out string? error, out string? sigmaSchedule)
     {
-        errorField = error = null;
+        errorField = error = sigmaSchedule = null;
         var name = sampler.Trim();
+
+        // A1111 1.9 still accepts the old "<sampler> Karras" names as the sampler with the Karras schedule type.
+        if (SamplerNames.FromA1111(name) is null && name.EndsWith(" Karras", StringComparison.OrdinalIgnoreCase)
+            && (scheduleType is null || scheduleType.Trim().Length == 0 || scheduleType.Trim().Equals("automatic", StringComparison.OrdinalIgnoreCase)))
+        {
+            name = name[..^" Karras".Length];
+            scheduleType = "Karras";
+        }
         foreach (var (a1111, aliases) in Aliases)
         {
             if (aliases.Contains(name, StringComparer.OrdinalIgnoreCase))
@@ -65,10 +78,25 @@ internal static class Automatic1111Samplers
             {
                 return karras;
             }
-            (errorField, error) = ("scheduler", $"'Karras' is available with DPM++ 2M only, not with '{sampler}'");
+            if (SchedulerFactory.TakesSigmaSchedule(scheduler))
+            {
+                sigmaSchedule = "karras";
+                return scheduler;
+            }
+            (errorField, error) = ("scheduler", $"'Karras' is not available with '{sampler}' (diffusers has no Karras sigmas for it)");
             return null;
         }
-        (errorField, error) = ("scheduler", $"unknown schedule type '{scheduleType}'; one of Automatic, Karras");
+        if (schedule.Equals("exponential", StringComparison.OrdinalIgnoreCase))
+        {
+            if (SchedulerFactory.TakesSigmaSchedule(scheduler))
+            {
+                sigmaSchedule = "exponential";
+                return scheduler;
+            }
+            (errorField, error) = ("scheduler", $"'Exponential' is not available with '{sampler}' (diffusers has no exponential sigmas for it)");
+            return null;
+        }
+        (errorField, error) = ("scheduler", $"unknown schedule type '{scheduleType}'; one of Automatic, Karras, Exponential");
         return null;
     }
 }

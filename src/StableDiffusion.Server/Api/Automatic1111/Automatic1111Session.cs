@@ -14,6 +14,30 @@ internal sealed class Automatic1111Session(ModelCatalog catalog)
     private readonly Lock _lock = new();
     private readonly List<Automatic1111Run> _runs = [];
     private string? _checkpoint;
+    private string _randnSource = "GPU";
+
+    /// <summary>A1111's <c>randn_source</c> option (GPU by default, as in A1111): the noise source of A1111 calls unless
+    /// <c>override_settings.randn_source</c> names another.</summary>
+    public string RandnSource
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _randnSource;
+            }
+        }
+        set
+        {
+            lock (_lock)
+            {
+                _randnSource = value;
+            }
+        }
+    }
+
+    /// <summary>A1111's three <c>randn_source</c> values (case-insensitive).</summary>
+    public static bool IsRandnSource(string value) => value.Trim().ToUpperInvariant() is "GPU" or "CPU" or "NV";
 
     /// <summary>The model A1111 calls use unless <c>override_settings.sd_model_checkpoint</c> names another.</summary>
     public ServedModel Checkpoint

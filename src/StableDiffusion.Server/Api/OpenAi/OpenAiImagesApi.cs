@@ -39,7 +39,7 @@ internal static class OpenAiImagesApi
         images.MapPost("/generations", CreateImageAsync)
             .WithName("OpenAiCreateImage")
             .WithSummary("Create images (OpenAI Images API)")
-            .WithDescription("OpenAI's `images.generate`: `prompt`, `n`, `size` (WxH), `response_format` (`url` or `b64_json`), `model`; extras `negative_prompt`, `seed`, `steps`, `guidance_scale`, `scheduler`. Waits for the images (bounded by Queue:JobDeadlineSeconds). Errors are OpenAI-shaped: `{error:{message,type,param,code}}`.")
+            .WithDescription("OpenAI's `images.generate`: `prompt`, `n`, `size` (WxH), `response_format` (`url` or `b64_json`), `model`; extras `negative_prompt`, `seed`, `rng` (noise source: cpu, nv, numpy, xoshiro), `steps`, `guidance_scale`, `scheduler`, `eta` (DDIM). Waits for the images (bounded by Queue:JobDeadlineSeconds). Errors are OpenAI-shaped: `{error:{message,type,param,code}}`.")
             .Accepts<OpenAiGenerationRequest>("application/json")
             .WithRequestExample(new JsonObject
             {

@@ -5,7 +5,7 @@ namespace StableDiffusion.Server.Api.OpenAi;
 
 /// <summary>
 /// The body of <c>POST /v1/images/generations</c> (for the API description; the endpoint reads the body leniently
-/// through <see cref="LooseFields"/>). The last five fields are our extras; OpenAI's other fields are accepted and ignored.
+/// through <see cref="LooseFields"/>). The last seven fields are our extras; OpenAI's other fields are accepted and ignored.
 /// </summary>
 internal sealed record OpenAiGenerationRequest
 {
@@ -39,6 +39,12 @@ internal sealed record OpenAiGenerationRequest
     [JsonPropertyName("guidance_scale"), Description("Extra: classifier-free guidance scale.")]
     public double? GuidanceScale { get; init; }
 
-    [JsonPropertyName("scheduler"), Description("Extra: DDIM, K_EULER, K_EULER_ANCESTRAL, DPMSolverMultistep, PNDM, KarrasDPM or LMS.")]
+    [JsonPropertyName("scheduler"), Description("Extra: a scheduler name as in the native API (DDIM, K_EULER, K_EULER_ANCESTRAL, DPMSolverMultistep, PNDM, KarrasDPM, LMS, HeunDiscrete, DPMSolverMultistepSDE, KarrasDPMSDE, K_DPM_2, K_DPM_2_ANCESTRAL, UniPCMultistep, LCM, DEISMultistep, DPMSolverSinglestep).")]
     public string? Scheduler { get; init; }
+
+    [JsonPropertyName("rng"), Description("Extra: noise source, cpu (torch.Generator('cpu') as diffusers; default), nv (A1111 NV/GPU), numpy (diffusers ONNX), xoshiro.")]
+    public string? Rng { get; init; }
+
+    [JsonPropertyName("eta"), Description("Extra: DDIM eta, 0..1.")]
+    public double? Eta { get; init; }
 }

@@ -58,6 +58,8 @@ internal static class OpenAiInput
             GuidanceScale = fields.Double("guidance_scale"),
             Scheduler = fields.String("scheduler"),
             Seed = fields.Long("seed"),
+            Rng = fields.String("rng"),
+            Eta = fields.Double("eta"),
             OutputFormat = fields.String("output_format"),
             ImageBytes = image,
             MaskBytes = mask,

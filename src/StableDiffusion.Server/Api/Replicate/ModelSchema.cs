@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using StableDiffusion.Core.Models;
 using StableDiffusion.Core.Pipelines;
+using StableDiffusion.Core.Randomness;
 using StableDiffusion.Core.Schedulers;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Generation;
@@ -68,6 +69,9 @@ internal static class ModelSchema
             ["guidance_scale"] = Property("Guidance Scale", "number", "Scale for classifier-free guidance", GenerationDefaults.GuidanceScale),
             ["scheduler"] = Property("Scheduler", "string", "Choose a scheduler; the model's own when absent"),
             ["seed"] = Property("Seed", "integer", "Random seed. Leave blank to randomize the seed"),
+            ["sigma_schedule"] = Property("Sigma Schedule", "string", "karras or exponential sigmas for the schedulers that offer them; the model's own when absent"),
+            ["rng"] = Property("Rng", "string", "Noise source: cpu = torch.Generator('cpu') as diffusers, nv = AUTOMATIC1111's NV/GPU, numpy = diffusers' ONNX pipelines, xoshiro = this server's own", RandomSource.Default),
+            ["eta"] = Property("Eta", "number", "DDIM eta: 0 is deterministic, 1 adds DDPM-like noise (DDIM only)", 0.0),
             ["output_format"] = Property("Output Format", "string", "Format of the output images", "png"),
             ["image"] = Property("Image", "string", "Input image for img2img or inpaint mode: a data URI, or the URL of a file uploaded with POST /v1/files"),
             ["mask"] = Property("Mask", "string", "Input mask for inpaint mode; white areas are repainted (data URI or uploaded file URL)"),
@@ -95,6 +99,10 @@ internal static class ModelSchema
         properties["negative_prompt"]!["maxLength"] = limits.MaxPromptLength;
         properties["scheduler"]!["enum"] = Strings(SchedulerFactory.Names);
         properties["output_format"]!["enum"] = Strings(OutputFormats.Names);
+        properties["rng"]!["enum"] = Strings(RandomSource.Names);
+        properties["sigma_schedule"]!["enum"] = Strings(["karras", "exponential"]);
+        properties["eta"]!["minimum"] = 0;
+        properties["eta"]!["maximum"] = 1;
         properties["image"]!["format"] = "uri";
         properties["mask"]!["format"] = "uri";
         properties["depth_image"]!["format"] = "uri";

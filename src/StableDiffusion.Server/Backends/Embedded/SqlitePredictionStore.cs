@@ -210,6 +210,8 @@ internal sealed class SqlitePredictionStore : IPredictionStore
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
+        // Per connection: in WAL mode NORMAL syncs at checkpoints, not on every commit (see the class remarks).
+        Execute(connection, "PRAGMA synchronous = NORMAL");
         return connection;
     }
 
