@@ -40,6 +40,27 @@ if (args is ["tiny"])
     return 0;
 }
 
+if (args is ["file", var path])
+{
+    // Times our decoder on one file (e.g. a slow case HostileImageTests saved), five times.
+    byte[] file = File.ReadAllBytes(path);
+    for (int run = 0; run < 5; run++)
+    {
+        var watch = Stopwatch.StartNew();
+        string result;
+        try
+        {
+            result = Ours(file);
+        }
+        catch (Exception e)
+        {
+            result = $"refused: {e.Message[..Math.Min(120, e.Message.Length)]}";
+        }
+        Console.WriteLine($"{path}: {file.Length} B, {watch.Elapsed.TotalMilliseconds:F1} ms, {result}");
+    }
+    return 0;
+}
+
 if (args is ["cases"])
 {
     Console.WriteLine(string.Join(' ', cases.Keys));
