@@ -32,9 +32,6 @@ internal sealed class JobPersistence
         job.Subscribe(persistence.OnEvent);
     }
 
-    /// <summary>Set when a write was refused: another run owns the prediction now (the claim went stale).</summary>
-    public bool Superseded { get; private set; }
-
     private void OnEvent(JobEvent e)
     {
         if (_job.ApplyingRemote)
@@ -97,13 +94,11 @@ internal sealed class JobPersistence
             try
             {
                 // Both backends answer at once (SQLite runs synchronously; Redis is one round trip).
+                // A refused write means another run owns the prediction now (this claim went stale, or it finished):
+                // nothing of this run may overwrite it, and the heartbeat stops the run.
                 if (_store.TryUpdateAsync(record, _storedAttempt).GetAwaiter().GetResult())
                 {
                     _storedAttempt = record.Attempt;
-                }
-                else if (!record.Status.IsTerminal() || record.Attempt != _storedAttempt)
-                {
-                    Superseded = true;
                 }
             }
             catch (Exception ex)

@@ -33,8 +33,6 @@ internal sealed class JobStore(
 
     public IPredictionStore Predictions => predictions;
 
-    public IOutputStore Outputs => outputs;
-
     public Task<long> NextSequenceAsync() => predictions.NextSequenceAsync();
 
     /// <summary>Stores a new job and follows it; its state changes are written through from now on.</summary>
