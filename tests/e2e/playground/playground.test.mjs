@@ -113,7 +113,8 @@ test('the page generates with live progress, shows the image with its parameters
   const download = figure.locator('a[download]');
   assert.equal(await download.getAttribute('download'), 'sd-1234.png');
   const href = await download.getAttribute('href');
-  assert.match(href, /^v1\/files\/[a-z2-7]+$/);
+  // Output links are signed and expire with the prediction (DESIGN §9).
+  assert.match(href, /^v1\/files\/[a-z2-7]+\?expires=\d+&sig=[A-Za-z0-9_-]+$/);
   const file = await page.request.get(new URL(href, proxyUrl).toString());
   assert.equal(file.headers()['content-type'], 'image/png');
 
