@@ -74,6 +74,9 @@ public sealed partial class StableDiffusionPipeline
             }
         }
 
+        /// <summary>Adds time measured outside <see cref="Stage{T}"/> (a batched denoise: the batch's wall time).</summary>
+        public void AddStage(string name, double seconds) => _stages[name] = _stages.GetValueOrDefault(name) + seconds;
+
         /// <summary>The job's noise, in diffusers' draw order (initial latents, then any noise its scheduler asks for), from
         /// the request's source: per image (seed + k, so a batch member can be reproduced alone) or one generator for the
         /// batch (<see cref="GenerationSettings.NoiseBatching"/>).</summary>
