@@ -15,6 +15,7 @@ namespace StableDiffusion.Server.Jobs;
 internal sealed class GenerationQueue : IQueueGauge
 {
     private readonly Channel<Job> _channel;
+    private readonly Lock _together = new();
     private int _waiting;
 
     public GenerationQueue(IOptions<QueueOptions> options)
@@ -61,6 +62,34 @@ internal sealed class GenerationQueue : IQueueGauge
 
         job.OnLeftQueue(null);
         Interlocked.Decrement(ref _waiting);
+        return false;
+    }
+
+    /// <summary>Writes jobs claimed together back to back (force, as <see cref="TryEnqueue"/>): a worker gathering a batch
+    /// with <see cref="TryTakeIf"/> sees all of them or waits until they are all written.</summary>
+    public void EnqueueTogether(IReadOnlyList<Job> jobs)
+    {
+        lock (_together)
+        {
+            foreach (var job in jobs)
+            {
+                TryEnqueue(job, force: true);
+            }
+        }
+    }
+
+    /// <summary>Reads the job at the head of the channel if <paramref name="accept"/> takes it. Another reader may read
+    /// between the look and the read, so the job read is returned for the caller to check again.</summary>
+    public bool TryTakeIf(Func<Job, bool> accept, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Job? job)
+    {
+        lock (_together)
+        {
+            if (_channel.Reader.TryPeek(out var next) && accept(next) && _channel.Reader.TryRead(out job))
+            {
+                return true;
+            }
+        }
+        job = null;
         return false;
     }
 

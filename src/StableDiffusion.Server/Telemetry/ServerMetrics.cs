@@ -37,6 +37,10 @@ internal sealed class ServerMetrics
     private readonly Counter<long> _reclaims;
     private readonly Counter<long> _poisoned;
     private readonly Histogram<long> _attempts;
+    private readonly Histogram<long> _batchJobs;
+    private readonly Histogram<long> _batchImages;
+    private readonly Counter<long> _unetCalls;
+    private readonly Counter<long> _unetImages;
 
     public ServerMetrics(IMeterFactory meters, IQueueGauge queue)
     {
@@ -58,6 +62,25 @@ internal sealed class ServerMetrics
         _attempts = meter.CreateHistogram<long>("sd.job.attempt", "{attempt}", "Attempt number of each started run",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 3, 5, 10] });
         _onnxRuntime = meter.CreateHistogram("sd.onnxruntime.time", "s", "Time inside ONNX Runtime per job", advice: SecondsBuckets);
+        var batchBuckets = new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 3, 4, 6, 8, 12, 16, 32] };
+        _batchJobs = meter.CreateHistogram<long>("sd.worker.batch_jobs", "{job}", "Jobs per worker run (1 = alone; more = one UNet batch)", advice: batchBuckets);
+        _batchImages = meter.CreateHistogram<long>("sd.worker.batch_images", "{image}", "Images per worker run (all its jobs' outputs)", advice: batchBuckets);
+        _unetCalls = meter.CreateCounter<long>("sd.unet.calls", "{call}", "UNet calls (one per denoising call of a run, whatever its batch)");
+        _unetImages = meter.CreateCounter<long>("sd.unet.images", "{image}", "Images denoised, summed over UNet calls: sd.unet.images / sd.unet.calls = images per UNet call");
+    }
+
+    /// <summary>One worker run: its jobs and images (a solo job is a batch of one).</summary>
+    public void Batch(int jobs, int images)
+    {
+        _batchJobs.Record(jobs);
+        _batchImages.Record(images);
+    }
+
+    /// <summary>UNet calls of a run and the images each call denoised.</summary>
+    public void UNetCalls(string model, int calls, int imagesPerCall)
+    {
+        _unetCalls.Add(calls, Tag(model));
+        _unetImages.Add((long)calls * imagesPerCall, Tag(model));
     }
 
     public void JobRejected() => _jobsRejected.Add(1);

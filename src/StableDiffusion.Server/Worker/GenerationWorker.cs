@@ -6,17 +6,20 @@ using StableDiffusion.Server.Models;
 namespace StableDiffusion.Server.Worker;
 
 /// <summary>
-/// The worker of one device: loads its pipelines, then takes queued jobs one at a time and hands each to the
-/// <see cref="JobRunner"/> (cog's worker/runner split: this is the loop and its lifecycle). On shutdown it stops taking
-/// jobs at once; jobs still in its channel go back to the queue (they stay stored as queued).
+/// The worker of one device: loads its pipelines, then takes the next queued job with the compatible ones queued
+/// behind it (<see cref="BatchGatherer"/>) and hands them to the <see cref="BatchRunner"/> (one UNet batch; a lone job
+/// goes to the <see cref="JobRunner"/>: cog's worker/runner split, this is the loop and its lifecycle). On shutdown it
+/// stops taking jobs at once; jobs still in its channel go back to the queue (they stay stored as queued).
 /// </summary>
 internal sealed class GenerationWorker(
     int device,
     GenerationQueue queue,
     IJobQueue jobs,
     ModelCatalog catalog,
-    JobRunner runner,
+    BatchGatherer gatherer,
+    BatchRunner runner,
     IOptions<ModelsOptions> modelOptions,
+    IOptions<WorkerOptions> workerOptions,
     IHostApplicationLifetime lifetime,
     ILoggerFactory loggers) : BackgroundService
 {
@@ -63,11 +66,16 @@ internal sealed class GenerationWorker(
                 }
                 if (queue.Reader.TryRead(out var job))
                 {
-                    await runner.RunAsync(job, pipelines, stoppingToken);
-                    // A job handed back at shutdown is queued again; any other outcome ends the claim.
-                    await (job.Status == JobStatus.Starting
-                        ? jobs.ReleaseAsync(job, CancellationToken.None)
-                        : jobs.CompleteAsync(job, CancellationToken.None));
+                    var maxImages = workerOptions.Value.BatchImagesFor(pipelines.Find(job.Model.Name)?.Info.ExecutionProvider);
+                    var gathered = await gatherer.GatherAsync(job, maxImages, stopping.Token);
+                    await runner.RunAsync(gathered, pipelines, stoppingToken);
+                    foreach (var done in gathered.All)
+                    {
+                        // A job handed back at shutdown is queued again; any other outcome ends the claim.
+                        await (done.Status == JobStatus.Starting
+                            ? jobs.ReleaseAsync(done, CancellationToken.None)
+                            : jobs.CompleteAsync(done, CancellationToken.None));
+                    }
                 }
             }
         }

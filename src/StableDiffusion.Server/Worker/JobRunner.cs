@@ -9,6 +9,10 @@ using StableDiffusion.Server.Telemetry;
 
 namespace StableDiffusion.Server.Worker;
 
+/// <summary>How a started job's generation runs: alone (<see cref="JobRunner.AloneAsync"/>) or as a member of a batch
+/// (<see cref="BatchRunner"/>).</summary>
+internal delegate Task<GenerationResult> JobGeneration(Job job, StableDiffusionPipeline pipeline, GenerationSettings settings, GenerationObserver observer);
+
 /// <summary>
 /// Runs one job on a device's pipelines and turns the <see cref="GenerationResult"/> into outputs, logs, metrics and
 /// a final status (cog's runner). A failing job fails alone; shutdown gives a running job a bounded grace period.
@@ -25,10 +29,16 @@ internal sealed class JobRunner(
 {
     public async Task RunAsync(Job job, DevicePipelines pipelines, CancellationToken stoppingToken)
     {
-        if (!TryStart(job, pipelines.Device))
+        if (TryStart(job, pipelines.Device))
         {
-            return;
+            await RunStartedAsync(job, pipelines, stoppingToken, AloneAsync);
         }
+    }
+
+    /// <summary>Runs a job <see cref="TryStart"/> started, its generation made by <paramref name="generate"/>: outputs,
+    /// logs, metrics and final status, or a retry, a hand-back at shutdown, a cancel.</summary>
+    public async Task RunStartedAsync(Job job, DevicePipelines pipelines, CancellationToken stoppingToken, JobGeneration generate)
+    {
         using var activity = ServerTracing.Source.StartActivity("job");
         activity?.SetTag("job.id", job.Id);
         activity?.SetTag("model", job.Model.Name);
@@ -45,7 +55,7 @@ internal sealed class JobRunner(
         {
             LogStart(job, pipelines.Find(job.Model.Name)?.Info.DefaultScheduler ?? "model default");
             var pipeline = pipelines.Get(job.Model.Name);
-            var files = await GenerateAsync(job, pipeline);
+            var files = await GenerateAsync(job, pipeline, generate);
             job.TrySucceed(files, time.GetUtcNow());
         }
         catch (OperationCanceledException) when (job.Cancellation.IsCancellationRequested)
@@ -97,7 +107,7 @@ internal sealed class JobRunner(
     }
 
     /// <summary>Queued → processing, unless the job was canceled while queued or waited past its deadline.</summary>
-    private bool TryStart(Job job, int device)
+    public bool TryStart(Job job, int device)
     {
         var now = time.GetUtcNow();
         if (job.Status.IsTerminal())
@@ -133,7 +143,21 @@ internal sealed class JobRunner(
         job.AppendLog($"Model: {job.Model.Name}, {GenerationRequestValidator.Describe(request.Task)}, {request.Width}x{request.Height}, {request.Steps} steps, guidance {request.GuidanceScale}, scheduler {request.Scheduler ?? defaultScheduler}, {request.NumOutputs} output(s)");
     }
 
-    private async Task<IReadOnlyList<StoredFile>> GenerateAsync(Job job, StableDiffusionPipeline pipeline)
+    /// <summary>The job's generation on its own: one pipeline call, a batch of one.</summary>
+    public async Task<GenerationResult> AloneAsync(Job job, StableDiffusionPipeline pipeline, GenerationSettings settings, GenerationObserver observer)
+    {
+        var onnxBefore = pipeline.Components.Select(c => c.RunSeconds).ToArray();
+        metrics.Batch(1, settings.NumOutputs);
+        var result = await Task.Run(() => pipeline.Generate(settings, observer, job.Cancellation), CancellationToken.None);
+        for (var i = 0; i < onnxBefore.Length; i++)
+        {
+            metrics.SessionTime(job.Model.Name, pipeline.Components[i].Name, pipeline.Components[i].RunSeconds - onnxBefore[i]);
+        }
+        metrics.UNetCalls(job.Model.Name, result.StepsRun, settings.NumOutputs);
+        return result;
+    }
+
+    private async Task<IReadOnlyList<StoredFile>> GenerateAsync(Job job, StableDiffusionPipeline pipeline, JobGeneration generate)
     {
         var request = job.Request;
         var observer = new GenerationObserver
@@ -144,12 +168,7 @@ internal sealed class JobRunner(
         var watermarkPayload = watermark.CurrentValue.Enabled ? watermark.CurrentValue.Payload : null;
         var startedAt = time.GetUtcNow();
         var settings = request.ToSettings(watermarkPayload);
-        var onnxBefore = pipeline.Components.Select(c => c.RunSeconds).ToArray();
-        var result = await Task.Run(() => pipeline.Generate(settings, observer, job.Cancellation), CancellationToken.None);
-        for (var i = 0; i < onnxBefore.Length; i++)
-        {
-            metrics.SessionTime(job.Model.Name, pipeline.Components[i].Name, pipeline.Components[i].RunSeconds - onnxBefore[i]);
-        }
+        var result = await generate(job, pipeline, settings, observer);
         var files = new List<StoredFile>(result.Images.Count);
         foreach (var image in result.Images)
         {

@@ -8,6 +8,8 @@ internal static class WorkersRegistration
     public static IServiceCollection AddWorkers(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<JobRunner>();
+        services.AddSingleton<BatchGatherer>();
+        services.AddSingleton<BatchRunner>();
         // One worker per device; AddHostedService would keep only the first of several of the same type.
         var devices = configuration.GetSection(ModelsOptions.Section).Get<ModelsOptions>()?.Devices is { Count: > 0 } d ? d : [0];
         foreach (var device in devices.Distinct())

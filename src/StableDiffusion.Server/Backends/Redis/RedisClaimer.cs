@@ -9,7 +9,8 @@ using StableDiffusion.Server.Worker;
 namespace StableDiffusion.Server.Backends.Redis;
 
 /// <summary>
-/// Fills this process's worker channel from the shared stream (DESIGN §9): it claims one job per idle device,
+/// Fills this process's worker channel from the shared stream (DESIGN §9): it claims one job per idle device, with
+/// the compatible jobs queued right behind it up to the device's batch (<c>Worker:MaxBatchImages</c>),
 /// heartbeats its claims, takes over claims whose worker went silent, stops a job that keeps being interrupted at
 /// <c>Storage:MaxAttempts</c>, carries the job's events to the other replicas and their cancels to the job, and
 /// publishes the models this process has loaded.
@@ -26,6 +27,7 @@ internal sealed class RedisClaimer(
     ServerMetrics metrics,
     IOptions<StorageOptions> storage,
     IOptions<ModelsOptions> models,
+    IOptions<WorkerOptions> worker,
     TimeProvider time,
     ILogger<RedisClaimer> logger) : BackgroundService
 {
@@ -60,10 +62,7 @@ internal sealed class RedisClaimer(
             {
                 await slots.WaitAsync(stoppingToken);
                 var claim = await queue.ClaimNextAsync(_consumer, queue.Heartbeat, stoppingToken);
-                if (!await TakeAsync(claim, () => slots.Release()))
-                {
-                    slots.Release();
-                }
+                await TakeWithCompatibleAsync(claim, slots);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -72,15 +71,51 @@ internal sealed class RedisClaimer(
         await heartbeat;
     }
 
-    /// <summary>Turns a claim into a job in the worker's channel; false when there was nothing to run.</summary>
-    private async Task<bool> TakeAsync(RedisClaim claim, Action release)
+    /// <summary>Takes the claimed job and the compatible ones queued behind it into the worker's channel, back to back.
+    /// They share the device slot, which frees when the last of them leaves the device.</summary>
+    private async Task TakeWithCompatibleAsync(RedisClaim claim, SemaphoreSlim slots)
+    {
+        var slot = new SharedSlot(slots);
+        var taken = new List<Job>();
+        if (await TakeAsync(claim, slot, taken) is { } lead && JobBatchKey.Of(lead) is { } key)
+        {
+            var left = worker.Value.BatchImagesFor(catalog.InfoOf(lead.Model)?.ExecutionProvider) - lead.Request.NumOutputs;
+            foreach (var more in left > 0 ? await queue.ClaimCompatibleAsync(_consumer, key, left) : [])
+            {
+                await TakeAsync(more, slot, taken);
+            }
+        }
+        channel.EnqueueTogether(taken);
+        slot.Release();
+    }
+
+    /// <summary>One device slot shared by the jobs claimed together: it frees when the last of them leaves the device.
+    /// The claiming itself holds it too, so it cannot free while jobs are still being added.</summary>
+    private sealed class SharedSlot(SemaphoreSlim slots)
+    {
+        private int _holders = 1;
+
+        public void Add() => Interlocked.Increment(ref _holders);
+
+        public void Release()
+        {
+            if (Interlocked.Decrement(ref _holders) == 0)
+            {
+                slots.Release();
+            }
+        }
+    }
+
+    /// <summary>Turns a claim into a job for the worker's channel (added to <paramref name="taken"/>); null when there was
+    /// nothing to run.</summary>
+    private async Task<Job?> TakeAsync(RedisClaim claim, SharedSlot slot, List<Job> taken)
     {
         metrics.Claimed(takenOver: claim.DeliveryCount > 1);
         var record = await store.Predictions.GetAsync(claim.JobId);
         if (record is null || record.Status.IsTerminal())
         {
             await queue.CompleteAsync(_consumer, claim); // canceled while queued, or expired
-            return false;
+            return null;
         }
         var job = store.Live(record.Id);
         var fresh = job is null;
@@ -103,13 +138,14 @@ internal sealed class RedisClaimer(
                 metrics.Poisoned();
                 logger.LogWarning("Job {JobId} failed: interrupted on each of its {Attempts} attempts", job.Id, record.Attempt);
                 await queue.CompleteAsync(_consumer, claim);
-                return false;
+                return null;
             }
             job.Requeue($"Attempt {record.Attempt} was interrupted (its worker stopped); running it again as attempt {record.Attempt + 1}");
         }
-        Hold(job, claim, release);
-        channel.TryEnqueue(job, force: true);
-        return true;
+        slot.Add();
+        Hold(job, claim, slot.Release);
+        taken.Add(job);
+        return job;
     }
 
     /// <summary>Marks the job as run here: its events go to the bus, and the device slot frees when it leaves.</summary>

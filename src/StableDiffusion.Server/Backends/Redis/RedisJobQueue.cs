@@ -11,19 +11,19 @@ namespace StableDiffusion.Server.Backends.Redis;
 /// worker holds it (pending), so admission counts queued + running and a crashed worker's job is still there to take
 /// over. Every step that checks and then writes runs as one Lua script.
 /// </summary>
-internal sealed class RedisJobQueue : IJobQueue, IAsyncDisposable
+internal sealed partial class RedisJobQueue : IJobQueue, IAsyncDisposable
 {
     /// <summary>The one consumer group; each worker device is a consumer in it.</summary>
     public const string Group = "workers";
 
-    // KEYS: stream. ARGV: group, capacity, job id, attempt, wake channel. The stream length counts entries waiting and
+    // KEYS: stream. ARGV: group, capacity, job id, attempt, wake channel, batch key, images. The stream length counts entries waiting and
     // entries held by workers (completed ones are deleted), so "full" means cluster-wide queued + running.
     private const string EnqueueScript = """
         if redis.call('EXISTS', KEYS[1]) == 0 then
           redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
         end
         if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return false end
-        local id = redis.call('XADD', KEYS[1], '*', 'job', ARGV[3], 'attempt', ARGV[4])
+        local id = redis.call('XADD', KEYS[1], '*', 'job', ARGV[3], 'attempt', ARGV[4], 'batch', ARGV[6], 'images', ARGV[7])
         redis.call('PUBLISH', ARGV[5], id)
         return id
         """;
@@ -152,13 +152,14 @@ internal sealed class RedisJobQueue : IJobQueue, IAsyncDisposable
         => ReadCounts(await _redis.GetDatabase().ScriptEvaluateAsync(CountsScript, [_keys.Queue], [Group]).ConfigureAwait(false));
 
     public Task<bool> EnqueueAsync(Job job, CancellationToken cancellationToken = default)
-        => EnqueueAsync(job.Id, job.Attempt, cancellationToken);
+        => EnqueueAsync(job.Id, job.Attempt, JobBatchKey.Of(job), job.Request.NumOutputs, cancellationToken);
 
-    /// <summary>Queues a stored job unless the stream already holds <see cref="Capacity"/> entries; wakes idle claimers.</summary>
-    public async Task<bool> EnqueueAsync(string jobId, int attempt, CancellationToken cancellationToken = default)
+    /// <summary>Queues a stored job unless the stream already holds <see cref="Capacity"/> entries; wakes idle claimers.
+    /// <paramref name="batchKey"/> (<see cref="JobBatchKey"/>) lets a worker claim it together with compatible jobs.</summary>
+    public async Task<bool> EnqueueAsync(string jobId, int attempt, string? batchKey = null, int images = 1, CancellationToken cancellationToken = default)
     {
         var id = await _redis.GetDatabase().ScriptEvaluateAsync(EnqueueScript, [_keys.Queue],
-            [Group, Capacity, jobId, attempt, _keys.QueueWake.ToString()]).ConfigureAwait(false);
+            [Group, Capacity, jobId, attempt, _keys.QueueWake.ToString(), batchKey ?? "", images]).ConfigureAwait(false);
         return !id.IsNull;
     }
 
