@@ -7,7 +7,8 @@ namespace StableDiffusion.Cli;
 
 /// <summary>
 /// <c>sd bench</c>: seconds per step, seconds per image, the share of wall time spent outside ONNX Runtime's Run
-/// (pipeline overhead), and peak working set — all measured in one process, after one warm-up run.
+/// (pipeline overhead), and peak working set — all measured in one process, after one warm-up run. With
+/// <c>--concurrency N</c>: images per minute of N requests run one by one and as one batch (<see cref="BenchConcurrency"/>).
 /// </summary>
 public static class BenchCommand
 {
@@ -18,12 +19,14 @@ public static class BenchCommand
         var task = new Option<string>("--task") { Description = "txt2img, img2img, inpaint, upscale or depth", DefaultValueFactory = _ => "txt2img" };
         var image = new Option<string?>("--image") { Description = "Input image for image tasks; default: a generated gradient" };
         var strength = new Option<double>("--prompt-strength") { Description = "img2img/inpaint/depth strength", DefaultValueFactory = _ => 0.8 };
+        var concurrency = new Option<int>("--concurrency") { Description = "N requests at once: sequential vs one UNet batch, images/min (txt2img)", DefaultValueFactory = _ => 1 };
         var command = new Command("bench", "Measure generation speed and memory on a model");
         shared.AddTo(command);
         command.Options.Add(runs);
         command.Options.Add(task);
         command.Options.Add(image);
         command.Options.Add(strength);
+        command.Options.Add(concurrency);
         command.SetAction(parse =>
         {
             int count = parse.GetValue(runs);
@@ -44,6 +47,16 @@ public static class BenchCommand
             }
 
             settings = BenchInputs.Apply(settings, pipeline, parse.GetValue(task) ?? "txt2img", parse.GetValue(image), parse.GetValue(strength));
+            int together = parse.GetValue(concurrency);
+            if (together is < 1 or > 64)
+            {
+                throw new UsageException("--concurrency must be between 1 and 64");
+            }
+            if (together > 1)
+            {
+                BenchConcurrency.Run(pipeline, settings, count, together);
+                return CommandRunner.Success;
+            }
 
             var warmup = pipeline.Generate(settings);
             int lastWidth = warmup.Images[0].Width, lastHeight = warmup.Images[0].Height;
@@ -93,7 +106,7 @@ public static class BenchCommand
         return command;
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         var sorted = values.Order().ToArray();
         int mid = sorted.Length / 2;

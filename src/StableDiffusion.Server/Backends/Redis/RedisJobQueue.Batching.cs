@@ -10,6 +10,7 @@ internal sealed partial class RedisJobQueue
     // and fit the images left, so a batch never overtakes an older job of another kind. KEYS: stream. ARGV: group,
     // consumer, batch key, images left. Returns {entry id, job id, …}.
     private const string ClaimCompatibleScript = """
+        if ARGV[3] == '' then return {} end
         local last
         for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
           local f = {}
