@@ -1,6 +1,7 @@
 // Load tool: N sequential and N concurrent (C in flight) small txt2img predictions with `Prefer: wait`, printing
 // requests/s, p50/p95 latency and the server's resident memory (VmRSS from /proc/PID/status) before and after.
 // Usage: node load.mjs --base http://127.0.0.1:5000 --pid 1234 [--requests 200] [--concurrency 16] [--key KEY]
+//        [--size 64] [--steps 4] [--concurrent-only] (one image per request: req/s × 60 = images/min)
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
@@ -13,6 +14,7 @@ const { values } = parseArgs({
     size: { type: "string", default: "64" },
     steps: { type: "string", default: "4" },
     key: { type: "string" },
+    "concurrent-only": { type: "boolean", default: false },
   },
 });
 const total = Number(values.requests);
@@ -54,7 +56,8 @@ function report(name, latencies, seconds) {
   const sorted = [...latencies].sort((a, b) => a - b);
   console.log(
     `${name.padEnd(24)} ${String(latencies.length).padStart(4)} req  ${(latencies.length / seconds).toFixed(1).padStart(7)} req/s  ` +
-      `p50 ${percentile(sorted, 50).toFixed(1).padStart(7)} ms  p95 ${percentile(sorted, 95).toFixed(1).padStart(7)} ms`,
+      `p50 ${percentile(sorted, 50).toFixed(1).padStart(7)} ms  p95 ${percentile(sorted, 95).toFixed(1).padStart(7)} ms  ` +
+      `${((latencies.length * 60) / seconds).toFixed(2).padStart(8)} images/min`,
   );
 }
 
@@ -83,7 +86,7 @@ console.log(`${total} requests each, ${size}x${size}, ${steps} steps, against ${
 await one(); // warm-up: first-call JIT and ONNX Runtime allocations are not part of the figures
 const before = rssMiB();
 console.log(`server VmRSS before: ${before.toFixed(1)} MiB`);
-await sequential();
+if (!values["concurrent-only"]) await sequential();
 await concurrent();
 const after = rssMiB();
 console.log(`server VmRSS after:  ${after.toFixed(1)} MiB (${(after - before >= 0 ? "+" : "")}${(after - before).toFixed(1)} MiB)`);
