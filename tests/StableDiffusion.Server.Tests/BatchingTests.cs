@@ -11,7 +11,19 @@ public sealed class BatchingTests
 
     /// <summary>Queues <paramref name="inputs"/> behind a slow running job, then cancels it: the worker then finds them
     /// all queued at once (no timing involved).</summary>
-    private static async Task<JsonObject[]> QueuedBehindBlockerAsync(HttpClient client, params JsonObject[] inputs)
+    internal static async Task<JsonObject[]> QueuedBehindBlockerAsync(HttpClient client, params JsonObject[] inputs)
+    {
+        var queued = await QueueBehindBlockerAsync(client, inputs);
+        var done = new List<JsonObject>();
+        foreach (var job in queued)
+        {
+            done.Add(await Wire.WaitDoneAsync(client, job.Id()));
+        }
+        return [.. done];
+    }
+
+    /// <summary>As <see cref="QueuedBehindBlockerAsync"/>, without waiting for the jobs.</summary>
+    private static async Task<List<JsonObject>> QueueBehindBlockerAsync(HttpClient client, params JsonObject[] inputs)
     {
         var blocker = await Wire.RunningSlowJobAsync(client);
         var queued = new List<JsonObject>();
@@ -20,12 +32,7 @@ public sealed class BatchingTests
             queued.Add(await Wire.CreatedAsync(client, input));
         }
         await client.PostAsync($"/v1/predictions/{blocker.Id()}/cancel", null);
-        var done = new List<JsonObject>();
-        foreach (var job in queued)
-        {
-            done.Add(await Wire.WaitDoneAsync(client, job.Id()));
-        }
-        return [.. done];
+        return queued;
     }
 
     [Fact]
@@ -51,6 +58,27 @@ public sealed class BatchingTests
         // Runs so far: the blocker (1 job), the batch (4 jobs), four solo runs: one run in the le="4" bucket only.
         Assert.Matches("(?m)^sd_worker_batch_jobs_bucket\\{[^}]*le=\"3\"\\} 5$", scrape);
         Assert.Matches("(?m)^sd_worker_batch_jobs_bucket\\{[^}]*le=\"4\"\\} 6$", scrape);
+    }
+
+    [Fact]
+    public async Task A_job_canceled_mid_batch_stops_and_the_others_succeed()
+    {
+        await using var factory = Factory();
+        var client = await factory.ReadyClientAsync();
+        var queued = await QueueBehindBlockerAsync(client, Wire.Input(steps: 300, seed: 1), Wire.Input(steps: 300, seed: 2), Wire.Input(steps: 300, seed: 3));
+
+        await Wire.WaitRunningAsync(client, queued[1].Id());
+        await client.PostAsync($"/v1/predictions/{queued[1].Id()}/cancel", null);
+        var done = new List<JsonObject>();
+        foreach (var job in queued)
+        {
+            done.Add(await Wire.WaitDoneAsync(client, job.Id()));
+        }
+
+        Assert.Equal(["succeeded", "canceled", "succeeded"], done.Select(j => j.Status()));
+        Assert.All(done, job => Assert.Contains("Batched with 2 other job(s): 3 images per UNet call", job["logs"]!.GetValue<string>()));
+        Assert.Contains("| 300/300", done[0]["logs"]!.GetValue<string>());
+        Assert.DoesNotContain("| 300/300", done[1]["logs"]!.GetValue<string>());
     }
 
     [Fact]
