@@ -73,6 +73,8 @@ public static class BenchCommand
                 model = pipeline.Info.Name,
                 task = settings.Task.ToString(),
                 provider = pipeline.Info.ExecutionProvider,
+                io_binding = pipeline.Info.IoBinding,
+                cuda_graph = pipeline.Info.CudaGraph,
                 width = lastWidth,
                 height = lastHeight,
                 steps = settings.Steps,

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The GPU check, run on the device machine from a bundle that assemble.sh unpacked (no .NET needed there: the CLI is
+# self-contained). CUDA 13 and cuDNN 9 come from the Python nvidia-* wheels of that machine.
+#
+#   bash run.sh BUNDLE_DIR OUT_DIR
+#
+# It builds the full-size float16 synthetic SD 2.1-base model, benches it on CUDA at 512x512, 25 steps, batch 1 and 4,
+# plain runs / I/O binding / I/O binding + CUDA graph, checks CUDA against the CPU on the tiny model, and writes
+# OUT_DIR/gpu-table.md (plus the raw JSON lines and a log). Every step has its own time limit; a failing step is
+# recorded in the table rather than stopping the others. Total: about 5-8 minutes on an H100.
+set -uo pipefail
+bundle=$(cd "${1:?usage: run.sh BUNDLE_DIR OUT_DIR}" && pwd)
+out=${2:?usage: run.sh BUNDLE_DIR OUT_DIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+sd="$bundle/sd/sd"
+here=$(cd "$(dirname "$0")" && pwd)
+models=${GPU_CHECK_MODELS:-/tmp/sd-gpu-models}
+steps=${GPU_CHECK_STEPS:-25}
+size=${GPU_CHECK_SIZE:-512}
+provider=${GPU_CHECK_PROVIDER:-cuda} # cpu: a dry run of this script where there is no GPU
+preset=${GPU_CHECK_PRESET:-sd21-base}
+log="$out/log.txt"
+: >"$log"
+: >"$out/bench.jsonl"
+: >"$out/checks.jsonl"
+started=$(date +%s)
+say() { echo "[$(( $(date +%s) - started ))s] $*" | tee -a "$log"; }
+
+# CUDA 13 / cuDNN 9 libraries from the nvidia-* wheels (libcudart.so.13, libcublas.so.13, libcudnn.so.9 …).
+libdirs=$(python3 - <<'PY' 2>/dev/null || true
+import glob, os, site
+roots = set(site.getsitepackages() + [site.getusersitepackages()])
+dirs = {os.path.dirname(f) for r in roots for f in glob.glob(os.path.join(r, "nvidia", "**", "lib*.so*"), recursive=True)}
+print(":".join(sorted(dirs)))
+PY
+)
+export LD_LIBRARY_PATH="$bundle/sd${libdirs:+:$libdirs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)
+say "GPU: ${gpu:-none found}"
+echo "{\"check\":\"gpu\",\"value\":\"${gpu:-none}\"}" >>"$out/checks.jsonl"
+missing=$(ldd "$bundle/sd/libonnxruntime_providers_cuda.so" 2>/dev/null | grep 'not found' || true)
+if [ -n "$missing" ]; then
+  say "the CUDA provider is missing libraries: $missing"
+fi
+
+step() { # step NAME LIMIT_SECONDS COMMAND... — runs, logs, records failure without stopping the check
+  local name=$1 limit=$2; shift 2
+  local t0=$(date +%s)
+  say "$name: $*"
+  timeout "$limit" "$@" >>"$out/$name.out" 2>>"$log"
+  local rc=$?
+  say "$name: exit $rc in $(( $(date +%s) - t0 )) s"
+  [ $rc -eq 0 ] || echo "{\"check\":\"$name\",\"failed\":\"exit $rc\"}" >>"$out/checks.jsonl"
+  return $rc
+}
+
+mkdir -p "$models"
+step make-tiny 120 "$sd" make-model --preset tiny --out "$models/tiny"
+# CUDA against the CPU on the tiny model: same seed, strict float32 (no TF32) and the default (TF32).
+common=(--model "$models/tiny" --seed 3 --steps 10 --width 256 --height 256 --no-watermark --prompt "a red boat")
+step gen-cpu 120 "$sd" generate "${common[@]}" --provider cpu --out "$out/img-cpu"
+step gen-cuda-fp32 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --out "$out/img-cuda-fp32"
+step gen-cuda-tf32 120 "$sd" generate "${common[@]}" --provider "$provider" --out "$out/img-cuda-tf32"
+step gen-cuda-plain 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --io-binding off --out "$out/img-cuda-plain"
+step gen-cuda-graph 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --cuda-graph --out "$out/img-cuda-graph"
+for variant in cuda-fp32 cuda-tf32 cuda-plain cuda-graph; do
+  python3 "$here/compare.py" "$out/img-cpu" "$out/img-$variant" "cpu vs $variant" >>"$out/checks.jsonl" 2>>"$log" || true
+done
+
+step make-full 300 "$sd" make-model --preset "$preset" --fp16 --out "$models/full"
+for mode in plain bound graph; do
+  case $mode in
+    plain) flags=(--io-binding off) ;;
+    bound) flags=(--io-binding on) ;;
+    graph) flags=(--io-binding on --cuda-graph) ;;
+  esac
+  for batch in 1 4; do
+    step "bench-$mode-$batch" 180 "$sd" bench --model "$models/full" --provider "$provider" --steps "$steps" \
+      --width "$size" --height "$size" --num-outputs "$batch" --runs 3 --seed 1 "${flags[@]}" \
+      && tail -1 "$out/bench-$mode-$batch.out" | sed "s/^{/{\"mode\":\"$mode\",/" >>"$out/bench.jsonl"
+  done
+done
+python3 "$here/table.py" "$out/bench.jsonl" "$out/checks.jsonl" >"$out/gpu-table.md" 2>>"$log"
+say "done"
+cat "$out/gpu-table.md"
