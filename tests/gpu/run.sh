@@ -25,6 +25,11 @@ log="$out/log.txt"
 : >"$out/bench.jsonl"
 : >"$out/checks.jsonl"
 started=$(date +%s)
+# The first python3 that has numpy and Pillow (the comparison and the table need them).
+py=python3
+for candidate in ${GPU_CHECK_PYTHON:-} python3 /usr/bin/python3; do
+  if "$candidate" -c 'import numpy, PIL' 2>/dev/null; then py=$candidate; break; fi
+done
 say() { echo "[$(( $(date +%s) - started ))s] $*" | tee -a "$log"; }
 
 # CUDA 13 / cuDNN 9 libraries from the nvidia-* wheels (libcudart.so.13, libcublas.so.13, libcudnn.so.9 …).
@@ -36,7 +41,7 @@ print(":".join(sorted(dirs)))
 PY
 )
 export LD_LIBRARY_PATH="$bundle/sd${libdirs:+:$libdirs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
 gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)
 say "GPU: ${gpu:-none found}"
 echo "{\"check\":\"gpu\",\"value\":\"${gpu:-none}\"}" >>"$out/checks.jsonl"
@@ -66,22 +71,20 @@ step gen-cuda-tf32 120 "$sd" generate "${common[@]}" --provider "$provider" --ou
 step gen-cuda-plain 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --io-binding off --out "$out/img-cuda-plain"
 step gen-cuda-graph 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --cuda-graph --out "$out/img-cuda-graph"
 for variant in cuda-fp32 cuda-tf32 cuda-plain cuda-graph; do
-  python3 "$here/compare.py" "$out/img-cpu" "$out/img-$variant" "cpu vs $variant" >>"$out/checks.jsonl" 2>>"$log" || true
+  "$py" "$here/compare.py" "$out/img-cpu" "$out/img-$variant" "cpu vs $variant" >>"$out/checks.jsonl" 2>>"$log" || true
 done
 
-step make-full 300 "$sd" make-model --preset "$preset" --fp16 --out "$models/full"
+step make-full 300 "$sd" make-model --preset "$preset" --fp16 --out "$models/$preset-fp16"
 for mode in plain bound graph; do
   case $mode in
     plain) flags=(--io-binding off) ;;
     bound) flags=(--io-binding on) ;;
     graph) flags=(--io-binding on --cuda-graph) ;;
   esac
-  for batch in 1 4; do
-    step "bench-$mode-$batch" 180 "$sd" bench --model "$models/full" --provider "$provider" --steps "$steps" \
-      --width "$size" --height "$size" --num-outputs "$batch" --runs 3 --seed 1 "${flags[@]}" \
-      && tail -1 "$out/bench-$mode-$batch.out" | sed "s/^{/{\"mode\":\"$mode\",/" >>"$out/bench.jsonl"
-  done
+  step "bench-$mode" 240 "$sd" bench --model "$models/$preset-fp16" --provider "$provider" --steps "$steps" \
+    --width "$size" --height "$size" --batch-sizes 1,4 --runs 3 --seed 1 "${flags[@]}" \
+    && grep '^{' "$out/bench-$mode.out" | sed "s/^{/{\"mode\":\"$mode\",/" >>"$out/bench.jsonl"
 done
-python3 "$here/table.py" "$out/bench.jsonl" "$out/checks.jsonl" >"$out/gpu-table.md" 2>>"$log"
+"$py" "$here/table.py" "$out/bench.jsonl" "$out/checks.jsonl" >"$out/gpu-table.md" 2>>"$log"
 say "done"
 cat "$out/gpu-table.md"
