@@ -64,7 +64,8 @@ step() { # step NAME LIMIT_SECONDS COMMAND... — runs, logs, records failure wi
 mkdir -p "$models"
 step make-tiny 120 "$sd" make-model --preset tiny --out "$models/tiny"
 # CUDA against the CPU on the tiny model: same seed, strict float32 (no TF32) and the default (TF32).
-common=(--model "$models/tiny" --seed 3 --steps 10 --width 256 --height 256 --no-watermark --prompt "a red boat")
+gen_args=(--seed 3 --steps 10 --width 256 --height 256 --no-watermark --prompt "a red boat")
+common=(--model "$models/tiny" "${gen_args[@]}")
 step gen-cpu 120 "$sd" generate "${common[@]}" --provider cpu --out "$out/img-cpu"
 step gen-cuda-fp32 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --out "$out/img-cuda-fp32"
 step gen-cuda-tf32 120 "$sd" generate "${common[@]}" --provider "$provider" --out "$out/img-cuda-tf32"
@@ -73,6 +74,33 @@ step gen-cuda-graph 120 "$sd" generate "${common[@]}" --provider "$provider" --n
 for variant in cuda-fp32 cuda-tf32 cuda-plain cuda-graph; do
   "$py" "$here/compare.py" "$out/img-cpu" "$out/img-$variant" "cpu vs $variant" >>"$out/checks.jsonl" 2>>"$log" || true
 done
+
+# A model optimised by ONNX Runtime's own optimize_pipeline.py (float16, fused contrib operators), when the machine's
+# Python has onnxruntime: it runs on CUDA, and on the CPU it must fail with the error that says why.
+if python3 -c 'import onnxruntime.transformers.optimizer' 2>/dev/null; then
+  shim=$(mktemp -d)  # the script imports coloredlogs only to colour its log lines
+  python3 -c 'import coloredlogs' 2>/dev/null || printf 'def install(*args, **kwargs):\n    pass\n' >"$shim/coloredlogs.py"
+  if step optimize-tiny 180 env PYTHONPATH="$shim${PYTHONPATH:+:$PYTHONPATH}" python3 -m onnxruntime.transformers.models.stable_diffusion.optimize_pipeline \
+      -i "$models/tiny" -o "$models/tiny-ort-fp16" --float16; then
+    python3 - "$models/tiny-ort-fp16/unet/model.onnx" >>"$out/checks.jsonl" 2>>"$log" <<'PY'
+import json, sys, onnx
+m = onnx.load(sys.argv[1], load_external_data=False)
+ops = sorted({f"{n.domain}.{n.op_type}" for n in m.graph.node if n.domain not in ("", "ai.onnx")})
+io = sorted({onnx.TensorProto.DataType.Name(i.type.tensor_type.elem_type) for i in m.graph.input})
+print(json.dumps({"check": "ort-optimised unet", "contrib_ops": " ".join(ops) or "none", "input_types": " ".join(io)}))
+PY
+    step gen-ort-fp16-cuda 120 "$sd" generate --model "$models/tiny-ort-fp16" "${gen_args[@]}" --provider "$provider" --out "$out/img-ort-fp16"
+    "$py" "$here/compare.py" "$out/img-cpu" "$out/img-ort-fp16" "cpu fp32 vs ort-optimised fp16 on $provider" >>"$out/checks.jsonl" 2>>"$log" || true
+    if timeout 120 "$sd" generate --model "$models/tiny-ort-fp16" "${gen_args[@]}" --provider cpu --out "$out/img-ort-cpu" >"$out/ort-cpu.out" 2>&1; then
+      echo '{"check":"ort-optimised fp16 on the cpu","result":"ran (no CUDA-only operator in it)"}' >>"$out/checks.jsonl"
+    else
+      reason=$(grep -o "uses the operator [^,]*, which only ONNX Runtime's CUDA execution provider implements" "$out/ort-cpu.out" | head -1)
+      echo "{\"check\":\"ort-optimised fp16 on the cpu\",\"result\":\"refused: ${reason:-OTHER ERROR, see ort-cpu.out}\"}" >>"$out/checks.jsonl"
+    fi
+  fi
+else
+  echo '{"check":"ort-optimised fp16","skipped":"no onnxruntime Python package here"}' >>"$out/checks.jsonl"
+fi
 
 step make-full 300 "$sd" make-model --preset "$preset" --fp16 --out "$models/$preset-fp16"
 for mode in plain bound graph; do

@@ -55,6 +55,20 @@ public sealed class DeviceIoTests
     }
 
     [Fact]
+    public void Warm_up_runs_the_unet_at_each_shape_and_changes_no_result()
+    {
+        using var plain = Load("tiny", ioBinding: false);
+        using var warmed = Load("tiny", ioBinding: true);
+        var unet = warmed.Components.Single(c => c.Name == "unet");
+        Assert.Equal(0, unet.RunSeconds);
+
+        warmed.WarmUp([(64, 48, 2), (32, 32, 1)]);
+
+        Assert.True(unet.RunSeconds > 0);
+        Assert.Equal(plain.Generate(Small).Images[1].Bytes, warmed.Generate(Small).Images[1].Bytes);
+    }
+
+    [Fact]
     public void Cpu_default_is_plain_runs()
     {
         using var pipeline = Load("tiny", ioBinding: null);
