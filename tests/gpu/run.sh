@@ -78,7 +78,7 @@ done
 # A model optimised by ONNX Runtime's own optimize_pipeline.py (float16, fused contrib operators), when the machine's
 # Python has onnxruntime: it runs on CUDA, and on the CPU it must fail with the error that says why.
 if python3 -c 'import onnxruntime.transformers.optimizer' 2>/dev/null; then
-  shim=$(mktemp -d)  # the script imports coloredlogs only to colour its log lines
+  shim=$(mktemp -d)  # optimize_pipeline.py imports coloredlogs only to colour its log lines
   python3 -c 'import coloredlogs' 2>/dev/null || printf 'def install(*args, **kwargs):\n    pass\n' >"$shim/coloredlogs.py"
   if step optimize-tiny 180 env PYTHONPATH="$shim${PYTHONPATH:+:$PYTHONPATH}" python3 -m onnxruntime.transformers.models.stable_diffusion.optimize_pipeline \
       -i "$models/tiny" -o "$models/tiny-ort-fp16" --float16; then
@@ -113,6 +113,25 @@ for mode in plain bound graph; do
     --width "$size" --height "$size" --batch-sizes 1,4 --runs 3 --seed 1 "${flags[@]}" \
     && grep '^{' "$out/bench-$mode.out" | sed "s/^{/{\"mode\":\"$mode\",/" >>"$out/bench.jsonl"
 done
+# The same model exported float32 and optimised by ONNX Runtime's optimize_pipeline.py --float16 (fused GroupNorm and
+# NhwcConv contrib operators): what a production deployment runs. Needs the machine's onnxruntime Python package.
+if [ -n "${shim:-}" ]; then
+  if step make-full-fp32 180 "$sd" make-model --preset "$preset" --out "$models/$preset-fp32" \
+    && step optimize-full 300 env PYTHONPATH="$shim${PYTHONPATH:+:$PYTHONPATH}" python3 -m onnxruntime.transformers.models.stable_diffusion.optimize_pipeline \
+      -i "$models/$preset-fp32" -o "$models/$preset-ort-fp16" --float16 -e; then
+    rm -rf "$models/$preset-fp32"
+    for mode in plain bound graph; do
+      case $mode in
+        plain) flags=(--io-binding off) ;;
+        bound) flags=(--io-binding on) ;;
+        graph) flags=(--io-binding on --cuda-graph) ;;
+      esac
+      step "bench-ort-$mode" 180 "$sd" bench --model "$models/$preset-ort-fp16" --provider "$provider" --steps "$steps" \
+        --width "$size" --height "$size" --batch-sizes 1,4 --runs 3 --seed 1 "${flags[@]}" \
+        && grep '^{' "$out/bench-ort-$mode.out" | sed "s/^{/{\"mode\":\"$mode\",/" >>"$out/bench.jsonl"
+    done
+  fi
+fi
 "$py" "$here/table.py" "$out/bench.jsonl" "$out/checks.jsonl" >"$out/gpu-table.md" 2>>"$log"
 say "done"
 cat "$out/gpu-table.md"
