@@ -45,7 +45,8 @@ public static class BenchCommand
 
             settings = BenchInputs.Apply(settings, pipeline, parse.GetValue(task) ?? "txt2img", parse.GetValue(image), parse.GetValue(strength));
 
-            var warmup = pipeline.Generate(settings);
+            var progress = ConsoleProgress.From(parse, shared.Progress, "sd bench (warm-up)");
+            var warmup = pipeline.Generate(settings, progress.Observer());
             int lastWidth = warmup.Images[0].Width, lastHeight = warmup.Images[0].Height;
             var totals = new List<double>();
             var perStep = new List<double>();
@@ -53,8 +54,9 @@ public static class BenchCommand
             var stages = new Dictionary<string, double>();
             for (int i = 0; i < count; i++)
             {
+                progress.Label = $"sd bench (run {i + 1}/{count})";
                 long start = Stopwatch.GetTimestamp();
-                var result = pipeline.Generate(settings with { Seed = settings.Seed + i });
+                var result = pipeline.Generate(settings with { Seed = settings.Seed + i }, progress.Observer());
                 double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 totals.Add(seconds);
                 perStep.Add(result.StepsRun > 0 ? result.StageSeconds["denoise"] / result.StepsRun : 0);

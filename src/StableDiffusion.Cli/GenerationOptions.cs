@@ -39,10 +39,11 @@ public sealed class GenerationOptions
     public Option<bool> NoWatermark { get; } = new("--no-watermark") { Description = "Do not embed the invisible watermark" };
     public Option<string> Provider { get; } = new("--provider") { Description = "Execution provider: auto, cuda or cpu", DefaultValueFactory = _ => "auto" };
     public Option<int> Threads { get; } = new("--threads") { Description = "ONNX Runtime intra-op threads (0 = default)", DefaultValueFactory = _ => 0 };
+    public Option<string> Progress { get; } = ConsoleProgress.CreateOption();
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Prompt, NegativePrompt, Steps, Guidance, Scheduler, Seed, Rng, BatchNoise, Eta, SigmaSchedule, Width, Height, NumOutputs, NoWatermark, Provider, Threads })
+        foreach (var option in new Option[] { Model, Prompt, NegativePrompt, Steps, Guidance, Scheduler, Seed, Rng, BatchNoise, Eta, SigmaSchedule, Width, Height, NumOutputs, NoWatermark, Provider, Threads, Progress })
         {
             command.Options.Add(option);
         }
