@@ -136,7 +136,8 @@ public sealed class ConsoleProgress
         _writer.Flush();
     }
 
-    private void EndLine()
+    /// <summary>Ends a line left open on the terminal (a failed run must not print its error after the progress).</summary>
+    public void EndLine()
     {
         if (_lineOpen)
         {

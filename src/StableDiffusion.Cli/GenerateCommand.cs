@@ -43,7 +43,16 @@ public static class GenerateCommand
     {
         Directory.CreateDirectory(outDir);
         long start = Stopwatch.GetTimestamp();
-        var result = pipeline.Generate(settings, progress.Observer(), cancellationToken);
+        GenerationResult result;
+        try
+        {
+            result = pipeline.Generate(settings, progress.Observer(), cancellationToken);
+        }
+        finally
+        {
+            progress.EndLine();
+        }
+
         double total = Stopwatch.GetElapsedTime(start).TotalSeconds;
         var files = new List<string>();
         foreach (var image in result.Images)
