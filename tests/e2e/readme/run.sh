@@ -56,6 +56,7 @@ else
 fi
 [[ -f "$cli_dll" ]] || { echo "sd.dll not found: $cli_dll" >&2; exit 1; }
 e2e_wait_ready "$port"
+echo "== server ready, sd built (${SECONDS} s)"
 
 scratch="$work/scratch"
 mkdir -p "$scratch/tmp" "$scratch/cwd"
@@ -119,7 +120,7 @@ failed=$(awk -F'\t' '$3 == "fail"' "$work/readme/results.tsv" | wc -l)
 skipped=$(awk -F'\t' '$3 == "skip"' "$work/readme/results.tsv" | wc -l)
 
 # The harness on its own fixture: each block's status must be the one its selftest-expect comment names.
-echo "== self-check (tests/e2e/readme/selftest.md)"
+echo "== self-check (tests/e2e/readme/selftest.md, ${SECONDS} s)"
 python3 "$here/extract.py" "$work/selftest" "tests/e2e/readme/selftest.md"
 run_blocks "$work/selftest" | sed 's/^/  [fixture] /'
 mismatches=$(awk -F'\t' '$5 == "" || $3 != $5 { print "  " $2 ": expected " ($5 == "" ? "(no selftest-expect)" : $5) ", got " $3 }' \
@@ -140,6 +141,7 @@ if [[ "$skipped" -gt 0 ]]; then
   awk -F'\t' '$3 == "skip" { printf "  %s  %s\n", $2, $4 }' "$work/readme/results.tsv"
 fi
 echo
+echo "(${SECONDS} s)"
 echo "$passed passed, $failed failed"
 echo "# skipped $skipped"
 status=0
