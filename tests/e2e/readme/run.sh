@@ -81,6 +81,7 @@ run_blocks() {
           printf 'set -eo pipefail\n'
           printf 'sd() { dotnet %q "$@"; }\n' "$cli_dll"
           printf 'curl() { command curl --fail-with-body "$@"; }\n'
+          printf 'export -f sd curl\n'
           sed -e "s#localhost:5000#127.0.0.1:$port#g" -e "s#/tmp/#$scratch/tmp/#g" "$dir/$n.sh"
         } >"$dir/$n.run.sh"
         rc=0 started=$SECONDS
