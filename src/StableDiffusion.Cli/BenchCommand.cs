@@ -48,25 +48,7 @@ public static class BenchCommand
             var progress = ConsoleProgress.From(parse, shared.Progress, "sd bench (warm-up)");
             var warmup = pipeline.Generate(settings, progress.Observer());
             int lastWidth = warmup.Images[0].Width, lastHeight = warmup.Images[0].Height;
-            var totals = new List<double>();
-            var perStep = new List<double>();
-            double onnx = 0, wall = 0;
-            var stages = new Dictionary<string, double>();
-            for (int i = 0; i < count; i++)
-            {
-                progress.Label = $"sd bench (run {i + 1}/{count})";
-                long start = Stopwatch.GetTimestamp();
-                var result = pipeline.Generate(settings with { Seed = settings.Seed + i }, progress.Observer());
-                double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                totals.Add(seconds);
-                perStep.Add(result.StepsRun > 0 ? result.StageSeconds["denoise"] / result.StepsRun : 0);
-                onnx += result.OnnxRuntimeSeconds;
-                wall += seconds;
-                foreach (var (stage, s) in result.StageSeconds)
-                {
-                    stages[stage] = stages.GetValueOrDefault(stage) + s / count;
-                }
-            }
+            var measured = Measure(pipeline, settings, count, progress);
 
             using var process = Process.GetCurrentProcess();
             process.Refresh();
@@ -81,18 +63,42 @@ public static class BenchCommand
                 scheduler = settings.Scheduler ?? pipeline.Info.DefaultScheduler,
                 images_per_run = settings.NumOutputs,
                 runs = count,
-                seconds_per_step = Math.Round(Median(perStep), 5),
-                seconds_per_image = Math.Round(Median(totals) / settings.NumOutputs, 4),
-                seconds_per_run = Math.Round(Median(totals), 4),
-                onnx_runtime_share = Math.Round(onnx / wall, 4),
-                pipeline_overhead_share = Math.Round(1 - onnx / wall, 4),
-                stage_seconds = stages.ToDictionary(p => p.Key, p => Math.Round(p.Value, 4)),
+                seconds_per_step = Math.Round(Median(measured.PerStep), 5),
+                seconds_per_image = Math.Round(Median(measured.Totals) / settings.NumOutputs, 4),
+                seconds_per_run = Math.Round(Median(measured.Totals), 4),
+                onnx_runtime_share = Math.Round(measured.Onnx / measured.Wall, 4),
+                pipeline_overhead_share = Math.Round(1 - measured.Onnx / measured.Wall, 4),
+                stage_seconds = measured.Stages.ToDictionary(p => p.Key, p => Math.Round(p.Value, 4)),
                 peak_working_set_mb = Math.Round(process.PeakWorkingSet64 / 1048576.0, 1),
             };
             Console.WriteLine(JsonSerializer.Serialize(line));
             return CommandRunner.Success;
         });
         return command;
+    }
+
+    private sealed record Runs(List<double> Totals, List<double> PerStep, double Onnx, double Wall, Dictionary<string, double> Stages);
+
+    /// <summary>The measured runs (seeds seed, seed+1, …), each labelled in the progress display.</summary>
+    private static Runs Measure(StableDiffusionPipeline pipeline, GenerationSettings settings, int count, ConsoleProgress progress)
+    {
+        var runs = new Runs([], [], 0, 0, []);
+        for (int i = 0; i < count; i++)
+        {
+            progress.Label = $"sd bench (run {i + 1}/{count})";
+            long start = Stopwatch.GetTimestamp();
+            var result = pipeline.Generate(settings with { Seed = settings.Seed + i }, progress.Observer());
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            runs.Totals.Add(seconds);
+            runs.PerStep.Add(result.StepsRun > 0 ? result.StageSeconds["denoise"] / result.StepsRun : 0);
+            runs = runs with { Onnx = runs.Onnx + result.OnnxRuntimeSeconds, Wall = runs.Wall + seconds };
+            foreach (var (stage, s) in result.StageSeconds)
+            {
+                runs.Stages[stage] = runs.Stages.GetValueOrDefault(stage) + s / count;
+            }
+        }
+
+        return runs;
     }
 
     private static double Median(List<double> values)
