@@ -49,9 +49,10 @@ public static class BenchCommand
 
             // One load, each batch size measured after its own warm-up (loading dominates on a GPU).
             int[] sizes = parse.GetValue(batchSizes) is { Length: > 0 } list ? ParseSizes(list) : [settings.NumOutputs];
+            var progress = ConsoleProgress.From(parse, shared.Progress, "sd bench (warm-up)");
             foreach (int size in sizes)
             {
-                Console.WriteLine(JsonSerializer.Serialize(Measure(pipeline, settings with { NumOutputs = size }, count)));
+                Console.WriteLine(JsonSerializer.Serialize(Line(pipeline, settings with { NumOutputs = size }, count, progress)));
             }
 
             return CommandRunner.Success;
@@ -69,53 +70,58 @@ public static class BenchCommand
     }
 
     /// <summary>One warm-up run, then <paramref name="count"/> measured runs; the JSON line of the results.</summary>
-    private static object Measure(StableDiffusionPipeline pipeline, GenerationSettings settings, int count)
+    private static object Line(StableDiffusionPipeline pipeline, GenerationSettings settings, int count, ConsoleProgress progress)
     {
-        var warmup = pipeline.Generate(settings);
-        int lastWidth = warmup.Images[0].Width, lastHeight = warmup.Images[0].Height;
-        var totals = new List<double>();
-        var perStep = new List<double>();
-        double onnx = 0, wall = 0;
-        var stages = new Dictionary<string, double>();
-        for (int i = 0; i < count; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            var result = pipeline.Generate(settings with { Seed = settings.Seed + i });
-            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            totals.Add(seconds);
-            perStep.Add(result.StepsRun > 0 ? result.StageSeconds["denoise"] / result.StepsRun : 0);
-            onnx += result.OnnxRuntimeSeconds;
-            wall += seconds;
-            foreach (var (stage, s) in result.StageSeconds)
-            {
-                stages[stage] = stages.GetValueOrDefault(stage) + s / count;
-            }
-        }
-
+        progress.Label = "sd bench (warm-up)";
+        var warmup = pipeline.Generate(settings, progress.Observer());
+        var measured = Measure(pipeline, settings, count, progress);
         using var process = Process.GetCurrentProcess();
         process.Refresh();
-        var line = new
+        return new
         {
             model = pipeline.Info.Name,
             task = settings.Task.ToString(),
             provider = pipeline.Info.ExecutionProvider,
             io_binding = pipeline.Info.IoBinding,
             cuda_graph = pipeline.Info.CudaGraph,
-            width = lastWidth,
-            height = lastHeight,
+            width = warmup.Images[0].Width,
+            height = warmup.Images[0].Height,
             steps = settings.Steps,
             scheduler = settings.Scheduler ?? pipeline.Info.DefaultScheduler,
             images_per_run = settings.NumOutputs,
             runs = count,
-            seconds_per_step = Math.Round(Median(perStep), 5),
-            seconds_per_image = Math.Round(Median(totals) / settings.NumOutputs, 4),
-            seconds_per_run = Math.Round(Median(totals), 4),
-            onnx_runtime_share = Math.Round(onnx / wall, 4),
-            pipeline_overhead_share = Math.Round(1 - onnx / wall, 4),
-            stage_seconds = stages.ToDictionary(p => p.Key, p => Math.Round(p.Value, 4)),
+            seconds_per_step = Math.Round(Median(measured.PerStep), 5),
+            seconds_per_image = Math.Round(Median(measured.Totals) / settings.NumOutputs, 4),
+            seconds_per_run = Math.Round(Median(measured.Totals), 4),
+            onnx_runtime_share = Math.Round(measured.Onnx / measured.Wall, 4),
+            pipeline_overhead_share = Math.Round(1 - measured.Onnx / measured.Wall, 4),
+            stage_seconds = measured.Stages.ToDictionary(p => p.Key, p => Math.Round(p.Value, 4)),
             peak_working_set_mb = Math.Round(process.PeakWorkingSet64 / 1048576.0, 1),
         };
-        return line;
+    }
+
+    private sealed record Runs(List<double> Totals, List<double> PerStep, double Onnx, double Wall, Dictionary<string, double> Stages);
+
+    /// <summary>The measured runs (seeds seed, seed+1, …), each labelled in the progress display.</summary>
+    private static Runs Measure(StableDiffusionPipeline pipeline, GenerationSettings settings, int count, ConsoleProgress progress)
+    {
+        var runs = new Runs([], [], 0, 0, []);
+        for (int i = 0; i < count; i++)
+        {
+            progress.Label = $"sd bench (run {i + 1}/{count})";
+            long start = Stopwatch.GetTimestamp();
+            var result = pipeline.Generate(settings with { Seed = settings.Seed + i }, progress.Observer());
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            runs.Totals.Add(seconds);
+            runs.PerStep.Add(result.StepsRun > 0 ? result.StageSeconds["denoise"] / result.StepsRun : 0);
+            runs = runs with { Onnx = runs.Onnx + result.OnnxRuntimeSeconds, Wall = runs.Wall + seconds };
+            foreach (var (stage, s) in result.StageSeconds)
+            {
+                runs.Stages[stage] = runs.Stages.GetValueOrDefault(stage) + s / count;
+            }
+        }
+
+        return runs;
     }
 
     private static double Median(List<double> values)

@@ -45,10 +45,11 @@ public sealed class GenerationOptions
     public Option<bool> NoTf32 { get; } = new("--no-tf32") { Description = "Strict float32: no TF32 tensor-core maths (CUDA)" };
     public Option<string?> TensorRtCache { get; } = new("--trt-cache") { Description = "TensorRT engine cache folder (--provider tensorrt)" };
     public Option<int> Threads { get; } = new("--threads") { Description = "ONNX Runtime intra-op threads (0 = default)", DefaultValueFactory = _ => 0 };
+    public Option<string> Progress { get; } = ConsoleProgress.CreateOption();
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Prompt, NegativePrompt, Steps, Guidance, Scheduler, Seed, Rng, BatchNoise, Eta, SigmaSchedule, Width, Height, NumOutputs, NoWatermark, Provider, Threads, IoBinding, CudaGraph, ConvAlgoSearch, PreferNhwc, NoTf32, TensorRtCache })
+        foreach (var option in new Option[] { Model, Prompt, NegativePrompt, Steps, Guidance, Scheduler, Seed, Rng, BatchNoise, Eta, SigmaSchedule, Width, Height, NumOutputs, NoWatermark, Provider, Threads, IoBinding, CudaGraph, ConvAlgoSearch, PreferNhwc, NoTf32, TensorRtCache, Progress })
         {
             command.Options.Add(option);
         }
