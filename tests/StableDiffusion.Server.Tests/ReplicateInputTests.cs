@@ -178,6 +178,18 @@ public sealed class ReplicateInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_openapi_document_offers_size_and_aspect_ratio_and_documents_the_422()
+    {
+        var document = (await _client.GetFromJsonAsync<JsonObject>("/openapi/v1.json"))!;
+        var input = document["components"]!["schemas"]!["GenerationInput"]!["properties"]!.AsObject();
+        var create = document["paths"]!["/v1/predictions"]!["post"]!["responses"]!["422"]!;
+
+        Assert.Contains("16:9", input["aspect_ratio"]!["description"]!.GetValue<string>());
+        Assert.Contains("WIDTHxHEIGHT", input["size"]!["description"]!.GetValue<string>());
+        Assert.Equal(422, create["content"]!["application/problem+json"]!["example"]!["status"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Output_quality_is_the_webp_quality()
     {
         async Task<int> Length(int quality)
