@@ -49,8 +49,10 @@ internal static class OpenAiUsage
         {
             return ClipTokenizer.FromDirectory(directory);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException))
         {
+            // Usage is an extra: a tokenizer folder that is missing or unreadable leaves it out rather than turn an
+            // image that was made into a 500.
             return null;
         }
     }
