@@ -186,8 +186,7 @@ internal static class Automatic1111Api
             s.Session.End(run);
         }
 
-        var info = Automatic1111Info.Build(request, parsed.Model, outputs.Select(o => o.Seed).ToArray(), batch, parsed.DenoisingStrength,
-            parsed.ScheduleType, run.JobTimestamp);
+        var info = Automatic1111Info.Build(request, parsed, outputs.Select(o => o.Seed).ToArray(), run.JobTimestamp);
         var images = new List<string>();
         foreach (var (file, _) in parsed.SendImages ? outputs : [])
         {

@@ -13,11 +13,10 @@ namespace StableDiffusion.Server.Api.Automatic1111;
 /// </summary>
 internal static class Automatic1111Info
 {
-    public static string Build(GenerationRequest request, ServedModel model, IReadOnlyList<long> seeds, int batchSize,
-        double? denoisingStrength, string? scheduleType, string jobTimestamp)
+    public static string Build(GenerationRequest request, Automatic1111Request parsed, IReadOnlyList<long> seeds, string jobTimestamp)
     {
+        var (model, batchSize, sampling) = (parsed.Model, parsed.BatchSize, parsed.Sampling);
         var settings = request.ToSettings(null);
-        var sampler = SamplerNames.ToA1111(request.Scheduler ?? "");
         var infotexts = seeds.Select(seed => GenerationParameters.Format(settings, request.Scheduler ?? "", seed, request.Width, request.Height, model.Name)).ToArray();
         var firstSeed = seeds.Count > 0 ? seeds[0] : request.Seed;
         var info = new JsonObject
@@ -34,7 +33,7 @@ internal static class Automatic1111Info
             ["subseed_strength"] = 0,
             ["width"] = request.Width,
             ["height"] = request.Height,
-            ["sampler_name"] = sampler,
+            ["sampler_name"] = sampling.SamplerName,
             ["cfg_scale"] = request.GuidanceScale,
             ["steps"] = request.Steps,
             ["batch_size"] = batchSize,
@@ -46,8 +45,8 @@ internal static class Automatic1111Info
             ["sd_vae_hash"] = null,
             ["seed_resize_from_w"] = -1,
             ["seed_resize_from_h"] = -1,
-            ["denoising_strength"] = denoisingStrength,
-            ["extra_generation_params"] = scheduleType is { Length: > 0 } schedule ? new JsonObject { ["Schedule type"] = schedule } : new JsonObject(),
+            ["denoising_strength"] = parsed.DenoisingStrength,
+            ["extra_generation_params"] = sampling.ScheduleLabel is { } schedule ? new JsonObject { ["Schedule type"] = schedule } : new JsonObject(),
             ["index_of_first_image"] = 0,
             ["infotexts"] = new JsonArray(infotexts.Select(t => (JsonNode?)t).ToArray()),
             ["styles"] = new JsonArray(),
@@ -55,6 +54,9 @@ internal static class Automatic1111Info
             ["clip_skip"] = 1,
             ["is_using_inpainting_conditioning"] = request.Task == GenerationTask.Inpaint,
             ["version"] = "StableDiffusion.Server",
+            // Not A1111's: what was substituted for a sampler or schedule type this server does not run (A1111 1.9+
+            // substitutes silently).
+            ["warnings"] = new JsonArray(sampling.Warnings.Select(w => (JsonNode?)w).ToArray()),
         };
         return info.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }

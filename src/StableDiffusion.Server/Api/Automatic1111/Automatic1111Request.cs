@@ -16,7 +16,7 @@ internal sealed record Automatic1111Request(
     int BatchSize,
     int Iterations,
     double? DenoisingStrength,
-    string? ScheduleType,
+    Automatic1111Sampling Sampling,
     bool SendImages,
     JsonObject Parameters)
 {
@@ -60,7 +60,8 @@ internal sealed record Automatic1111Request(
         var eta = f.Double("eta");
         var (denoising, initImage, mask, includeInitImages) = img2img ? ReadImg2Img(f) : (null, null, null, false);
 
-        var scheduler = CheckSamplerAndBatches(f, sampler, scheduleType, batch, iterations, limits, out var sigmaSchedule);
+        var sampling = Automatic1111Samplers.Resolve(sampler, scheduleType);
+        CheckBatches(f, batch, iterations, limits);
         var model = ResolveModel(f, catalog, checkpoint, checkpointName);
         errors = f.Errors.ToDictionary(e => e.Key, e => new[] { e.Value });
         if (errors.Count > 0)
@@ -77,12 +78,12 @@ internal sealed record Automatic1111Request(
             NumOutputs = batch,
             NumInferenceSteps = steps,
             GuidanceScale = cfg,
-            Scheduler = scheduler,
+            Scheduler = sampling.Scheduler,
             // A1111's get_fixed_seed: -1 means "draw one".
             Seed = seed == -1 ? null : seed,
             Rng = randn,
             Eta = eta,
-            SigmaSchedule = sigmaSchedule,
+            SigmaSchedule = sampling.SigmaSchedule,
             Image = initImage,
             Mask = mask,
             PromptStrength = denoising,
@@ -103,7 +104,7 @@ internal sealed record Automatic1111Request(
             ["denoising_strength"] = denoising,
         };
         EchoRawFields(parameters, root, img2img, includeInitImages);
-        return new Automatic1111Request(input, model, batch, iterations, denoising, scheduleType, sendImages, parameters);
+        return new Automatic1111Request(input, model, batch, iterations, denoising, sampling, sendImages, parameters);
     }
 
     /// <summary><c>override_settings.sd_model_checkpoint</c> (the other override honoured, randn_source, is read by ReadRandnSource).</summary>
@@ -150,15 +151,9 @@ internal sealed record Automatic1111Request(
         return randn;
     }
 
-    /// <summary>The scheduler the A1111 sampler (and schedule type) maps to; the batch counts checked against the limits.</summary>
-    private static string? CheckSamplerAndBatches(LooseFields f, string sampler, string? scheduleType, int batch, int iterations, LimitsOptions limits,
-        out string? sigmaSchedule)
+    /// <summary>The batch counts checked against the limits.</summary>
+    private static void CheckBatches(LooseFields f, int batch, int iterations, LimitsOptions limits)
     {
-        var scheduler = Automatic1111Samplers.Resolve(sampler, scheduleType, out var samplerField, out var samplerError, out sigmaSchedule);
-        if (samplerError is not null)
-        {
-            f.Errors[samplerField!] = samplerError;
-        }
         if (iterations < 1)
         {
             f.Errors["n_iter"] = "must be at least 1";
@@ -168,7 +163,6 @@ internal sealed record Automatic1111Request(
             // The shared output limit holds per request, whichever way the images are split into batches.
             f.Errors["n_iter"] = $"batch_size × n_iter is {(long)batch * iterations} images; at most {limits.MaxOutputs} are accepted per request";
         }
-        return scheduler;
     }
 
     private static ServedModel ResolveModel(LooseFields f, ModelCatalog catalog, ServedModel checkpoint, string? checkpointName)
