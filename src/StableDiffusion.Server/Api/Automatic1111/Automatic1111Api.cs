@@ -70,13 +70,45 @@ internal static class Automatic1111Api
             .WithDescription("`sd_model_checkpoint` (title, name or hash from /sd-models) switches the model A1111 calls use; `randn_source` (GPU, CPU or NV: GPU and NV draw A1111's NV noise, CPU torch's CPU generator) sets the noise source of later A1111 calls; other options are accepted and ignored, so a client may post back what GET returned.")
             .ProducesValidationProblem();
 
-        // What SillyTavern's settings page also asks for; we have no hires-fix upscalers or separate VAEs.
-        sdapi.MapGet("/upscalers", () => TypedResults.Ok(new[] { new Automatic1111Upscaler("None", null, null, null, 4) }))
-            .WithName("A1111Upscalers").WithSummary("Upscalers (none: hires fix is not offered)");
-        sdapi.MapGet("/latent-upscale-modes", () => TypedResults.Ok(Array.Empty<JsonObject>()))
-            .WithName("A1111LatentUpscaleModes").WithSummary("Latent upscale modes (none)");
+        // What SillyTavern's settings page asks for (src/endpoints/stable-diffusion.js): "None" first, then the latent
+        // modes, then the upscalers; the hires fix and the extras run all of them.
+        sdapi.MapGet("/upscalers", () => TypedResults.Ok(Automatic1111HiresFix.ImageUpscalers
+                .Select(u => new Automatic1111Upscaler(u.Name, null, null, null, 4)).ToArray()))
+            .WithName("A1111Upscalers").WithSummary("Upscalers for the hires fix and the extras (None, Lanczos, Nearest)");
+        sdapi.MapGet("/latent-upscale-modes", () => TypedResults.Ok(Automatic1111HiresFix.LatentModes
+                .Select(m => new JsonObject { ["name"] = m.Name }).ToArray()))
+            .WithName("A1111LatentUpscaleModes").WithSummary("Latent upscale modes of the hires fix");
+        sdapi.MapPost("/extra-single-image", Automatic1111Extras.SingleImageAsync).WithName("A1111ExtraSingleImage")
+            .WithSummary("Upscale one image (A1111 Extras)")
+            .WithDescription("`image` (base64), `resize_mode` (0: × `upscaling_resize`, default 2; 1: to `upscaling_resize_w`×`upscaling_resize_h`, centre-cropped when `upscaling_crop`), `upscaler_1` (None, Lanczos, Nearest). Answers `{html_info, image}`; the result must fit Limits:MaxImagePixels.")
+            .ProducesValidationProblem();
+        sdapi.MapPost("/extra-batch-images", Automatic1111Extras.BatchImagesAsync).WithName("A1111ExtraBatchImages")
+            .WithSummary("Upscale several images (A1111 Extras)")
+            .WithDescription("As extra-single-image with `imageList: [{data, name}]` (at most Limits:MaxOutputs); answers `{html_info, images}`.")
+            .ProducesValidationProblem();
+        sdapi.MapPost("/png-info", Automatic1111Extras.PngInfoAsync).WithName("A1111PngInfo")
+            .WithSummary("Read the generation parameters a PNG carries")
+            .WithDescription("`image` (base64). Answers `{info, items, parameters}`: the `parameters` text chunk, every text chunk, and the text parsed as A1111 parses it.")
+            .ProducesValidationProblem();
+
+        // The other lists frontends read at start-up: nothing of these kinds is served.
         sdapi.MapGet("/sd-vae", () => TypedResults.Ok(Array.Empty<JsonObject>()))
             .WithName("A1111Vaes").WithSummary("Separate VAEs (none: each model folder has its own)");
+        sdapi.MapGet("/sd-modules", () => TypedResults.Ok(Array.Empty<JsonObject>()))
+            .WithName("A1111Modules").WithSummary("Forge's extra modules (none)");
+        foreach (var list in new[] { "loras", "hypernetworks", "face-restorers", "realesrgan-models", "prompt-styles" })
+        {
+            sdapi.MapGet("/" + list, () => TypedResults.Ok(Array.Empty<JsonObject>())).WithName("A1111List-" + list).WithSummary($"{list} (none)");
+        }
+        sdapi.MapGet("/embeddings", () => TypedResults.Ok(new JsonObject { ["loaded"] = new JsonObject(), ["skipped"] = new JsonObject() }))
+            .WithName("A1111Embeddings").WithSummary("Textual-inversion embeddings (none)");
+        sdapi.MapGet("/scripts", () => TypedResults.Ok(new JsonObject { ["txt2img"] = new JsonArray(), ["img2img"] = new JsonArray() }))
+            .WithName("A1111Scripts").WithSummary("Scripts (none)");
+        foreach (var refresh in new[] { "refresh-checkpoints", "refresh-vae", "refresh-loras" })
+        {
+            // The served folders are fixed at start-up: a refresh has nothing to do, and A1111 answers null.
+            sdapi.MapPost("/" + refresh, () => Results.Content("null", "application/json")).WithName("A1111-" + refresh).WithSummary($"{refresh} (no-op)");
+        }
         return app;
     }
 
@@ -135,6 +167,11 @@ internal static class Automatic1111Api
             return Problems.Validation(RenameFields(validation.Errors));
         }
         var request = validation.Request!;
+        if (parsed.Hires is { } hires)
+        {
+            // The validator checked the first pass's size; the output is the hires size (checked by the A1111 reader).
+            request = request with { Settings = request.Settings with { HiresFix = hires }, Width = hires.Width, Height = hires.Height };
+        }
         if (request.Seed + (long)parsed.BatchSize * parsed.Iterations - 1 > uint.MaxValue)
         {
             return Problems.Validation(new Dictionary<string, string[]>

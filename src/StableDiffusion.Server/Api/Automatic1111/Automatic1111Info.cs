@@ -31,8 +31,9 @@ internal static class Automatic1111Info
             ["subseed"] = -1,
             ["all_subseeds"] = new JsonArray(seeds.Select(_ => (JsonNode?)(-1)).ToArray()),
             ["subseed_strength"] = 0,
-            ["width"] = request.Width,
-            ["height"] = request.Height,
+            // A1111's p.width/p.height: a hires fix's first pass.
+            ["width"] = settings.Width ?? request.Width,
+            ["height"] = settings.Height ?? request.Height,
             ["sampler_name"] = sampling.SamplerName,
             ["cfg_scale"] = request.GuidanceScale,
             ["steps"] = request.Steps,
@@ -46,7 +47,7 @@ internal static class Automatic1111Info
             ["seed_resize_from_w"] = -1,
             ["seed_resize_from_h"] = -1,
             ["denoising_strength"] = parsed.DenoisingStrength,
-            ["extra_generation_params"] = sampling.ScheduleLabel is { } schedule ? new JsonObject { ["Schedule type"] = schedule } : new JsonObject(),
+            ["extra_generation_params"] = ExtraParameters(sampling, parsed.Hires),
             ["index_of_first_image"] = 0,
             ["infotexts"] = new JsonArray(infotexts.Select(t => (JsonNode?)t).ToArray()),
             ["styles"] = new JsonArray(),
@@ -56,9 +57,40 @@ internal static class Automatic1111Info
             ["version"] = "StableDiffusion.Server",
             // Not A1111's: what was substituted for a sampler or schedule type this server does not run (A1111 1.9+
             // substitutes silently).
-            ["warnings"] = new JsonArray(sampling.Warnings.Select(w => (JsonNode?)w).ToArray()),
+            ["warnings"] = new JsonArray(parsed.Warnings.Select(w => (JsonNode?)w).ToArray()),
         };
         return info.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    /// <summary>A1111's extra_generation_params: the schedule type and the hires fix's fields, as the infotext has them.</summary>
+    private static JsonObject ExtraParameters(Automatic1111Sampling sampling, HiresFix? hires)
+    {
+        var extra = new JsonObject();
+        if (sampling.ScheduleLabel is { } schedule)
+        {
+            extra["Schedule type"] = schedule;
+        }
+
+        if (hires is not null)
+        {
+            if (hires.Scale is { } scale)
+            {
+                extra["Hires upscale"] = scale;
+            }
+            else
+            {
+                extra["Hires resize"] = $"{hires.Width}x{hires.Height}";
+            }
+
+            if (hires.Steps > 0)
+            {
+                extra["Hires steps"] = hires.Steps;
+            }
+
+            extra["Hires upscaler"] = hires.UpscalerName;
+        }
+
+        return extra;
     }
 
     private static JsonArray Repeat(string value, int count) => new(Enumerable.Range(0, count).Select(_ => (JsonNode?)value).ToArray());

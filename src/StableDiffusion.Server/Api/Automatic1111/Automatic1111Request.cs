@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using StableDiffusion.Core.Pipelines;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Generation;
 using StableDiffusion.Server.Models;
@@ -18,7 +19,9 @@ internal sealed record Automatic1111Request(
     double? DenoisingStrength,
     Automatic1111Sampling Sampling,
     bool SendImages,
-    JsonObject Parameters)
+    JsonObject Parameters,
+    HiresFix? Hires,
+    IReadOnlyList<string> Warnings)
 {
     // A1111's defaults (modules/processing.py StableDiffusionProcessing; the API model's sampler_index "Euler").
     private const int DefaultSteps = 50;
@@ -61,6 +64,9 @@ internal sealed record Automatic1111Request(
         var (denoising, initImage, mask, includeInitImages) = img2img ? ReadImg2Img(f) : (null, null, null, false);
 
         var sampling = Automatic1111Samplers.Resolve(sampler, scheduleType);
+        var warnings = new List<string>(sampling.Warnings);
+        // img2img has no hires fix in A1111.
+        var hires = img2img ? null : Automatic1111HiresFix.Read(f, width, height, limits, warnings);
         CheckBatches(f, batch, iterations, limits);
         var model = ResolveModel(f, catalog, checkpoint, checkpointName);
         errors = f.Errors.ToDictionary(e => e.Key, e => new[] { e.Value });
@@ -104,7 +110,8 @@ internal sealed record Automatic1111Request(
             ["denoising_strength"] = denoising,
         };
         EchoRawFields(parameters, root, img2img, includeInitImages);
-        return new Automatic1111Request(input, model, batch, iterations, denoising, sampling, sendImages, parameters);
+        return new Automatic1111Request(input, model, batch, iterations, hires?.DenoisingStrength ?? denoising, sampling, sendImages, parameters,
+            hires, warnings);
     }
 
     /// <summary><c>override_settings.sd_model_checkpoint</c> (the other override honoured, randn_source, is read by ReadRandnSource).</summary>
@@ -201,7 +208,7 @@ internal sealed record Automatic1111Request(
     }
 
     /// <summary>A1111 accepts raw base64 or a data URI (modules/api/api.py decode_base64_to_image); ours reads data URIs.</summary>
-    private static string ToDataUri(string value)
+    public static string ToDataUri(string value)
         => value.StartsWith("data:", StringComparison.OrdinalIgnoreCase) || value.StartsWith("http:", StringComparison.OrdinalIgnoreCase)
             || value.StartsWith("https:", StringComparison.OrdinalIgnoreCase)
             ? value
