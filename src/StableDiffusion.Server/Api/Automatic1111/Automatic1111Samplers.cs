@@ -128,16 +128,17 @@ internal static class Automatic1111Samplers
         return name;
     }
 
+    /// <summary>The longest schedule-type label or name the sampler name ends with ("DPM2 SGM Uniform" is SGM Uniform,
+    /// not Uniform: A1111 takes the first in its list, which would leave "DPM2 SGM").</summary>
     private static (string Sampler, string Type)? SplitSuffix(string name)
     {
-        foreach (var (type, label) in ScheduleTypes.All)
+        var suffixes = ScheduleTypes.All.SelectMany(s => new[] { (Suffix: s.Label, Type: s.Name), (Suffix: s.Name, Type: s.Name) })
+            .OrderByDescending(s => s.Suffix.Length);
+        foreach (var (suffix, type) in suffixes)
         {
-            foreach (var suffix in new[] { label, type })
+            if (name.Length > suffix.Length + 1 && name.EndsWith(" " + suffix, StringComparison.OrdinalIgnoreCase))
             {
-                if (name.Length > suffix.Length + 1 && name.EndsWith(" " + suffix, StringComparison.OrdinalIgnoreCase))
-                {
-                    return (name[..^(suffix.Length + 1)], type);
-                }
+                return (name[..^(suffix.Length + 1)], type);
             }
         }
 
