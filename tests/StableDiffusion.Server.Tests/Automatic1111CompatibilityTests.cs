@@ -218,6 +218,35 @@ public sealed class Automatic1111CompatibilityTests : IAsyncLifetime
         Assert.True(e["errors"]!.AsObject().ContainsKey("upscaler_1"));
     }
 
+    [Fact]
+    public async Task Extras_run_a_served_x4_upscaler_model_and_resize_its_output()
+    {
+        await using var factory = new ServerFactory(new()
+        {
+            ["Models:Items:1:Name"] = "tiny-upscale",
+            ["Models:Items:1:Owner"] = "test",
+            ["Models:Items:1:Path"] = ImageModels.Upscale,
+        });
+        var client = await factory.ReadyClientAsync();
+        var source = Convert.ToBase64String(TestImages.NoisePng(24, 16));
+        async Task<JsonObject> UpscaleAsync(double factor)
+        {
+            var response = await client.PostAsync("/sdapi/v1/extra-single-image", new StringContent(
+                $$"""{"image": "{{source}}", "upscaler_1": "SD x4 (tiny-upscale)", "upscaling_resize": {{factor}}}""", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+        }
+
+        var upscalers = JsonNode.Parse(await client.GetStringAsync("/sdapi/v1/upscalers"))!.AsArray().Select(u => u!["name"]!.GetValue<string>());
+        var four = await UpscaleAsync(4);
+        var two = await UpscaleAsync(2);
+
+        Assert.Contains("SD x4 (tiny-upscale)", upscalers);
+        Assert.Equal((96, 64), Size(four["image"]!));
+        Assert.Contains("Model: tiny-upscale", PngWriter.ReadParameters(Convert.FromBase64String(four["image"]!.GetValue<string>())));
+        Assert.Equal((48, 32), Size(two["image"]!));
+    }
+
     private static (int, int) Size(JsonNode base64)
     {
         var decoded = Decode(Convert.FromBase64String(base64.GetValue<string>()));

@@ -72,9 +72,9 @@ internal static class Automatic1111Api
 
         // What SillyTavern's settings page asks for (src/endpoints/stable-diffusion.js): "None" first, then the latent
         // modes, then the upscalers; the hires fix and the extras run all of them.
-        sdapi.MapGet("/upscalers", () => TypedResults.Ok(Automatic1111HiresFix.ImageUpscalers
-                .Select(u => new Automatic1111Upscaler(u.Name, null, null, null, 4)).ToArray()))
-            .WithName("A1111Upscalers").WithSummary("Upscalers for the hires fix and the extras (None, Lanczos, Nearest)");
+        sdapi.MapGet("/upscalers", (ModelCatalog catalog) => TypedResults.Ok(UpscalerNames(catalog)
+                .Select(name => new Automatic1111Upscaler(name, null, null, null, 4)).ToArray()))
+            .WithName("A1111Upscalers").WithSummary("Upscalers: None, Lanczos, Nearest, and each served x4 upscaler model (extras only)");
         sdapi.MapGet("/latent-upscale-modes", () => TypedResults.Ok(Automatic1111HiresFix.LatentModes
                 .Select(m => new JsonObject { ["name"] = m.Name }).ToArray()))
             .WithName("A1111LatentUpscaleModes").WithSummary("Latent upscale modes of the hires fix");
@@ -111,6 +111,10 @@ internal static class Automatic1111Api
         }
         return app;
     }
+
+    /// <summary>A1111's built-in upscalers, then the x4 upscaler models served here ("SD x4 (name)", extras only).</summary>
+    public static IEnumerable<string> UpscalerNames(ModelCatalog catalog)
+        => Automatic1111HiresFix.ImageUpscalers.Select(u => u.Name).Concat(Automatic1111ModelUpscale.Models(catalog).Select(Automatic1111ModelUpscale.Name));
 
     public static Task<IResult> Txt2ImgAsync(HttpContext context, [AsParameters] Automatic1111Services services)
         => GenerateAsync(context, services, img2img: false);
@@ -236,23 +240,28 @@ internal static class Automatic1111Api
     private static async Task<(Job? Job, IResult? Failure)> RunBatchAsync(HttpContext context, Automatic1111Services s, Automatic1111Run run,
         JobSubmission submission, int iteration, int iterations)
     {
-        var queueOptions = s.QueueOptions.Value;
         var (job, outcome, rejection) = await SynchronousGeneration.RunAsync(s.Dispatcher, submission,
-            TimeSpan.FromSeconds(queueOptions.JobDeadlineSeconds), context.RequestAborted,
+            TimeSpan.FromSeconds(s.QueueOptions.Value.JobDeadlineSeconds), context.RequestAborted,
             onQueued: queued => run.Attach(queued, iteration, s.Dispatcher));
-        IResult? failure = outcome switch
+        return (job, Failure(context, s, job, outcome, rejection, $"Batch {iteration + 1} of {iterations}"));
+    }
+
+    /// <summary>The answer when a synchronous job did not succeed (null when it finished: succeeded or canceled).</summary>
+    internal static IResult? Failure(HttpContext context, Automatic1111Services s, Job? job, WaitOutcome outcome, SubmitRejection rejection, string what)
+    {
+        var queueOptions = s.QueueOptions.Value;
+        return outcome switch
         {
             WaitOutcome.Rejected => rejection == SubmitRejection.ShuttingDown
                 ? Problems.ShuttingDown()
                 : Problems.QueueFull(context, queueOptions.RetryAfterSeconds, s.Queue.Capacity),
             WaitOutcome.TimedOut => TypedResults.Problem(statusCode: StatusCodes.Status504GatewayTimeout, title: "Timed out",
-                detail: $"Batch {iteration + 1} of {iterations} was not ready within {queueOptions.JobDeadlineSeconds} s (Queue:JobDeadlineSeconds); it was canceled."),
+                detail: $"{what} was not ready within {queueOptions.JobDeadlineSeconds} s (Queue:JobDeadlineSeconds); it was canceled."),
             WaitOutcome.ClientGone => Results.Empty,
             _ when job!.Status == JobStatus.Failed => TypedResults.Problem(statusCode: StatusCodes.Status500InternalServerError,
                 title: "Generation failed", detail: job.Error),
             _ => null,
         };
-        return (job, failure);
     }
 
     private static IResult ApplyOptions(JsonElement body, ModelCatalog catalog, Automatic1111Session session)

@@ -6,6 +6,7 @@ using SixLabors.ImageSharp.Processing;
 using SixLabors.ImageSharp.Processing.Processors.Transforms;
 using StableDiffusion.Core.Imaging;
 using StableDiffusion.Server.Configuration;
+using StableDiffusion.Server.Models;
 
 namespace StableDiffusion.Server.Api.Automatic1111;
 
@@ -35,10 +36,8 @@ internal static class Automatic1111Extras
         {
             f.Errors.TryAdd("image", "is required: a base64 image");
         }
-        var outputs = Run(f, image is null ? [] : [("image", image)], limits);
-        return outputs is null
-            ? Problems.Validation(f.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }))
-            : TypedResults.Ok(new JsonObject { ["html_info"] = "", ["image"] = outputs[0] });
+        var (outputs, failure) = await RunAsync(context, s, f, image is null ? [] : [("image", image)], limits);
+        return failure ?? TypedResults.Ok(new JsonObject { ["html_info"] = "", ["image"] = outputs![0] });
     }
 
     public static async Task<IResult> BatchImagesAsync(HttpContext context, [AsParameters] Automatic1111Services s)
@@ -72,10 +71,8 @@ internal static class Automatic1111Extras
         {
             f.Errors.TryAdd("imageList", $"must hold 1 to {limits.MaxOutputs} images ({{\"data\": base64, \"name\": ...}}; Limits:MaxOutputs)");
         }
-        var outputs = Run(f, images, limits);
-        return outputs is null
-            ? Problems.Validation(f.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }))
-            : TypedResults.Ok(new JsonObject { ["html_info"] = "", ["images"] = new JsonArray([.. outputs.Select(o => (JsonNode?)o)]) });
+        var (outputs, failure) = await RunAsync(context, s, f, images, limits);
+        return failure ?? TypedResults.Ok(new JsonObject { ["html_info"] = "", ["images"] = new JsonArray([.. outputs!.Select(o => (JsonNode?)o)]) });
     }
 
     /// <summary>A1111's PNGInfoResponse: the <c>parameters</c> text, every text chunk, and the text parsed.</summary>
@@ -115,8 +112,59 @@ internal static class Automatic1111Extras
         });
     }
 
-    /// <summary>Each image upscaled as the request's fields say, as base64 PNG; null when a field is wrong.</summary>
-    private static List<string>? Run(LooseFields f, IReadOnlyList<(string Field, string Data)> images, LimitsOptions limits)
+    /// <summary>Each image upscaled as the request's fields say, as base64 PNG; else the answer (a field error, or the
+    /// upscaler model's job failing).</summary>
+    private static async Task<(List<string>? Images, IResult? Failure)> RunAsync(HttpContext context, Automatic1111Services s, LooseFields f,
+        IReadOnlyList<(string Field, string Data)> images, LimitsOptions limits)
+    {
+        var options = ReadOptions(f, s);
+        if (f.Errors.Count > 0)
+        {
+            return (null, Problems.Validation(f.Errors.ToDictionary(e => e.Key, e => new[] { e.Value })));
+        }
+
+        var outputs = new List<string>();
+        foreach (var (field, data) in images)
+        {
+            byte[]? png = null;
+            RgbImage decoded;
+            try
+            {
+                if (options.Model is { } model)
+                {
+                    (png, var failure) = await Automatic1111ModelUpscale.RunAsync(context, s, model, Automatic1111Request.ToDataUri(data), field);
+                    if (failure is not null)
+                    {
+                        return (null, failure);
+                    }
+                }
+                decoded = png is not null ? ImageDecoder.Decode(png, field) : ImageDecoder.DecodeDataUri(Automatic1111Request.ToDataUri(data), field, limits.ImageLimits);
+            }
+            catch (ImageInputException e)
+            {
+                return (null, Problems.Validation(new Dictionary<string, string[]> { [field] = [e.Detail] }));
+            }
+            // The model's output is 4x its input; the factor applies to the input.
+            var inputScale = png is null ? 1.0 : 4.0;
+            var (w, h) = options.Mode == 0
+                ? ((int)Math.Round(decoded.Width / inputScale * options.Factor), (int)Math.Round(decoded.Height / inputScale * options.Factor))
+                : (options.Width, options.Height);
+            if ((long)w * h > limits.MaxImagePixels)
+            {
+                var name = options.Mode == 0 ? "upscaling_resize" : "upscaling_resize_w";
+                return (null, Problems.Validation(new Dictionary<string, string[]> { [name] = [$"the result would be {w}x{h}, over {limits.MaxImagePixels} pixels (Limits:MaxImagePixels)"] }));
+            }
+            var same = decoded.Width == w && decoded.Height == h;
+            var resampler = options.Resampler ?? (png is null ? null : KnownResamplers.Lanczos3);
+            outputs.Add(Convert.ToBase64String(same || resampler is null
+                ? png ?? PngWriter.Encode(decoded, null)
+                : Resize(decoded, w, h, options.Crop && options.Mode == 1, resampler)));
+        }
+        return (outputs, null);
+    }
+
+    /// <summary>The ExtrasBaseRequest fields; errors go to <paramref name="f"/>.</summary>
+    private static ExtrasOptions ReadOptions(LooseFields f, Automatic1111Services s)
     {
         var mode = f.Int("resize_mode") ?? 0;
         var factor = f.Double("upscaling_resize") ?? DefaultResize;
@@ -137,6 +185,7 @@ internal static class Automatic1111Extras
             f.Errors["upscaling_resize_w"] = "upscaling_resize_w and upscaling_resize_h must be at least 1";
         }
         IResampler? resampler = null;
+        ServedModel? model = null;
         switch (upscaler.ToLowerInvariant())
         {
             case "none":
@@ -148,37 +197,17 @@ internal static class Automatic1111Extras
                 resampler = KnownResamplers.NearestNeighbor;
                 break;
             default:
-                f.Errors["upscaler_1"] = $"unknown upscaler '{upscaler}'; one of None, Lanczos, Nearest (GET /sdapi/v1/upscalers)";
+                model = Automatic1111ModelUpscale.Find(s.Catalog, upscaler);
+                if (model is null)
+                {
+                    f.Errors["upscaler_1"] = $"unknown upscaler '{upscaler}'; one of {string.Join(", ", Automatic1111Api.UpscalerNames(s.Catalog))} (GET /sdapi/v1/upscalers)";
+                }
                 break;
         }
-        if (f.Errors.Count > 0)
-        {
-            return null;
-        }
-
-        var outputs = new List<string>();
-        foreach (var (field, data) in images)
-        {
-            RgbImage decoded;
-            try
-            {
-                decoded = ImageDecoder.DecodeDataUri(Automatic1111Request.ToDataUri(data), field, limits.ImageLimits);
-            }
-            catch (ImageInputException e)
-            {
-                f.Errors[field] = e.Detail;
-                return null;
-            }
-            var (w, h) = mode == 0 ? ((int)Math.Round(decoded.Width * factor), (int)Math.Round(decoded.Height * factor)) : (width, height);
-            if ((long)w * h > limits.MaxImagePixels)
-            {
-                f.Errors[mode == 0 ? "upscaling_resize" : "upscaling_resize_w"] = $"the result would be {w}x{h}, over {limits.MaxImagePixels} pixels (Limits:MaxImagePixels)";
-                return null;
-            }
-            outputs.Add(Convert.ToBase64String(resampler is null ? PngWriter.Encode(decoded, null) : Resize(decoded, w, h, crop && mode == 1, resampler)));
-        }
-        return outputs;
+        return new ExtrasOptions(mode, factor, width, height, crop, resampler, model);
     }
+
+    private sealed record ExtrasOptions(int Mode, double Factor, int Width, int Height, bool Crop, IResampler? Resampler, ServedModel? Model);
 
     /// <summary>Resized with the resampler; with crop (A1111's upscaling_crop), scaled to cover and centre-cropped.</summary>
     private static byte[] Resize(RgbImage image, int width, int height, bool crop, IResampler resampler)

@@ -50,7 +50,7 @@ internal static class Automatic1111HiresFix
         var upscaler = Find(upscalerName);
         if (upscaler is null)
         {
-            warnings.Add($"hr_upscaler '{upscalerName}' is not available here: Lanczos used (see /sdapi/v1/upscalers and /sdapi/v1/latent-upscale-modes)");
+            warnings.Add($"hr_upscaler '{upscalerName}' is not available for the hires fix: Lanczos used (the latent modes, None, Lanczos and Nearest are; x4 upscaler models serve the extras only)");
             upscaler = HiresUpscaler.Lanczos;
         }
 
