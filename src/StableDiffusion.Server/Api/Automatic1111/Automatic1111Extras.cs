@@ -21,7 +21,19 @@ internal static class Automatic1111Extras
     private const double DefaultResize = 2.0;
     private const int DefaultSize = 512;
 
-    public static async Task<IResult> SingleImageAsync(HttpContext context, [AsParameters] Automatic1111Services s)
+    public static Task<IResult> SingleImageAsync(HttpContext context, [AsParameters] Automatic1111Services s)
+        => WithBodyAsync(context, s, SingleImageAsync);
+
+    public static Task<IResult> BatchImagesAsync(HttpContext context, [AsParameters] Automatic1111Services s)
+        => WithBodyAsync(context, s, BatchImagesAsync);
+
+    /// <summary>A1111's PNGInfoResponse: the <c>parameters</c> text, every text chunk, and the text parsed.</summary>
+    public static Task<IResult> PngInfoAsync(HttpContext context, [AsParameters] Automatic1111Services s)
+        => WithBodyAsync(context, s, (_, _, root, _) => Task.FromResult(PngInfo(root)));
+
+    /// <summary>Reads the JSON body under the byte cap that fits one image as base64, then runs the handler on it.</summary>
+    private static async Task<IResult> WithBodyAsync(HttpContext context, Automatic1111Services s,
+        Func<HttpContext, Automatic1111Services, JsonElement, LimitsOptions, Task<IResult>> handle)
     {
         var limits = s.Limits.CurrentValue;
         var read = await RequestBodies.ReadObjectAsync(context.Request, limits.BodyLimit);
@@ -30,7 +42,12 @@ internal static class Automatic1111Extras
             return read.Problem(limits.BodyLimit);
         }
         using var document = read.Value;
-        var f = new LooseFields(document.RootElement);
+        return await handle(context, s, document.RootElement, limits);
+    }
+
+    private static async Task<IResult> SingleImageAsync(HttpContext context, Automatic1111Services s, JsonElement root, LimitsOptions limits)
+    {
+        var f = new LooseFields(root);
         var image = f.String("image") is { Length: > 0 } value ? value : null;
         if (image is null)
         {
@@ -40,18 +57,11 @@ internal static class Automatic1111Extras
         return failure ?? TypedResults.Ok(new JsonObject { ["html_info"] = "", ["image"] = outputs![0] });
     }
 
-    public static async Task<IResult> BatchImagesAsync(HttpContext context, [AsParameters] Automatic1111Services s)
+    private static async Task<IResult> BatchImagesAsync(HttpContext context, Automatic1111Services s, JsonElement root, LimitsOptions limits)
     {
-        var limits = s.Limits.CurrentValue;
-        var read = await RequestBodies.ReadObjectAsync(context.Request, limits.BodyLimit);
-        if (!read.Ok)
-        {
-            return read.Problem(limits.BodyLimit);
-        }
-        using var document = read.Value;
-        var f = new LooseFields(document.RootElement);
+        var f = new LooseFields(root);
         var images = new List<(string Field, string Data)>();
-        if (document.RootElement.TryGetProperty("imageList", out var list) && list.ValueKind == JsonValueKind.Array)
+        if (root.TryGetProperty("imageList", out var list) && list.ValueKind == JsonValueKind.Array)
         {
             var index = 0;
             foreach (var item in list.EnumerateArray())
@@ -75,17 +85,9 @@ internal static class Automatic1111Extras
         return failure ?? TypedResults.Ok(new JsonObject { ["html_info"] = "", ["images"] = new JsonArray([.. outputs!.Select(o => (JsonNode?)o)]) });
     }
 
-    /// <summary>A1111's PNGInfoResponse: the <c>parameters</c> text, every text chunk, and the text parsed.</summary>
-    public static async Task<IResult> PngInfoAsync(HttpContext context, [AsParameters] Automatic1111Services s)
+    private static IResult PngInfo(JsonElement root)
     {
-        var limits = s.Limits.CurrentValue;
-        var read = await RequestBodies.ReadObjectAsync(context.Request, limits.BodyLimit);
-        if (!read.Ok)
-        {
-            return read.Problem(limits.BodyLimit);
-        }
-        using var document = read.Value;
-        var f = new LooseFields(document.RootElement);
+        var f = new LooseFields(root);
         if (f.String("image") is not { Length: > 0 } value || Base64(value) is not { } bytes)
         {
             return Problems.Validation(new Dictionary<string, string[]> { ["image"] = ["is required: a base64 image"] });
