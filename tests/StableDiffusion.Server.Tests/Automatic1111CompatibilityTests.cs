@@ -125,9 +125,24 @@ public sealed class Automatic1111CompatibilityTests : IAsyncLifetime
         var info = Info(body);
         Assert.Equal(name, info["sampler_name"]!.GetValue<string>());
         Assert.Equal(label, info["extra_generation_params"]!["Schedule type"]!.GetValue<string>());
+        Assert.Equal(label, info["scheduler"]!.GetValue<string>());
         Assert.Contains($"Sampler: {name}, ", PngWriter.ReadParameters(Image0(body)));
         Assert.Contains($"Schedule type: {label}", PngWriter.ReadParameters(Image0(body)));
         Assert.Empty(info["warnings"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Subseeds_are_reported_as_a1111_reports_them()
+    {
+        var (_, given) = await PostAsync("/sdapi/v1/txt2img",
+            """{"prompt": "x", "steps": 1, "width": 64, "height": 64, "batch_size": 2, "subseed": 77, "subseed_strength": 0.5}""");
+        var (_, drawn) = await PostAsync("/sdapi/v1/txt2img", """{"prompt": "x", "steps": 1, "width": 64, "height": 64, "batch_size": 2}""");
+
+        Assert.Equal([77L, 78L], Info(given)["all_subseeds"]!.AsArray().Select(s => s!.GetValue<long>()));
+        Assert.Contains("subseed_strength", Info(given)["warnings"]![0]!.GetValue<string>());
+        var subseed = Info(drawn)["subseed"]!.GetValue<long>();
+        Assert.InRange(subseed, 0, 4_294_967_293);
+        Assert.Equal([subseed, subseed + 1], Info(drawn)["all_subseeds"]!.AsArray().Select(s => s!.GetValue<long>()));
     }
 
     [Fact]

@@ -27,14 +27,16 @@ internal static class Automatic1111Info
             ["all_negative_prompts"] = Repeat(request.NegativePrompt, seeds.Count),
             ["seed"] = firstSeed,
             ["all_seeds"] = new JsonArray(seeds.Select(s => (JsonNode?)s).ToArray()),
-            // No variation seeds here: A1111 reports subseed -1 / strength 0 when they are off.
-            ["subseed"] = -1,
-            ["all_subseeds"] = new JsonArray(seeds.Select(_ => (JsonNode?)(-1)).ToArray()),
+            // A1111 reports its subseed (drawn when -1) and subseed + k even when variations are off (strength 0).
+            ["subseed"] = parsed.Subseed,
+            ["all_subseeds"] = new JsonArray(seeds.Select((_, k) => (JsonNode?)(parsed.Subseed + k)).ToArray()),
             ["subseed_strength"] = 0,
             // A1111's p.width/p.height: a hires fix's first pass.
             ["width"] = settings.Width ?? request.Width,
             ["height"] = settings.Height ?? request.Height,
             ["sampler_name"] = sampling.SamplerName,
+            // The schedule type's label, as A1111 1.9+ requests carry it (the infotext's "Schedule type").
+            ["scheduler"] = sampling.ScheduleLabel ?? "Automatic",
             ["cfg_scale"] = request.GuidanceScale,
             ["steps"] = request.Steps,
             ["batch_size"] = batchSize,

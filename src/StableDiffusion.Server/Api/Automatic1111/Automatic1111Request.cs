@@ -21,7 +21,8 @@ internal sealed record Automatic1111Request(
     bool SendImages,
     JsonObject Parameters,
     HiresFix? Hires,
-    IReadOnlyList<string> Warnings)
+    IReadOnlyList<string> Warnings,
+    long Subseed)
 {
     // A1111's defaults (modules/processing.py StableDiffusionProcessing; the API model's sampler_index "Euler").
     private const int DefaultSteps = 50;
@@ -65,6 +66,7 @@ internal sealed record Automatic1111Request(
 
         var sampling = Automatic1111Samplers.Resolve(sampler, scheduleType);
         var warnings = new List<string>(sampling.Warnings);
+        var subseed = ReadSubseed(f, warnings);
         // img2img has no hires fix in A1111.
         var hires = img2img ? null : Automatic1111HiresFix.Read(f, width, height, limits, warnings);
         CheckBatches(f, batch, iterations, limits);
@@ -111,7 +113,19 @@ internal sealed record Automatic1111Request(
         };
         EchoRawFields(parameters, root, img2img, includeInitImages);
         return new Automatic1111Request(input, model, batch, iterations, hires?.DenoisingStrength ?? denoising, sampling, sendImages, parameters,
-            hires, warnings);
+            hires, warnings, subseed);
+    }
+
+    /// <summary>A1111's <c>subseed</c> as its info reports it (get_fixed_seed: -1 draws one); variations
+    /// (<c>subseed_strength</c> above 0) are not implemented, so the subseed never changes the image.</summary>
+    private static long ReadSubseed(LooseFields f, List<string> warnings)
+    {
+        var subseed = f.Long("subseed") ?? -1;
+        if (f.Double("subseed_strength") is > 0)
+        {
+            warnings.Add("subseed_strength is not supported (no variation seeds here): ignored");
+        }
+        return subseed == -1 ? Random.Shared.NextInt64(0, 4_294_967_294) : subseed;
     }
 
     /// <summary><c>override_settings.sd_model_checkpoint</c> (the other override honoured, randn_source, is read by ReadRandnSource).</summary>
