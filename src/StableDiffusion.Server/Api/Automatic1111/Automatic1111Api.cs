@@ -49,7 +49,7 @@ internal static class Automatic1111Api
                 ["height"] = 512, ["seed"] = -1, ["sampler_name"] = "DPM++ 2M", ["scheduler"] = "Karras", ["batch_size"] = 1, ["n_iter"] = 1,
             })
             .WithSummary("Text to image (AUTOMATIC1111 API)")
-            .WithDescription("A1111's `StableDiffusionTxt2ImgProcessingAPI`: `prompt`, `negative_prompt`, `steps`, `cfg_scale`, `width`, `height`, `seed` (-1 = random), `sampler_name` (+ `scheduler`), `batch_size`, `n_iter`, `override_settings.sd_model_checkpoint`. Unknown fields are ignored. Answers `{images, parameters, info}` with `info` a JSON string.")
+            .WithDescription("A1111's `StableDiffusionTxt2ImgProcessingAPI`: `prompt`, `negative_prompt`, `steps`, `cfg_scale`, `width`, `height`, `seed` (-1 = random), `sampler_name` (+ `scheduler`: any A1111 schedule type; an unknown sampler runs DPM++ 2M, named in `info.warnings`), `batch_size`, `n_iter`, `override_settings.sd_model_checkpoint`, and the hires fix (`enable_hr`, `hr_scale`, `hr_resize_x/y`, `hr_upscaler`, `hr_second_pass_steps`, `denoising_strength`). Unknown fields are ignored. Answers `{images, parameters, info}` with `info` a JSON string.")
             .ProducesImages();
         sdapi.MapPost("/img2img", Img2ImgAsync).WithName("A1111Img2Img")
             .WithSummary("Image to image and inpainting (AUTOMATIC1111 API)")
@@ -70,6 +70,14 @@ internal static class Automatic1111Api
             .WithDescription("`sd_model_checkpoint` (title, name or hash from /sd-models) switches the model A1111 calls use; `randn_source` (GPU, CPU or NV: GPU and NV draw A1111's NV noise, CPU torch's CPU generator) sets the noise source of later A1111 calls; other options are accepted and ignored, so a client may post back what GET returned.")
             .ProducesValidationProblem();
 
+        MapUpscaling(sdapi);
+        MapStartUpLists(sdapi);
+        return app;
+    }
+
+    /// <summary>The hires fix's lists, the extras and PNG info.</summary>
+    private static void MapUpscaling(RouteGroupBuilder sdapi)
+    {
         // What SillyTavern's settings page asks for (src/endpoints/stable-diffusion.js): "None" first, then the latent
         // modes, then the upscalers; the hires fix and the extras run all of them.
         sdapi.MapGet("/upscalers", (ModelCatalog catalog) => TypedResults.Ok(UpscalerNames(catalog)
@@ -80,7 +88,7 @@ internal static class Automatic1111Api
             .WithName("A1111LatentUpscaleModes").WithSummary("Latent upscale modes of the hires fix");
         sdapi.MapPost("/extra-single-image", Automatic1111Extras.SingleImageAsync).WithName("A1111ExtraSingleImage")
             .WithSummary("Upscale one image (A1111 Extras)")
-            .WithDescription("`image` (base64), `resize_mode` (0: × `upscaling_resize`, default 2; 1: to `upscaling_resize_w`×`upscaling_resize_h`, centre-cropped when `upscaling_crop`), `upscaler_1` (None, Lanczos, Nearest). Answers `{html_info, image}`; the result must fit Limits:MaxImagePixels.")
+            .WithDescription("`image` (base64), `resize_mode` (0: × `upscaling_resize`, default 2; 1: to `upscaling_resize_w`×`upscaling_resize_h`, centre-cropped when `upscaling_crop`), `upscaler_1` (None, Lanczos, Nearest, or `SD x4 (<model>)` for a served x4 upscaler model). Answers `{html_info, image}`; the result must fit Limits:MaxImagePixels.")
             .ProducesValidationProblem();
         sdapi.MapPost("/extra-batch-images", Automatic1111Extras.BatchImagesAsync).WithName("A1111ExtraBatchImages")
             .WithSummary("Upscale several images (A1111 Extras)")
@@ -90,8 +98,11 @@ internal static class Automatic1111Api
             .WithSummary("Read the generation parameters a PNG carries")
             .WithDescription("`image` (base64). Answers `{info, items, parameters}`: the `parameters` text chunk, every text chunk, and the text parsed as A1111 parses it.")
             .ProducesValidationProblem();
+    }
 
-        // The other lists frontends read at start-up: nothing of these kinds is served.
+    /// <summary>The other lists frontends read at start-up: nothing of these kinds is served.</summary>
+    private static void MapStartUpLists(RouteGroupBuilder sdapi)
+    {
         sdapi.MapGet("/sd-vae", () => TypedResults.Ok(Array.Empty<JsonObject>()))
             .WithName("A1111Vaes").WithSummary("Separate VAEs (none: each model folder has its own)");
         sdapi.MapGet("/sd-modules", () => TypedResults.Ok(Array.Empty<JsonObject>()))
@@ -109,7 +120,6 @@ internal static class Automatic1111Api
             // The served folders are fixed at start-up: a refresh has nothing to do, and A1111 answers null.
             sdapi.MapPost("/" + refresh, () => Results.Content("null", "application/json")).WithName("A1111-" + refresh).WithSummary($"{refresh} (no-op)");
         }
-        return app;
     }
 
     /// <summary>A1111's built-in upscalers, then the x4 upscaler models served here ("SD x4 (name)", extras only).</summary>
