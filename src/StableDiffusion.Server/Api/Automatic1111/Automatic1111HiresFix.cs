@@ -99,12 +99,15 @@ internal static class Automatic1111HiresFix
         var (w, h) = (resizeX, resizeY) switch
         {
             (0, 0) => ((int)(width * scale), (int)(height * scale)),
-            (_, 0) => (resizeX, (int)((long)resizeX * height / width)),
-            (0, _) => ((int)((long)resizeY * width / height), resizeY),
+            (_, 0) => (resizeX, Clamp((long)resizeX * height / width)),
+            (0, _) => (Clamp((long)resizeY * width / height), resizeY),
             _ => (resizeX, resizeY),
         };
         return (w / 8 * 8, h / 8 * 8);
     }
+
+    // Past int's range the size is refused by the limits anyway; it must not wrap into a small one.
+    private static int Clamp(long side) => (int)Math.Min(side, int.MaxValue);
 
     private static HiresUpscaler? Find(string name)
     {
