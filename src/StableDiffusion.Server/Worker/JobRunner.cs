@@ -45,7 +45,7 @@ internal sealed class JobRunner(
         {
             LogStart(job, pipelines.Find(job.Model.Name)?.Info.DefaultScheduler ?? "model default");
             var pipeline = pipelines.Get(job.Model.Name);
-            var files = await GenerateAsync(job, pipeline);
+            var files = await GenerateAsync(job, pipeline, pipelines);
             job.TrySucceed(files, time.GetUtcNow());
         }
         catch (OperationCanceledException) when (job.Cancellation.IsCancellationRequested)
@@ -133,7 +133,7 @@ internal sealed class JobRunner(
         job.AppendLog($"Model: {job.Model.Name}, {GenerationRequestValidator.Describe(request.Task)}, {request.Width}x{request.Height}, {request.Steps} steps, guidance {request.GuidanceScale}, scheduler {request.Scheduler ?? defaultScheduler}, {request.NumOutputs} output(s)");
     }
 
-    private async Task<IReadOnlyList<StoredFile>> GenerateAsync(Job job, StableDiffusionPipeline pipeline)
+    private async Task<IReadOnlyList<StoredFile>> GenerateAsync(Job job, StableDiffusionPipeline pipeline, DevicePipelines pipelines)
     {
         var request = job.Request;
         var observer = new GenerationObserver
@@ -143,7 +143,7 @@ internal sealed class JobRunner(
         };
         var watermarkPayload = watermark.CurrentValue.Enabled ? watermark.CurrentValue.Payload : null;
         var startedAt = time.GetUtcNow();
-        var settings = request.ToSettings(watermarkPayload);
+        var settings = HiresUpscaling.Attach(request.ToSettings(watermarkPayload), pipelines);
         var onnxBefore = pipeline.Components.Select(c => c.RunSeconds).ToArray();
         var result = await Task.Run(() => pipeline.Generate(settings, observer, job.Cancellation), CancellationToken.None);
         for (var i = 0; i < onnxBefore.Length; i++)
