@@ -25,10 +25,10 @@ public static class BatchCompatibility
 {
     /// <summary>A key equal for jobs that can run as one batch on the same model (text-to-image, same output size,
     /// steps, scheduler and sigma schedule, guidance on or off); null for a job that only runs alone (other tasks,
-    /// caller-supplied latents). Prompts, guidance scale, seeds, noise source, η and the output format may differ.</summary>
+    /// caller-supplied latents, hires fix). Prompts, guidance scale, seeds, noise source, η and the output format may differ.</summary>
     public static string? KeyOf(GenerationSettings settings)
     {
-        if (settings.Task != GenerationTask.TextToImage || settings.Latents is not null)
+        if (settings.Task != GenerationTask.TextToImage || settings.Latents is not null || settings.HiresFix is not null)
         {
             return null;
         }

@@ -45,7 +45,10 @@ internal sealed class DevicePipelines(int device, ILogger logger) : IDisposable
                     IntraOpThreads = options.IntraOpThreads,
                     Name = model.Name,
                     SafetyChecker = model.SafetyChecker,
+                    IoBinding = options.IoBinding,
+                    Cuda = options.Cuda.ToCore(),
                 }, logger);
+                pipeline.WarmUp(options.WarmupShapes(), logger);
             }
             catch (Exception e)
             {

@@ -55,7 +55,7 @@ internal sealed class JobRunner(
         {
             LogStart(job, pipelines.Find(job.Model.Name)?.Info.DefaultScheduler ?? "model default");
             var pipeline = pipelines.Get(job.Model.Name);
-            var files = await GenerateAsync(job, pipeline, generate);
+            var files = await GenerateAsync(job, pipeline, pipelines, generate);
             job.TrySucceed(files, time.GetUtcNow());
         }
         catch (OperationCanceledException) when (job.Cancellation.IsCancellationRequested)
@@ -157,7 +157,7 @@ internal sealed class JobRunner(
         return result;
     }
 
-    private async Task<IReadOnlyList<StoredFile>> GenerateAsync(Job job, StableDiffusionPipeline pipeline, JobGeneration generate)
+    private async Task<IReadOnlyList<StoredFile>> GenerateAsync(Job job, StableDiffusionPipeline pipeline, DevicePipelines pipelines, JobGeneration generate)
     {
         var request = job.Request;
         var observer = new GenerationObserver
@@ -167,7 +167,7 @@ internal sealed class JobRunner(
         };
         var watermarkPayload = watermark.CurrentValue.Enabled ? watermark.CurrentValue.Payload : null;
         var startedAt = time.GetUtcNow();
-        var settings = request.ToSettings(watermarkPayload);
+        var settings = HiresUpscaling.Attach(request.ToSettings(watermarkPayload), pipelines);
         var result = await generate(job, pipeline, settings, observer);
         var files = new List<StoredFile>(result.Images.Count);
         foreach (var image in result.Images)
