@@ -18,4 +18,9 @@ public sealed record ModelLoadOptions
     public int MaxUpscaleLatentPixels { get; init; } = 128 * 128;
     /// <summary>x4 upscaler: overlap between neighbouring tiles, in low-res pixels (blended linearly).</summary>
     public int UpscaleTileOverlap { get; init; } = 16;
+    /// <summary>Text-encoder outputs kept per model, by token ids (LRU); 0 = off. Each entry is [77, D] floats (315 KB for
+    /// SD 2.x), so the default costs at most ~10 MB.</summary>
+    public int PromptCacheEntries { get; init; } = DefaultPromptCacheEntries;
+
+    public const int DefaultPromptCacheEntries = 32;
 }
