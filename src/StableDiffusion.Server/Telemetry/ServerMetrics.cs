@@ -37,6 +37,8 @@ internal sealed class ServerMetrics
     private readonly Counter<long> _reclaims;
     private readonly Counter<long> _poisoned;
     private readonly Histogram<long> _attempts;
+    private readonly Counter<long> _promptCacheHits;
+    private readonly Counter<long> _promptCacheMisses;
 
     public ServerMetrics(IMeterFactory meters, IQueueGauge queue)
     {
@@ -58,6 +60,8 @@ internal sealed class ServerMetrics
         _attempts = meter.CreateHistogram<long>("sd.job.attempt", "{attempt}", "Attempt number of each started run",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 3, 5, 10] });
         _onnxRuntime = meter.CreateHistogram("sd.onnxruntime.time", "s", "Time inside ONNX Runtime per job", advice: SecondsBuckets);
+        _promptCacheHits = meter.CreateCounter<long>("sd.prompt_cache.hits", "{prompt}", "Prompts whose text-encoder output came from the cache");
+        _promptCacheMisses = meter.CreateCounter<long>("sd.prompt_cache.misses", "{prompt}", "Prompts that ran the text encoder");
     }
 
     public void JobRejected() => _jobsRejected.Add(1);
@@ -100,6 +104,13 @@ internal sealed class ServerMetrics
             _stage.Record(seconds, [new("stage", stage), new("model", model)]);
         }
         _onnxRuntime.Record(onnxSeconds, Tag(model));
+    }
+
+    /// <summary>Prompt-embedding cache lookups of one job (prompt and negative prompt).</summary>
+    public void PromptCache(string model, long hits, long misses)
+    {
+        _promptCacheHits.Add(hits, Tag(model));
+        _promptCacheMisses.Add(misses, Tag(model));
     }
 
     /// <summary>ONNX Runtime time of one component (text_encoder, unet, vae_decoder) in one job.</summary>

@@ -63,11 +63,8 @@ internal sealed class GenerationWorker(
                 }
                 if (queue.Reader.TryRead(out var job))
                 {
+                    // Returns once the device is free; the runner's post-processing stage ends the job and its claim.
                     await runner.RunAsync(job, pipelines, stoppingToken);
-                    // A job handed back at shutdown is queued again; any other outcome ends the claim.
-                    await (job.Status == JobStatus.Starting
-                        ? jobs.ReleaseAsync(job, CancellationToken.None)
-                        : jobs.CompleteAsync(job, CancellationToken.None));
                 }
             }
         }

@@ -11,10 +11,14 @@ namespace StableDiffusion.Server.Worker;
 
 /// <summary>
 /// Runs one job on a device's pipelines and turns the <see cref="GenerationResult"/> into outputs, logs, metrics and
-/// a final status (cog's runner). A failing job fails alone; shutdown gives a running job a bounded grace period.
+/// a final status (cog's runner). The device part (<see cref="StableDiffusionPipeline.Render"/>) runs on the worker; the
+/// ending (watermark, encode, store, completion, the end of the claim) goes to the <see cref="PostProcessor"/>, so the
+/// worker takes its next job meanwhile. A failing job fails alone; shutdown gives a running job a bounded grace period.
 /// </summary>
 internal sealed class JobRunner(
     JobStore store,
+    IJobQueue jobs,
+    PostProcessor postProcessor,
     ServerMetrics metrics,
     IOptions<QueueOptions> queueOptions,
     IOptions<StorageOptions> storage,
@@ -23,13 +27,16 @@ internal sealed class JobRunner(
     TimeProvider time,
     ILogger<JobRunner> logger)
 {
+    /// <summary>Returns when the device is free for the next job: the job itself may still be finishing in the
+    /// post-processing stage, which ends its claim (queue completion, or release when it was handed back).</summary>
     public async Task RunAsync(Job job, DevicePipelines pipelines, CancellationToken stoppingToken)
     {
         if (!TryStart(job, pipelines.Device))
         {
+            await EndClaimAsync(job);
             return;
         }
-        using var activity = ServerTracing.Source.StartActivity("job");
+        var activity = ServerTracing.Source.StartActivity("job");
         activity?.SetTag("job.id", job.Id);
         activity?.SetTag("model", job.Model.Name);
         activity?.SetTag("steps", job.Request.Steps);
@@ -38,29 +45,46 @@ internal sealed class JobRunner(
 
         // Shutdown lets the running job finish, but only for so long: the grace starts when the host begins to stop
         // (not when this service's turn to stop comes, after the HTTP server has drained), so it is really enforced.
+        // A job past its device part when the host begins to stop is finished by the post-processing stage's drain.
         var grace = TimeSpan.FromSeconds(queueOptions.Value.ShutdownGraceSeconds);
-        using var shutdown = lifetime.ApplicationStopping.Register(() => job.CancelAfter(grace));
-        using var stopped = stoppingToken.Register(() => job.CancelAfter(grace));
+        Rendered? rendered = null;
+        using (lifetime.ApplicationStopping.Register(() => job.CancelAfter(grace)))
+        using (stoppingToken.Register(() => job.CancelAfter(grace)))
+        {
+            await GuardAsync(job, grace, async () => rendered = await RenderAsync(job, pipelines));
+        }
+        if (rendered is null)
+        {
+            await EndAsync(job, activity);
+            return;
+        }
+        await postProcessor.EnqueueAsync(async () =>
+        {
+            // Core's watermark and encode spans belong under this job's span (this flow's change stays in this lambda).
+            Activity.Current = activity;
+            await GuardAsync(job, grace, () => CompleteAsync(job, rendered));
+            await EndAsync(job, activity);
+        });
+    }
+
+    /// <summary>Runs one part of a job; a cancellation or a failure becomes the job's state (canceled, handed back,
+    /// queued again, failed).</summary>
+    private async Task GuardAsync(Job job, TimeSpan grace, Func<Task> part)
+    {
         try
         {
-            LogStart(job, pipelines.Find(job.Model.Name)?.Info.DefaultScheduler ?? "model default");
-            var pipeline = pipelines.Get(job.Model.Name);
-            var files = await GenerateAsync(job, pipeline);
-            job.TrySucceed(files, time.GetUtcNow());
+            await part();
         }
         catch (OperationCanceledException) when (job.Cancellation.IsCancellationRequested)
         {
             if (job.CancelRequested)
             {
                 job.TryMarkCanceled(time.GetUtcNow());
-            }
-            else
-            {
-                // The store keeps the job: it runs again (as the next attempt) after a restart or on another worker.
-                job.Requeue($"The server stopped during attempt {job.Attempt} (grace {grace.TotalSeconds:0} s); the job was queued again and runs as attempt {job.Attempt + 1}", handedBack: true);
-                logger.LogWarning("Job {JobId} handed back to the queue at shutdown after attempt {Attempt}", job.Id, job.Attempt);
                 return;
             }
+            // The store keeps the job: it runs again (as the next attempt) after a restart or on another worker.
+            job.Requeue($"The server stopped during attempt {job.Attempt} (grace {grace.TotalSeconds:0} s); the job was queued again and runs as attempt {job.Attempt + 1}", handedBack: true);
+            logger.LogWarning("Job {JobId} handed back to the queue at shutdown after attempt {Attempt}", job.Id, job.Attempt);
         }
         catch (Exception e)
         {
@@ -76,13 +100,29 @@ internal sealed class JobRunner(
             logger.LogError(e, "Job {JobId} failed on attempt {Attempt}", job.Id, job.Attempt);
             job.TryFail(job.Attempt > 1 ? $"{error} (on each of {job.Attempt} attempts)" : error, time.GetUtcNow());
         }
-        activity?.SetTag("status", job.Status.WireName());
-        if (job.Status == JobStatus.Failed)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, job.Error);
-        }
-        Finished(job);
     }
+
+    /// <summary>A job's last word: its span and counts when it reached a final state (a job queued again has not), then
+    /// the end of the worker's claim.</summary>
+    private async Task EndAsync(Job job, Activity? activity)
+    {
+        if (job.Status.IsTerminal())
+        {
+            activity?.SetTag("status", job.Status.WireName());
+            if (job.Status == JobStatus.Failed)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, job.Error);
+            }
+            Finished(job);
+        }
+        activity?.Dispose();
+        await EndClaimAsync(job);
+    }
+
+    /// <summary>A job handed back or queued again is released to the queue; any other outcome ends the claim.</summary>
+    private Task EndClaimAsync(Job job) => job.Status == JobStatus.Starting
+        ? jobs.ReleaseAsync(job, CancellationToken.None)
+        : jobs.CompleteAsync(job, CancellationToken.None);
 
     /// <summary>Logs a job's final state and counts it.</summary>
     public void Finished(Job job)
@@ -133,9 +173,14 @@ internal sealed class JobRunner(
         job.AppendLog($"Model: {job.Model.Name}, {GenerationRequestValidator.Describe(request.Task)}, {request.Width}x{request.Height}, {request.Steps} steps, guidance {request.GuidanceScale}, scheduler {request.Scheduler ?? defaultScheduler}, {request.NumOutputs} output(s)");
     }
 
-    private async Task<IReadOnlyList<StoredFile>> GenerateAsync(Job job, StableDiffusionPipeline pipeline)
+    /// <summary>What the device part hands to the post-processing stage.</summary>
+    private sealed record Rendered(DecodedGeneration Generation, DateTimeOffset StartedAt);
+
+    /// <summary>The device part: text encoder, denoising, VAE decode, safety checker (each an ONNX session).</summary>
+    private async Task<Rendered> RenderAsync(Job job, DevicePipelines pipelines)
     {
-        var request = job.Request;
+        LogStart(job, pipelines.Find(job.Model.Name)?.Info.DefaultScheduler ?? "model default");
+        var pipeline = pipelines.Get(job.Model.Name);
         var observer = new GenerationObserver
         {
             OnStep = p => job.ReportProgress(p.Step, p.TotalSteps, p.Elapsed),
@@ -143,13 +188,24 @@ internal sealed class JobRunner(
         };
         var watermarkPayload = watermark.CurrentValue.Enabled ? watermark.CurrentValue.Payload : null;
         var startedAt = time.GetUtcNow();
-        var settings = request.ToSettings(watermarkPayload);
+        var settings = job.Request.ToSettings(watermarkPayload);
         var onnxBefore = pipeline.Components.Select(c => c.RunSeconds).ToArray();
-        var result = await Task.Run(() => pipeline.Generate(settings, observer, job.Cancellation), CancellationToken.None);
+        var (hitsBefore, missesBefore) = (pipeline.PromptCache.Hits, pipeline.PromptCache.Misses);
+        var decoded = await Task.Run(() => pipeline.Render(settings, observer, job.Cancellation), CancellationToken.None);
         for (var i = 0; i < onnxBefore.Length; i++)
         {
             metrics.SessionTime(job.Model.Name, pipeline.Components[i].Name, pipeline.Components[i].RunSeconds - onnxBefore[i]);
         }
+        metrics.PromptCache(job.Model.Name, pipeline.PromptCache.Hits - hitsBefore, pipeline.PromptCache.Misses - missesBefore);
+        return new Rendered(decoded, startedAt);
+    }
+
+    /// <summary>The CPU part: watermark and encode, outputs stored, then the job succeeds (its webhooks and metrics
+    /// follow from that), never before its files exist.</summary>
+    private async Task CompleteAsync(Job job, Rendered rendered)
+    {
+        var request = job.Request;
+        var result = rendered.Generation.Finish(job.Cancellation);
         var files = new List<StoredFile>(result.Images.Count);
         foreach (var image in result.Images)
         {
@@ -169,7 +225,7 @@ internal sealed class JobRunner(
         }
         var denoise = result.StageSeconds.GetValueOrDefault("denoise");
         metrics.Generated(job.Model.Name, result.Images.Count, result.StepsRun, denoise, result.StageSeconds, result.OnnxRuntimeSeconds);
-        job.AppendLog($"Generated {result.Images.Count} image(s) in {(time.GetUtcNow() - startedAt).TotalSeconds:0.000} s ({(denoise > 0 ? result.StepsRun / denoise : 0):0.00} steps/s)");
-        return files;
+        job.AppendLog($"Generated {result.Images.Count} image(s) in {(time.GetUtcNow() - rendered.StartedAt).TotalSeconds:0.000} s ({(denoise > 0 ? result.StepsRun / denoise : 0):0.00} steps/s)");
+        job.TrySucceed(files, time.GetUtcNow());
     }
 }
