@@ -51,6 +51,8 @@ public sealed partial class StableDiffusionPipeline : IDisposable
     /// <summary>The text-encoder outputs this model keeps by token ids (hits and misses for metrics).</summary>
     public PromptEmbeddingCache PromptCache => _prompts.Cache;
 
+    internal PromptEncoder Prompts => _prompts;
+
     public static StableDiffusionPipeline Load(string modelDirectory, ModelLoadOptions? options = null, ILogger? logger = null)
     {
         options ??= new ModelLoadOptions();
