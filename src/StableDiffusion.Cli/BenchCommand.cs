@@ -85,6 +85,8 @@ public static class BenchCommand
                 onnx_runtime_share = Math.Round(onnx / wall, 4),
                 pipeline_overhead_share = Math.Round(1 - onnx / wall, 4),
                 stage_seconds = stages.ToDictionary(p => p.Key, p => Math.Round(p.Value, 4)),
+                // Every run repeats the prompt: after the warm-up, both prompts come from the cache (Models:PromptCacheEntries).
+                prompt_cache = new { hits = pipeline.PromptCache.Hits, misses = pipeline.PromptCache.Misses },
                 peak_working_set_mb = Math.Round(process.PeakWorkingSet64 / 1048576.0, 1),
             };
             Console.WriteLine(JsonSerializer.Serialize(line));
