@@ -27,6 +27,9 @@ internal sealed class JobRunner(
     TimeProvider time,
     ILogger<JobRunner> logger)
 {
+    /// <summary>A job's device part is over (its ending may still run): a claimer may fill the device again.</summary>
+    public event Action<Job>? DeviceFreed;
+
     /// <summary>Returns when the device is free for the next job: the job itself may still be finishing in the
     /// post-processing stage, which ends its claim (queue completion, or release when it was handed back).</summary>
     public async Task RunAsync(Job job, DevicePipelines pipelines, CancellationToken stoppingToken)
@@ -58,6 +61,7 @@ internal sealed class JobRunner(
             await EndAsync(job, activity);
             return;
         }
+        DeviceFreed?.Invoke(job);
         await postProcessor.EnqueueAsync(async () =>
         {
             // Core's watermark and encode spans belong under this job's span (this flow's change stays in this lambda).
