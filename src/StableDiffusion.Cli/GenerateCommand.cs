@@ -31,17 +31,28 @@ public static class GenerateCommand
                 settings = settings with { Latents = ReadLatents(latentsPath, settings, pipeline) };
             }
 
-            return Run(pipeline, settings, outDir, CancellationToken.None);
+            return Run(pipeline, settings, outDir, ConsoleProgress.From(parse, shared.Progress, "sd generate"), CancellationToken.None);
         });
         return command;
     }
 
-    /// <summary>Generates, writes the PNGs and prints the JSON line (shared with the other generating verbs).</summary>
-    public static int Run(StableDiffusionPipeline pipeline, GenerationSettings settings, string outDir, CancellationToken cancellationToken)
+    /// <summary>Generates (showing <paramref name="progress"/>), writes the PNGs and prints the JSON line (shared with the
+    /// other generating verbs).</summary>
+    public static int Run(StableDiffusionPipeline pipeline, GenerationSettings settings, string outDir, ConsoleProgress progress,
+        CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(outDir);
         long start = Stopwatch.GetTimestamp();
-        var result = pipeline.Generate(settings, new GenerationObserver { OnLog = line => Console.Error.WriteLine($"sd: {line}") }, cancellationToken);
+        GenerationResult result;
+        try
+        {
+            result = pipeline.Generate(settings, progress.Observer(), cancellationToken);
+        }
+        finally
+        {
+            progress.EndLine();
+        }
+
         double total = Stopwatch.GetElapsedTime(start).TotalSeconds;
         var files = new List<string>();
         foreach (var image in result.Images)
@@ -59,7 +70,10 @@ public static class GenerateCommand
             rng = settings.Rng ?? Core.Randomness.RandomSource.Default,
             model = pipeline.Info.Name,
             scheduler = settings.Scheduler ?? pipeline.Info.DefaultScheduler,
-            steps = result.StepsRun,
+            // The steps asked for; unet_calls is what ran: PNDM's 30 steps make 31 calls (diffusers' PLMS warm-up), and
+            // img2img runs only the part of the schedule its strength keeps (diffusers' get_timesteps).
+            steps = settings.Steps,
+            unet_calls = result.StepsRun,
             width = result.Images[0].Width,
             height = result.Images[0].Height,
             watermarked = result.Images.Select(i => i.Watermarked).ToArray(),

@@ -37,12 +37,19 @@ public sealed class GenerationOptions
     public Option<int?> Height { get; } = new("--height") { Description = "Height in pixels (multiple of 8); default: the model's native size" };
     public Option<int> NumOutputs { get; } = new("--num-outputs") { Description = "Images to generate", DefaultValueFactory = _ => 1 };
     public Option<bool> NoWatermark { get; } = new("--no-watermark") { Description = "Do not embed the invisible watermark" };
-    public Option<string> Provider { get; } = new("--provider") { Description = "Execution provider: auto, cuda or cpu", DefaultValueFactory = _ => "auto" };
+    public Option<string> Provider { get; } = new("--provider") { Description = "Execution provider: auto, cuda, tensorrt or cpu", DefaultValueFactory = _ => "auto" };
+    public Option<string> IoBinding { get; } = new("--io-binding") { Description = "UNet I/O bound in device buffers: auto (on with CUDA), on or off", DefaultValueFactory = _ => "auto" };
+    public Option<bool> CudaGraph { get; } = new("--cuda-graph") { Description = "Capture the UNet as a CUDA graph per shape and replay it (CUDA only)" };
+    public Option<string> ConvAlgoSearch { get; } = new("--cudnn-conv-algo-search") { Description = "EXHAUSTIVE, HEURISTIC or DEFAULT (CUDA)", DefaultValueFactory = _ => "EXHAUSTIVE" };
+    public Option<bool> PreferNhwc { get; } = new("--prefer-nhwc") { Description = "Prefer NHWC convolution kernels (CUDA)" };
+    public Option<bool> NoTf32 { get; } = new("--no-tf32") { Description = "Strict float32: no TF32 tensor-core maths (CUDA)" };
+    public Option<string?> TensorRtCache { get; } = new("--trt-cache") { Description = "TensorRT engine cache folder (--provider tensorrt)" };
     public Option<int> Threads { get; } = new("--threads") { Description = "ONNX Runtime intra-op threads (0 = default)", DefaultValueFactory = _ => 0 };
+    public Option<string> Progress { get; } = ConsoleProgress.CreateOption();
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Prompt, NegativePrompt, Steps, Guidance, Scheduler, Seed, Rng, BatchNoise, Eta, SigmaSchedule, Width, Height, NumOutputs, NoWatermark, Provider, Threads })
+        foreach (var option in new Option[] { Model, Prompt, NegativePrompt, Steps, Guidance, Scheduler, Seed, Rng, BatchNoise, Eta, SigmaSchedule, Width, Height, NumOutputs, NoWatermark, Provider, Threads, IoBinding, CudaGraph, ConvAlgoSearch, PreferNhwc, NoTf32, TensorRtCache, Progress })
         {
             command.Options.Add(option);
         }
@@ -51,9 +58,22 @@ public sealed class GenerationOptions
     public ModelLoadOptions LoadOptions(ParseResult parse)
     {
         string provider = parse.GetValue(Provider) ?? "auto";
-        if (provider is not ("auto" or "cuda" or "cpu"))
+        if (provider is not ("auto" or "cuda" or "tensorrt" or "cpu"))
         {
-            throw new UsageException($"--provider must be auto, cuda or cpu, not '{provider}'");
+            throw new UsageException($"--provider must be auto, cuda, tensorrt or cpu, not '{provider}'");
+        }
+
+        bool? ioBinding = parse.GetValue(IoBinding) switch
+        {
+            "auto" => null,
+            "on" => true,
+            "off" => false,
+            var other => throw new UsageException($"--io-binding must be auto, on or off, not '{other}'"),
+        };
+        string search = parse.GetValue(ConvAlgoSearch) ?? "EXHAUSTIVE";
+        if (!CudaOptions.ConvAlgoSearchValues.Contains(search))
+        {
+            throw new UsageException($"--cudnn-conv-algo-search must be EXHAUSTIVE, HEURISTIC or DEFAULT, not '{search}'");
         }
 
         int threads = parse.GetValue(Threads);
@@ -62,7 +82,20 @@ public sealed class GenerationOptions
             throw new UsageException("--threads must be 0 or more");
         }
 
-        return new ModelLoadOptions { ExecutionProvider = provider, IntraOpThreads = threads };
+        return new ModelLoadOptions
+        {
+            ExecutionProvider = provider,
+            IntraOpThreads = threads,
+            IoBinding = ioBinding,
+            Cuda = new CudaOptions
+            {
+                CudaGraph = parse.GetValue(CudaGraph),
+                CudnnConvAlgoSearch = search,
+                PreferNhwc = parse.GetValue(PreferNhwc),
+                UseTf32 = !parse.GetValue(NoTf32),
+                TensorRtEngineCacheDirectory = parse.GetValue(TensorRtCache),
+            },
+        };
     }
 
     public string ModelDirectory(ParseResult parse)

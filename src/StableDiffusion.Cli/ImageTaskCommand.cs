@@ -101,7 +101,7 @@ public static class ImageTaskCommand
             };
             try
             {
-                return GenerateCommand.Run(pipeline, settings, outDir, CancellationToken.None);
+                return GenerateCommand.Run(pipeline, settings, outDir, ConsoleProgress.From(parse, shared.Progress, $"sd {name}"), CancellationToken.None);
             }
             catch (ArgumentException ex)
             {

@@ -10,10 +10,12 @@ internal sealed class ExternalDataFile : IDisposable
 {
     private const int Alignment = 4096;
     private readonly FileStream _stream;
+    private readonly WriteProgress _progress;
 
-    public ExternalDataFile(string path)
+    public ExternalDataFile(string path, WriteProgress progress)
     {
         Location = Path.GetFileName(path);
+        _progress = progress;
         _stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
     }
 
@@ -23,7 +25,8 @@ internal sealed class ExternalDataFile : IDisposable
     /// <summary>Appends <paramref name="bytes"/>; returns the offset it starts at.</summary>
     public long Append(ReadOnlySpan<byte> bytes)
     {
-        long offset = _stream.Position;
+        long start = _stream.Position;
+        long offset = start;
         if (bytes.Length >= Alignment && offset % Alignment != 0)
         {
             long padding = Alignment - offset % Alignment;
@@ -33,6 +36,7 @@ internal sealed class ExternalDataFile : IDisposable
             offset += padding;
         }
         _stream.Write(bytes);
+        _progress.Add(_stream.Position - start);
         return offset;
     }
 

@@ -372,10 +372,11 @@ internal sealed partial class GraphBuilder
         return model;
     }
 
-    /// <summary>Writes the model to <paramref name="path"/>.</summary>
-    public void Save(string path)
+    /// <summary>Writes the model to <paramref name="path"/>; returns its size in bytes.</summary>
+    public long Save(string path)
     {
         using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         ToModel().WriteTo(stream);
+        return stream.Length;
     }
 }

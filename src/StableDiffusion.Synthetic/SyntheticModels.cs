@@ -21,7 +21,9 @@ public static class SyntheticModels
     public static IReadOnlyList<string> Presets { get; } = [.. SyntheticPreset.All.Select(p => p.Name)];
 
     /// <summary>Builds <paramref name="preset"/> into <paramref name="outputDirectory"/> (created; existing files overwritten).</summary>
-    public static void Build(string preset, string outputDirectory, SyntheticModelOptions? options = null)
+    /// <param name="bytesWritten">Told the running total of ONNX model and weight bytes written, after each write (the
+    /// tokenizer and JSON configs, a few kilobytes, are not counted).</param>
+    public static void Build(string preset, string outputDirectory, SyntheticModelOptions? options = null, IProgress<long>? bytesWritten = null)
     {
         options ??= new SyntheticModelOptions();
         SyntheticPreset spec = SyntheticPreset.Find(preset)
@@ -36,30 +38,32 @@ public static class SyntheticModels
         TextEncoderSpec text = spec.TextEncoder with { VocabSize = Math.Max(spec.TextEncoder.VocabSize, vocabSize) };
 
         bool external = spec.ExternalData || options.ExternalData;
-        BuildComponent(outputDirectory, "text_encoder", external, options, b => TextEncoderGraph.Build(b, text));
-        BuildComponent(outputDirectory, "unet", external, options, b => UNetGraph.Build(b, spec.UNet));
-        BuildComponent(outputDirectory, "vae_decoder", external: false, options, b => VaeDecoderGraph.Build(b, spec.Vae));
-        BuildComponent(outputDirectory, "vae_encoder", external: false, options, b => VaeEncoderGraph.Build(b, spec.Vae));
+        var progress = new WriteProgress(bytesWritten);
+        BuildComponent(outputDirectory, "text_encoder", external, options, progress, b => TextEncoderGraph.Build(b, text));
+        BuildComponent(outputDirectory, "unet", external, options, progress, b => UNetGraph.Build(b, spec.UNet));
+        BuildComponent(outputDirectory, "vae_decoder", external: false, options, progress, b => VaeDecoderGraph.Build(b, spec.Vae));
+        BuildComponent(outputDirectory, "vae_encoder", external: false, options, progress, b => VaeEncoderGraph.Build(b, spec.Vae));
         if (spec.DepthEstimator)
         {
-            BuildComponent(outputDirectory, "depth_estimator", external: false, options, DepthEstimatorGraph.Build);
+            BuildComponent(outputDirectory, "depth_estimator", external: false, options, progress, DepthEstimatorGraph.Build);
         }
         if (options.SafetyChecker)
         {
-            BuildComponent(outputDirectory, "safety_checker", external: false, options, SafetyCheckerGraph.Build);
+            BuildComponent(outputDirectory, "safety_checker", external: false, options, progress, SafetyCheckerGraph.Build);
         }
         ModelFolderConfigs.WriteAll(outputDirectory, spec with { TextEncoder = text }, text.VocabSize, options);
     }
 
-    private static void BuildComponent(string root, string component, bool external, SyntheticModelOptions options, Action<GraphBuilder> build)
+    private static void BuildComponent(string root, string component, bool external, SyntheticModelOptions options, WriteProgress progress,
+        Action<GraphBuilder> build)
     {
         string directory = Path.Combine(root, component);
         Directory.CreateDirectory(directory);
         string dataPath = Path.Combine(directory, "model.onnx_data");
         File.Delete(dataPath);
-        using ExternalDataFile? data = external ? new ExternalDataFile(dataPath) : null;
+        using ExternalDataFile? data = external ? new ExternalDataFile(dataPath, progress) : null;
         var builder = new GraphBuilder(component, options.Seed, options.Fp16, data);
         build(builder);
-        builder.Save(Path.Combine(directory, "model.onnx"));
+        progress.Add(builder.Save(Path.Combine(directory, "model.onnx")));
     }
 }

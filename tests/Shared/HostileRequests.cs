@@ -107,8 +107,11 @@ public static class HostileRequests
                     var body = Compose(valid.Select(v => v.Path == field.Path ? (v.Path, value) : v).ToList());
                     // The native surface names input fields bare (prompt), as its validator does.
                     var named = surface == "native" && field.Path.StartsWith("input.", StringComparison.Ordinal) ? field.Path[6..] : field.Path;
+                    // Text the edge refuses (not Unicode) is a 400; a webhook URL the native surface refuses is input
+                    // validation, a 422 as on Replicate.
+                    var status = surface == "native" && name.StartsWith("url ", StringComparison.Ordinal) ? 422 : 400;
                     perField.Add(new HostileCase($"{path} {field.Path}={name}", "POST", path, "application/json", body, surface,
-                        fieldExpected ? named : null, fieldExpected ? 400 : null));
+                        fieldExpected ? named : null, fieldExpected ? status : null));
                 }
             }
             yield return ($"{path} fields", perField);
@@ -119,7 +122,7 @@ public static class HostileRequests
         yield return ("routes", Routes().ToList());
     }
 
-    /// <summary>Hostile values per field kind; <c>true</c> marks values that must be a 400 naming the field.</summary>
+    /// <summary>Hostile values per field kind; <c>true</c> marks values that must be a 4xx naming the field.</summary>
     private static IEnumerable<(string Name, byte[] Json, bool NamesField)> ValuesOf(Kind kind)
     {
         // Encodings every kind gets: text that is not Unicode, wrong JSON types, nesting.

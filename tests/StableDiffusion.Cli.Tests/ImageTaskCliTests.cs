@@ -20,8 +20,9 @@ public sealed class ImageTaskCliTests(TinyModelFixture tiny) : IClassFixture<Tin
 
         Assert.True(result.ExitCode == 0, result.StdErr);
         using var json = JsonDocument.Parse(Assert.Single(result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
-        // PNDM, 10 steps, strength 0.5: diffusers runs timesteps[5:] of 11 calls = 6 calls.
-        Assert.Equal(6, json.RootElement.GetProperty("steps").GetInt32());
+        // PNDM, 10 steps, strength 0.5: diffusers runs timesteps[5:] of 11 calls = 6 calls; "steps" is what was asked.
+        Assert.Equal(10, json.RootElement.GetProperty("steps").GetInt32());
+        Assert.Equal(6, json.RootElement.GetProperty("unet_calls").GetInt32());
         byte[] png = File.ReadAllBytes(Path.Combine(dir, "out", "0.png"));
         var info = Image.Identify(png);
         Assert.Equal((72, 40), (info.Width, info.Height));
@@ -141,7 +142,7 @@ public sealed class ImageTaskCliTests(TinyModelFixture tiny) : IClassFixture<Tin
         Assert.Equal(64, json.RootElement.GetProperty("width").GetInt32());
     }
 
-    private static string WriteImage(string dir, string name, int width, int height, SixLabors.ImageSharp.Formats.IImageEncoder encoder, bool white = false)
+    internal static string WriteImage(string dir, string name, int width, int height, SixLabors.ImageSharp.Formats.IImageEncoder encoder, bool white = false)
     {
         using var image = new Image<Rgb24>(width, height);
         for (int y = 0; y < height; y++)

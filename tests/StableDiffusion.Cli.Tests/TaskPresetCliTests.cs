@@ -81,7 +81,8 @@ public sealed class TaskPresetCliTests(TaskPresetsFixture models) : IClassFixtur
 
         Assert.True(inpaint.ExitCode == 0, inpaint.StdErr);
         using var json = JsonDocument.Parse(inpaint.StdOut.Trim());
-        Assert.Equal(4, json.RootElement.GetProperty("steps").GetInt32());   // PNDM, 3 steps, strength 1: 4 calls
+        Assert.Equal(3, json.RootElement.GetProperty("steps").GetInt32());
+        Assert.Equal(4, json.RootElement.GetProperty("unet_calls").GetInt32());   // PNDM, 3 steps, strength 1: 4 calls
         Assert.Equal(2, img2img.ExitCode);
         Assert.Contains("cannot do image-to-image", img2img.StdErr, StringComparison.Ordinal);
     }

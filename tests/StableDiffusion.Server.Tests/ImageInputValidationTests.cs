@@ -20,7 +20,7 @@ public sealed class ImageInputValidationTests(ImageServerFixture server)
     }
 
     [Fact]
-    public async Task Decompression_bomb_header_is_400_on_its_field()
+    public async Task Decompression_bomb_header_is_422_on_its_field()
     {
         var errors = await ImageWire.ErrorsAsync(_client, "tiny", WithImage("image", DataUri(BombPng(100_000, 100_000))));
 
@@ -28,7 +28,7 @@ public sealed class ImageInputValidationTests(ImageServerFixture server)
     }
 
     [Fact]
-    public async Task Truncated_png_is_400()
+    public async Task Truncated_png_is_422()
     {
         var png = Png(64, 64);
 
@@ -38,7 +38,7 @@ public sealed class ImageInputValidationTests(ImageServerFixture server)
     }
 
     [Fact]
-    public async Task Gif_is_400_naming_the_format()
+    public async Task Gif_is_422_naming_the_format()
     {
         var errors = await ImageWire.ErrorsAsync(_client, "tiny", WithImage("image", DataUri(Gif(8, 8), "application/octet-stream")));
 
@@ -104,7 +104,7 @@ public sealed class ImageInputValidationTests(ImageServerFixture server)
     [InlineData("tiny", "depth_image", "cannot do depth-to-image; it offers text-to-image, image-to-image, inpainting")]
     [InlineData("tiny-upscale", "mask", "cannot do inpainting; it offers upscaling")]
     [InlineData("tiny-depth", "noise_level", "cannot do upscaling; it offers depth-to-image")]
-    public async Task Asking_a_model_for_a_task_it_lacks_is_400_listing_what_it_offers(string model, string field, string message)
+    public async Task Asking_a_model_for_a_task_it_lacks_is_422_listing_what_it_offers(string model, string field, string message)
     {
         var input = Wire.Input();
         input["image"] = DataUri(Png(16, 16));

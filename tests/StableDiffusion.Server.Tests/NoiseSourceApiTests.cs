@@ -76,14 +76,14 @@ public sealed class NoiseSourceApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Unknown_rng_is_400_listing_the_sources()
+    public async Task Unknown_rng_is_422_listing_the_sources()
     {
         var input = Wire.Input();
         input["rng"] = "mersenne";
 
         var response = await Wire.CreateAsync(_client, input);
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         var errors = (await Wire.ProblemAsync(response))["errors"]!.AsObject();
         Assert.Contains("numpy", errors["rng"]![0]!.GetValue<string>());
     }
@@ -97,7 +97,7 @@ public sealed class NoiseSourceApiTests : IAsyncLifetime
 
         var response = await Wire.CreateAsync(_client, input);
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         Assert.True((await Wire.ProblemAsync(response))["errors"]!.AsObject().ContainsKey("seed"));
     }
 
@@ -191,7 +191,7 @@ public sealed class NoiseSourceApiTests : IAsyncLifetime
 
         Assert.NotEqual(a, b);
         Assert.Contains("Schedule type: Karras", PngWriter.ReadParameters(a));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         Assert.True((await Wire.ProblemAsync(response))["errors"]!.AsObject().ContainsKey("sigma_schedule"));
     }
 

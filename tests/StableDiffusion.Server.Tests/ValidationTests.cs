@@ -25,7 +25,8 @@ public sealed class ValidationTests : IAsyncLifetime
     private async Task<JsonObject> ErrorsFor(JsonObject input)
     {
         var response = await Wire.CreateAsync(_client, input);
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        // Input validation answers 422, as Replicate's API does.
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         return (await Wire.ProblemAsync(response))["errors"]!.AsObject();
     }
 
@@ -40,7 +41,7 @@ public sealed class ValidationTests : IAsyncLifetime
     [InlineData("guidance_scale", 99, "between 0 and 50")]
     [InlineData("eta", 1.5, "between 0 and 1")]
     [InlineData("prompt_strength", 1.5, "between 0 and 1")]
-    public async Task Out_of_range_numbers_are_400_naming_the_field(string field, double value, string message)
+    public async Task Out_of_range_numbers_are_422_naming_the_field(string field, double value, string message)
     {
         var input = Wire.Input();
         input[field] = value % 1 == 0 ? JsonValue.Create((long)value) : JsonValue.Create(value);
@@ -62,12 +63,12 @@ public sealed class ValidationTests : IAsyncLifetime
 
         var response = await Wire.CreateAsync(client, input);
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         Assert.Contains("262144", (await Wire.ProblemAsync(response))["errors"]!["width"]![0]!.GetValue<string>());
     }
 
     [Fact]
-    public async Task Wrong_type_is_400_naming_the_field()
+    public async Task Wrong_type_is_422_naming_the_field()
     {
         var input = Wire.Input();
         input["width"] = "wide";
@@ -78,7 +79,7 @@ public sealed class ValidationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Missing_prompt_is_400()
+    public async Task Missing_prompt_is_422()
     {
         var input = Wire.Input();
         input.Remove("prompt");
@@ -89,7 +90,7 @@ public sealed class ValidationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Too_long_prompt_is_400()
+    public async Task Too_long_prompt_is_422()
     {
         var errors = await ErrorsFor(Wire.Input(prompt: new string('a', 101)));
 
@@ -97,7 +98,7 @@ public sealed class ValidationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Unknown_scheduler_is_400_listing_the_names()
+    public async Task Unknown_scheduler_is_422_listing_the_names()
     {
         var input = Wire.Input();
         input["scheduler"] = "WARP_DRIVE";
@@ -108,7 +109,7 @@ public sealed class ValidationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Unknown_output_format_is_400()
+    public async Task Unknown_output_format_is_422()
     {
         var input = Wire.Input();
         input["output_format"] = "gif";
@@ -119,7 +120,7 @@ public sealed class ValidationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Unreadable_image_input_is_a_clear_400_on_image()
+    public async Task Unreadable_image_input_is_a_clear_422_on_image()
     {
         var input = Wire.Input();
         input["image"] = "data:image/png;base64,iVBORw0KGgo=";
@@ -130,7 +131,7 @@ public sealed class ValidationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Mask_without_image_is_400()
+    public async Task Mask_without_image_is_422()
     {
         var input = Wire.Input();
         input["mask"] = "data:image/png;base64,iVBORw0KGgo=";
@@ -163,7 +164,7 @@ public sealed class ValidationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Missing_input_is_400_on_input()
+    public async Task Missing_input_is_422_on_input()
     {
         var response = await _client.PostAsync("/v1/predictions", new StringContent("{}", Encoding.UTF8, "application/json"));
 
@@ -187,7 +188,7 @@ public sealed class ValidationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Bad_webhook_filter_is_400()
+    public async Task Bad_webhook_filter_is_422()
     {
         var response = await Wire.CreateAsync(_client, Wire.Input(), new JsonObject
         {

@@ -141,7 +141,7 @@ public sealed class WebhookTests
 
         var response = await Wire.CreateAsync(client, Wire.Input(), new JsonObject { ["webhook"] = url });
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         Assert.Contains("private", (await Wire.ProblemAsync(response))["errors"]!["webhook"]![0]!.GetValue<string>());
     }
 
@@ -153,6 +153,6 @@ public sealed class WebhookTests
 
         var response = await Wire.CreateAsync(client, Wire.Input(), new JsonObject { ["webhook"] = "file:///etc/passwd" });
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
     }
 }

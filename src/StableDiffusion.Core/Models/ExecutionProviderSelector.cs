@@ -10,12 +10,17 @@ internal static class ExecutionProviderSelector
     /// Returns session options and the provider actually used. <c>auto</c> tries CUDA and falls back to the CPU
     /// provider with one log line; <c>cuda</c> fails loudly when CUDA cannot be initialised.
     /// </summary>
-    public static (SessionOptions Options, string Provider) Create(ModelLoadOptions load, ILogger logger)
+    public static (SessionOptions Options, string Provider) Create(ModelLoadOptions load, ILogger logger) =>
+        Create(load, logger, cudaGraph: false);
+
+    /// <summary>As <see cref="Create(ModelLoadOptions, ILogger)"/>; <paramref name="cudaGraph"/> asks the CUDA provider
+    /// to capture and replay CUDA graphs (the UNet's session only).</summary>
+    public static (SessionOptions Options, string Provider) Create(ModelLoadOptions load, ILogger logger, bool cudaGraph)
     {
         string wanted = load.ExecutionProvider.Trim().ToLowerInvariant();
-        if (wanted is not ("auto" or "cuda" or "cpu"))
+        if (wanted is not ("auto" or "cuda" or "tensorrt" or "cpu"))
         {
-            throw new ArgumentException($"ExecutionProvider must be auto, cuda or cpu, not '{load.ExecutionProvider}'.");
+            throw new ArgumentException($"ExecutionProvider must be auto, cuda, tensorrt or cpu, not '{load.ExecutionProvider}'.");
         }
 
         if (wanted == "auto" && !CudaDevicePresent())
@@ -31,12 +36,27 @@ internal static class ExecutionProviderSelector
             {
                 // The GPU build of ONNX Runtime lists CUDA even where libcudart/cuDNN are missing; appending the
                 // provider is what actually loads them, so that is the test.
-                options.AppendExecutionProvider_CUDA(load.DeviceId);
-                return (options, "cuda");
+                if (wanted == "tensorrt")
+                {
+                    using var trt = new OrtTensorRTProviderOptions();
+                    trt.UpdateOptions(load.Cuda.TensorRtProviderOptions(load.DeviceId));
+                    options.AppendExecutionProvider_Tensorrt(trt);
+                }
+
+                using var cuda = new OrtCUDAProviderOptions();
+                cuda.UpdateOptions(load.Cuda.ProviderOptions(load.DeviceId, cudaGraph));
+                options.AppendExecutionProvider_CUDA(cuda);
+                return (options, wanted == "tensorrt" ? "tensorrt" : "cuda");
             }
             catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
             {
                 options.Dispose();
+                if (wanted == "tensorrt")
+                {
+                    throw new InvalidOperationException(
+                        $"The TensorRT execution provider could not be initialised on device {load.DeviceId} (it needs TensorRT 10's libnvinfer.so.10 and libnvonnxparser.so.10 for CUDA 13 on the library path, besides CUDA and cuDNN): {ex.Message}", ex);
+                }
+
                 if (wanted == "cuda")
                 {
                     throw new InvalidOperationException($"The CUDA execution provider could not be initialised on device {load.DeviceId}: {ex.Message}", ex);

@@ -23,4 +23,10 @@ public sealed record ModelInfo(
 
     /// <summary>Whether depth-to-image can estimate depth itself (<c>depth_estimator/</c> present); otherwise it needs a depth image.</summary>
     public bool DepthEstimator { get; init; }
+
+    /// <summary>Whether the UNet's I/O is bound in device buffers (<see cref="ModelLoadOptions.IoBinding"/>).</summary>
+    public bool IoBinding { get; init; }
+
+    /// <summary>Whether the UNet is captured and replayed as CUDA graphs.</summary>
+    public bool CudaGraph { get; init; }
 }

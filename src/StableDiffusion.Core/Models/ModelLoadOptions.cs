@@ -3,7 +3,8 @@ namespace StableDiffusion.Core.Models;
 /// <summary>How a model folder is loaded.</summary>
 public sealed record ModelLoadOptions
 {
-    /// <summary><c>auto</c> (CUDA when available, else CPU), <c>cuda</c> or <c>cpu</c>.</summary>
+    /// <summary><c>auto</c> (CUDA when available, else CPU), <c>cuda</c>, <c>tensorrt</c> (TensorRT, with CUDA for
+    /// what TensorRT does not take) or <c>cpu</c>.</summary>
     public string ExecutionProvider { get; init; } = "auto";
     public int DeviceId { get; init; }
     /// <summary>ONNX Runtime intra-op threads; 0 = ONNX Runtime's default.</summary>
@@ -18,6 +19,16 @@ public sealed record ModelLoadOptions
     public int MaxUpscaleLatentPixels { get; init; } = 128 * 128;
     /// <summary>x4 upscaler: overlap between neighbouring tiles, in low-res pixels (blended linearly).</summary>
     public int UpscaleTileOverlap { get; init; } = 16;
+
+    /// <summary>CUDA/TensorRT provider settings.</summary>
+    public CudaOptions Cuda { get; init; } = new();
+
+    /// <summary>Device-resident UNet I/O through an ONNX Runtime I/O binding: the UNet's inputs and output live in
+    /// buffers bound once per shape (on the GPU with CUDA), the prompt embeddings are copied once per job, and each
+    /// step moves only the latents in and the prediction out. Null = on with CUDA, off on the CPU; true on the CPU
+    /// binds host buffers (same results; what the tests compare).</summary>
+    public bool? IoBinding { get; init; }
+
     /// <summary>Text-encoder outputs kept per model, by token ids (LRU); 0 = off. Each entry is [77, D] floats (315 KB for
     /// SD 2.x), so the default costs at most ~10 MB.</summary>
     public int PromptCacheEntries { get; init; } = DefaultPromptCacheEntries;

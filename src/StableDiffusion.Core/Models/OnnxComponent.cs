@@ -39,16 +39,50 @@ public sealed class OnnxComponent : IDisposable
     public long RunCount => Interlocked.Read(ref _runCount);
 
     /// <summary>Opens <paramref name="path"/>; ONNX Runtime resolves external data (<c>model.onnx_data</c>) relative to it.</summary>
-    public static OnnxComponent Open(string name, string path, SessionOptions options)
+    public static OnnxComponent Open(string name, string path, SessionOptions options, string provider = "cpu")
     {
         try
         {
             return new OnnxComponent(name, path, new InferenceSession(path, options));
         }
+        catch (OnnxRuntimeException ex) when (provider == "cpu" && MissingCpuKernel(ex.Message) is { } op)
+        {
+            throw new ModelLoadException(
+                $"{name}: '{path}' uses the operator {op}, which only ONNX Runtime's CUDA execution provider implements: the model was optimised for CUDA (e.g. by ONNX Runtime's optimize_pipeline.py, with float16 I/O and contrib operators). Run it with ExecutionProvider=cuda on a GPU, or use an unoptimised export on the CPU.", ex);
+        }
         catch (OnnxRuntimeException ex)
         {
             throw new ModelLoadException($"{name}: ONNX Runtime could not load '{path}': {ex.Message}", ex);
         }
+    }
+
+    /// <summary>The operator of ONNX Runtime's "Failed to find kernel for com.microsoft.X(1)" (or, in older versions,
+    /// "Could not find an implementation for X(1) node") error; null for any other error.</summary>
+    private static string? MissingCpuKernel(string message)
+    {
+        foreach (var (marker, end) in new[] { ("Failed to find kernel for ", "("), ("Could not find an implementation for ", " node") })
+        {
+            int at = message.IndexOf(marker, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                int start = at + marker.Length;
+                int stop = message.IndexOf(end, start, StringComparison.Ordinal);
+                return stop > start ? message[start..stop] : message[start..].Trim();
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>An I/O binding on this session (device-resident inputs and outputs).</summary>
+    public OrtIoBinding CreateIoBinding() => _session.CreateIoBinding();
+
+    /// <summary>Runs with the values bound to <paramref name="binding"/>.</summary>
+    public void Run(OrtIoBinding binding, RunOptions? runOptions = null)
+    {
+        long start = Stopwatch.GetTimestamp();
+        _session.RunWithBinding(runOptions ?? _runOptions, binding);
+        Interlocked.Add(ref _runTicks, Stopwatch.GetTimestamp() - start);
     }
 
     public TensorSpec Input(string name) =>

@@ -23,6 +23,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
     private readonly UNetModel _unet;
     private readonly VaeDecoder _vaeDecoder;
     private readonly ModelLoadOptions _options;
+    private SessionOptions? _unetSessionOptions;
     private VaeEncoder? _vaeEncoder;
     private SafetyChecker? _safetyChecker;
     private DepthEstimator? _depthEstimator;
@@ -61,14 +62,22 @@ public sealed partial class StableDiffusionPipeline : IDisposable
         var tokenizer = ClipTokenizer.FromDirectory(folder.TokenizerDirectory);
         var (sessionOptions, provider) = ExecutionProviderSelector.Create(options, logger);
         var components = new List<OnnxComponent>();
+        var (bindIo, cudaGraph) = IoMode(options, provider);
+        // A CUDA graph is the UNet's alone: its session gets its own options.
+        SessionOptions? unetOptions = cudaGraph ? ExecutionProviderSelector.Create(options, logger, cudaGraph: true).Options : null;
+        UNetModel? unet = null;
         try
         {
-            var textEncoder = Open(components, "text_encoder", folder.TextEncoderPath, sessionOptions);
-            var unetComponent = Open(components, "unet", folder.UnetPath, sessionOptions);
-            var decoderComponent = Open(components, "vae_decoder", folder.VaeDecoderPath, sessionOptions);
+            var textEncoder = Open(components, "text_encoder", folder.TextEncoderPath, sessionOptions, provider);
+            var unetComponent = Open(components, "unet", folder.UnetPath, unetOptions ?? sessionOptions, provider);
+            var decoderComponent = Open(components, "vae_decoder", folder.VaeDecoderPath, sessionOptions, provider);
 
             var prompts = new PromptEncoder(tokenizer, textEncoder, new PromptEmbeddingCache(options.PromptCacheEntries));
-            var unet = new UNetModel(unetComponent, folder.UnetInChannels);
+            unet = new UNetModel(unetComponent, folder.UnetInChannels);
+            if (bindIo)
+            {
+                unet.BindIo(provider == "cpu" ? HostMemory.Instance : new CudaMemory(options.DeviceId), cudaGraph);
+            }
             if (prompts.HiddenSize > 0 && unet.Hidden.FixedDimension(2) is long unetWidth && unetWidth != prompts.HiddenSize)
             {
                 throw new ModelLoadException(
@@ -99,8 +108,13 @@ public sealed partial class StableDiffusionPipeline : IDisposable
                 UnetInChannels = unet.InChannels,
                 SafetyChecker = options.SafetyChecker,
                 DepthEstimator = unet.InChannels == 5 && folder.HasDepthEstimator,
+                IoBinding = bindIo,
+                CudaGraph = cudaGraph,
             };
-            var pipeline = new StableDiffusionPipeline(folder, sessionOptions, components, prompts, unet, decoder, info, options);
+            var pipeline = new StableDiffusionPipeline(folder, sessionOptions, components, prompts, unet, decoder, info, options)
+            {
+                _unetSessionOptions = unetOptions,
+            };
             pipeline.LoadTaskComponents(tasks);
             if (folder.IsSynthetic)
             {
@@ -113,13 +127,47 @@ public sealed partial class StableDiffusionPipeline : IDisposable
         }
         catch
         {
+            unet?.Dispose();
             foreach (var component in components)
             {
                 component.Dispose();
             }
 
             sessionOptions.Dispose();
+            unetOptions?.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Whether the UNet's I/O is bound (default: with CUDA) and captured as CUDA graphs (CUDA, opt-in).</summary>
+    private static (bool BindIo, bool CudaGraph) IoMode(ModelLoadOptions options, string provider)
+    {
+        bool gpu = provider != "cpu";
+        bool bind = options.IoBinding ?? gpu;
+        bool graph = options.Cuda.CudaGraph && provider == "cuda";
+        if (graph && !bind)
+        {
+            throw new ArgumentException("CudaGraph needs IoBinding (a graph replays against fixed device buffers); leave IoBinding on.");
+        }
+
+        return (bind, graph);
+    }
+
+    /// <summary>Runs a short generation at each size so that the first request does not pay for ONNX Runtime's
+    /// first-run work (cuDNN algorithm search, memory arena growth, CUDA graph capture).</summary>
+    public void WarmUp(IEnumerable<(int Width, int Height, int Images)> shapes, ILogger? logger = null)
+    {
+        if (!Info.Tasks.Contains(GenerationTask.TextToImage))
+        {
+            return; // an x4 upscaler's shapes depend on its inputs
+        }
+
+        foreach (var (width, height, images) in shapes)
+        {
+            long start = Stopwatch.GetTimestamp();
+            // Three UNet calls: a CUDA graph is captured after its warm-up calls and replayed from then on.
+            Generate(new GenerationSettings { Prompt = "warm-up", Width = width, Height = height, NumOutputs = images, Steps = 3, WatermarkPayload = null });
+            logger?.LogInformation("Warmed up {Model} at {Width}x{Height}, {Images} image(s) in {Seconds:0.00} s", Info.Name, width, height, images, Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
     }
 
@@ -155,20 +203,20 @@ public sealed partial class StableDiffusionPipeline : IDisposable
         bool needsEncoder = tasks.Contains(GenerationTask.ImageToImage) || tasks.Contains(GenerationTask.Inpaint) || tasks.Contains(GenerationTask.DepthToImage);
         if (needsEncoder)
         {
-            _vaeEncoder = new VaeEncoder(Open(_components, "vae_encoder", _folder.VaeEncoderPath, _sessionOptions), _folder.ScalingFactor);
+            _vaeEncoder = new VaeEncoder(Open(_components, "vae_encoder", _folder.VaeEncoderPath, _sessionOptions, Info.ExecutionProvider), _folder.ScalingFactor);
         }
 
         if (_options.SafetyChecker)
         {
             // A depth model's feature_extractor/ is DPT's (for its estimator); the checker then uses CLIP's defaults.
             var features = Info.UnetInChannels == 5 ? FeatureExtractor.Clip : FeatureExtractor.Load(_folder.FeatureExtractorConfigPath, FeatureExtractor.Clip);
-            _safetyChecker = new SafetyChecker(Open(_components, "safety_checker", _folder.SafetyCheckerPath, _sessionOptions), features);
+            _safetyChecker = new SafetyChecker(Open(_components, "safety_checker", _folder.SafetyCheckerPath, _sessionOptions, Info.ExecutionProvider), features);
         }
 
         if (Info.DepthEstimator)
         {
             var features = FeatureExtractor.Load(_folder.FeatureExtractorConfigPath, FeatureExtractor.Dpt());
-            _depthEstimator = new DepthEstimator(Open(_components, "depth_estimator", _folder.DepthEstimatorPath, _sessionOptions), features);
+            _depthEstimator = new DepthEstimator(Open(_components, "depth_estimator", _folder.DepthEstimatorPath, _sessionOptions, Info.ExecutionProvider), features);
         }
 
         if (tasks.Contains(GenerationTask.Upscale))
@@ -281,9 +329,9 @@ public sealed partial class StableDiffusionPipeline : IDisposable
         return total;
     }
 
-    private static OnnxComponent Open(List<OnnxComponent> components, string name, string path, SessionOptions options)
+    private static OnnxComponent Open(List<OnnxComponent> components, string name, string path, SessionOptions options, string provider)
     {
-        var component = OnnxComponent.Open(name, path, options);
+        var component = OnnxComponent.Open(name, path, options, provider);
         components.Add(component);
         return component;
     }
@@ -307,11 +355,13 @@ public sealed partial class StableDiffusionPipeline : IDisposable
 
     public void Dispose()
     {
+        _unet.Dispose();
         foreach (var component in _components)
         {
             component.Dispose();
         }
 
         _sessionOptions.Dispose();
+        _unetSessionOptions?.Dispose();
     }
 }

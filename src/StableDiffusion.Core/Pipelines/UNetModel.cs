@@ -5,7 +5,7 @@ using StableDiffusion.Core.Models;
 namespace StableDiffusion.Core.Pipelines;
 
 /// <summary>The UNet of a model folder, with the shape of its <c>timestep</c> input and channel count read at load.</summary>
-public sealed class UNetModel
+public sealed class UNetModel : IDisposable
 {
     public const string SampleInput = "sample";
     public const string TimestepInput = "timestep";
@@ -44,6 +44,18 @@ public sealed class UNetModel
     public int InChannels { get; }
     public bool HasClassLabels { get; }
 
+    /// <summary>Device-resident I/O (see <see cref="ModelLoadOptions.IoBinding"/>); null = plain runs.</summary>
+    public UNetBindings? Bindings { get; private set; }
+
+    /// <summary>Binds the UNet's I/O in <paramref name="memory"/> from now on.</summary>
+    public void BindIo(DeviceMemory memory, bool cudaGraph)
+    {
+        Bindings?.Dispose();
+        Bindings = new UNetBindings(this, memory, cudaGraph);
+    }
+
+    public void Dispose() => Bindings?.Dispose();
+
     /// <summary>Allocates the buffers of one denoising run.</summary>
     public UNetRun CreateRun(int batch, int latentHeight, int latentWidth, float[] encoderHiddenStates, int hiddenWidth, long[]? classLabels = null)
         => new(this, batch, latentHeight, latentWidth, encoderHiddenStates, hiddenWidth, classLabels);
@@ -64,6 +76,8 @@ public sealed class UNetRun : IDisposable
     private readonly OrtValue[] _inputs;
     private readonly string[] _outputNames;
     private readonly OrtValue[] _outputs;
+    private readonly BoundUNet? _bound;
+    private readonly bool _ownsBound;
 
     internal UNetRun(UNetModel model, int batch, int latentHeight, int latentWidth, float[] encoderHiddenStates, int hiddenWidth, long[]? classLabels)
     {
@@ -116,7 +130,20 @@ public sealed class UNetRun : IDisposable
         _inputs = [.. values];
         _outputNames = [model.OutputName];
         _outputs = [Output.Value];
+        if (model.Bindings is { } bindings)
+        {
+            (_bound, _ownsBound) = bindings.For(batch, latentHeight, latentWidth, tShape, _hidden.GetTensorTypeAndShape().Shape);
+            // What stays for the whole run goes to the device once: the prompt embeddings and class labels.
+            _bound.Hidden.Upload(_hidden.GetTensorMutableRawData());
+            if (_classLabels is not null)
+            {
+                _bound.ClassLabels!.Upload(_classLabels.GetTensorMutableRawData());
+            }
+        }
     }
+
+    /// <summary>Whether this run's UNet I/O is bound (device-resident with CUDA).</summary>
+    public bool Bound => _bound is not null;
 
     public int Batch { get; }
     public FloatTensorBuffer Sample { get; }
@@ -144,7 +171,21 @@ public sealed class UNetRun : IDisposable
         }
     }
 
-    public void Run() => _model.Component.Run(_inputNames, _inputs, _outputNames, _outputs);
+    public void Run()
+    {
+        if (_bound is null)
+        {
+            _model.Component.Run(_inputNames, _inputs, _outputNames, _outputs);
+            return;
+        }
+
+        // Per step only the latents go in and the prediction comes out: the scheduler runs on the CPU.
+        _bound.Sample.Upload(Sample.Value.GetTensorMutableRawData());
+        _bound.Timestep.Upload(_timestep.GetTensorMutableRawData());
+        _bound.Memory.Synchronize();
+        _model.Component.Run(_bound.Binding, _bound.RunOptions);
+        _bound.Output.Download(Output.Value.GetTensorMutableRawData());
+    }
 
     public void Dispose()
     {
@@ -153,5 +194,9 @@ public sealed class UNetRun : IDisposable
         _timestep.Dispose();
         _hidden.Dispose();
         _classLabels?.Dispose();
+        if (_ownsBound)
+        {
+            _bound!.Dispose();
+        }
     }
 }

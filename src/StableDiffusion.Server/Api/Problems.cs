@@ -9,7 +9,7 @@ internal static class Problems
         statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: what);
 
     public static ValidationProblem Validation(IDictionary<string, string[]> errors) => TypedResults.ValidationProblem(
-        errors, title: "The request is invalid", detail: "See errors: each names the field at fault.");
+        errors, title: "The request is invalid", detail: FieldMessages.Sentence(errors) + ".");
 
     public static ProblemHttpResult QueueFull(HttpContext context, int retryAfterSeconds, int capacity)
     {

@@ -16,8 +16,8 @@ internal sealed class ModelsOptions
     /// <summary>Where the demo model is generated; null = <c>~/.cache/stablediffusion-server/demo-random-weights</c>.</summary>
     public string? DemoModelPath { get; set; }
 
-    /// <summary><c>auto</c>, <c>cuda</c> or <c>cpu</c>.</summary>
-    [RegularExpression("^(auto|cuda|cpu)$")]
+    /// <summary><c>auto</c>, <c>cuda</c>, <c>tensorrt</c> or <c>cpu</c>.</summary>
+    [RegularExpression("^(auto|cuda|tensorrt|cpu)$")]
     public string ExecutionProvider { get; set; } = "auto";
 
     /// <summary>One worker per device id; each loads every model. Empty = device 0 (a default list here would be appended to, not replaced, by binding).</summary>
@@ -29,6 +29,70 @@ internal sealed class ModelsOptions
     /// <summary>Text-encoder outputs kept per model and device, by token ids (LRU; 315 KB each for SD 2.x); 0 = off.</summary>
     [Range(0, 4_096)]
     public int PromptCacheEntries { get; set; } = StableDiffusion.Core.Models.ModelLoadOptions.DefaultPromptCacheEntries;
+
+    /// <summary>UNet I/O bound in device buffers: null = on with CUDA, off on the CPU.</summary>
+    public bool? IoBinding { get; set; }
+
+    /// <summary>CUDA/TensorRT provider settings (cuDNN algorithm search, NHWC, TF32, arena, memory limit, CUDA graphs,
+    /// TensorRT engine cache).</summary>
+    public CudaProviderOptions Cuda { get; set; } = new();
+
+    /// <summary>Shapes generated once at start, before the worker reports ready, so the first request is not the slow
+    /// one: "WxH" or "WxHxN" (N images per job, the UNet batch the server will run). Empty = no warm-up.</summary>
+    public List<string> Warmup { get; set; } = [];
+
+    /// <summary>The parsed <see cref="Warmup"/> shapes (validated at start).</summary>
+    public IReadOnlyList<(int Width, int Height, int Images)> WarmupShapes() =>
+        [.. Warmup.Select(w => ParseShape(w) ?? throw new ArgumentException($"Models:Warmup entry '{w}' is not WxH or WxHxN."))];
+
+    /// <summary>"WxH" or "WxHxN" with width and height multiples of 8 and 1 ≤ N ≤ 16; null otherwise.</summary>
+    public static (int Width, int Height, int Images)? ParseShape(string text)
+    {
+        var parts = text.Split('x', StringSplitOptions.TrimEntries);
+        var values = parts.Select(p => int.TryParse(p, out int v) && v > 0 ? v : 0).ToArray();
+        if (parts.Length is not (2 or 3) || values.Contains(0) || values[0] % 8 != 0 || values[1] % 8 != 0
+            || values[0] > 4096 || values[1] > 4096 || (values.Length == 3 && values[2] > 16))
+        {
+            return null;
+        }
+
+        return (values[0], values[1], values.Length == 3 ? values[2] : 1);
+    }
+}
+
+/// <summary>The <c>Models:Cuda</c> section (see Core's CudaOptions for what each does).</summary>
+internal sealed class CudaProviderOptions
+{
+    [RegularExpression("^(EXHAUSTIVE|HEURISTIC|DEFAULT)$")]
+    public string CudnnConvAlgoSearch { get; set; } = "EXHAUSTIVE";
+
+    public bool PreferNhwc { get; set; }
+
+    public bool UseTf32 { get; set; } = true;
+
+    [RegularExpression("^(kNextPowerOfTwo|kSameAsRequested)$")]
+    public string ArenaExtendStrategy { get; set; } = "kNextPowerOfTwo";
+
+    [Range(0, long.MaxValue)]
+    public long GpuMemoryLimitBytes { get; set; }
+
+    public bool CudaGraph { get; set; }
+
+    public string? TensorRtEngineCacheDirectory { get; set; }
+
+    public bool TensorRtFp16 { get; set; }
+
+    public StableDiffusion.Core.Models.CudaOptions ToCore() => new()
+    {
+        CudnnConvAlgoSearch = CudnnConvAlgoSearch,
+        PreferNhwc = PreferNhwc,
+        UseTf32 = UseTf32,
+        ArenaExtendStrategy = ArenaExtendStrategy,
+        GpuMemoryLimitBytes = GpuMemoryLimitBytes,
+        CudaGraph = CudaGraph,
+        TensorRtEngineCacheDirectory = TensorRtEngineCacheDirectory,
+        TensorRtFp16 = TensorRtFp16,
+    };
 }
 
 /// <summary>One served model folder.</summary>

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +18,10 @@ internal static class ServerOptionsRegistration
                 "Models:Default must name one of Models:Items")
             .Validate(o => o.Devices.Distinct().Count() == o.Devices.Count && o.Devices.All(d => d >= 0),
                 "Models:Devices must be distinct non-negative device ids")
+            .Validate(o => o.Warmup.All(w => ModelsOptions.ParseShape(w) is not null),
+                "Models:Warmup entries must be WxH or WxHxN (width and height multiples of 8 up to 4096, N from 1 to 16)")
+            .Validate(o => Validator.TryValidateObject(o.Cuda, new ValidationContext(o.Cuda), null, validateAllProperties: true),
+                "Models:Cuda: CudnnConvAlgoSearch must be EXHAUSTIVE, HEURISTIC or DEFAULT, ArenaExtendStrategy kNextPowerOfTwo or kSameAsRequested, GpuMemoryLimitBytes 0 or more")
             .ValidateOnStart();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PostProcessingOptions>().BindConfiguration(PostProcessingOptions.Section).ValidateDataAnnotations().ValidateOnStart();

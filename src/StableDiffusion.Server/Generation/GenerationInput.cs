@@ -21,6 +21,12 @@ internal sealed record GenerationInput
     [JsonPropertyName("height"), Description("Output height in pixels, a multiple of 8; the model's native height by default.")]
     public int? Height { get; init; }
 
+    [JsonPropertyName("size"), Description("Instead of width and height: WIDTHxHEIGHT in pixels, e.g. 768x512 (the AI SDK's Replicate provider sends it).")]
+    public string? Size { get; init; }
+
+    [JsonPropertyName("aspect_ratio"), Description("Instead of width and height: W:H, e.g. 16:9. The size keeps about the model's native pixel count (native width x native height), each side rounded to the nearest multiple of 8 (or of the model's latent factor when larger); 16:9 on a 512x512 model is 680x384.")]
+    public string? AspectRatio { get; init; }
+
     [JsonPropertyName("num_outputs"), Description("Images to generate (image k uses seed + k).")]
     public int? NumOutputs { get; init; }
 
@@ -47,6 +53,9 @@ internal sealed record GenerationInput
 
     [JsonPropertyName("output_format"), Description("png (default), webp or jpg.")]
     public string? OutputFormat { get; init; }
+
+    [JsonPropertyName("output_quality"), Description("WebP/JPEG quality, 1..100 (default 80, as Replicate's models); PNG ignores it.")]
+    public int? OutputQuality { get; init; }
 
     [JsonPropertyName("image"), Description("Input image: a data URI, or the URL or id of a file uploaded with POST /v1/files. With it a text-to-image model does img2img (inpainting with a mask); inpainting, depth and upscaler models require it.")]
     public string? Image { get; init; }

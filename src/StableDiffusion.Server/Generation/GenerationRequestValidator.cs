@@ -13,7 +13,7 @@ namespace StableDiffusion.Server.Generation;
 internal sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsMonitor<LimitsOptions> limits, UploadedFiles uploads)
 {
     /// <summary>The scalar fields, checked (or defaulted) before the task and the images.</summary>
-    private sealed record Scalars(int Outputs, int Steps, double Guidance, string? Scheduler, long Seed, OutputFormat Format, double Strength);
+    private sealed record Scalars(int Outputs, int Steps, double Guidance, string? Scheduler, long Seed, OutputFormat Format, double Strength, int Quality);
 
     private sealed record Images(RgbImage? Image, RgbImage? Mask, RgbImage? Depth);
 
@@ -70,6 +70,7 @@ internal sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsM
             NoiseLevel = noiseLevel,
             DepthImage = images.Depth,
             OutputFormat = scalars.Format,
+            OutputQuality = scalars.Quality,
         };
         var request = new GenerationRequest
         {
@@ -123,7 +124,12 @@ internal sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsM
         {
             errors.Add("prompt_strength", "must be between 0 and 1");
         }
-        return new Scalars(outputs, steps, guidance, scheduler, seed, format, input.PromptStrength ?? GenerationDefaults.PromptStrength);
+        var quality = input.OutputQuality ?? ImageEncoder.DefaultQuality;
+        if (quality is < 1 or > 100)
+        {
+            errors.Add("output_quality", "must be between 1 and 100");
+        }
+        return new Scalars(outputs, steps, guidance, scheduler, seed, format, input.PromptStrength ?? GenerationDefaults.PromptStrength, quality);
     }
 
     private static Noise CheckNoise(GenerationInput input, Scalars scalars, ModelInfo? info, FieldErrors errors)
@@ -205,7 +211,9 @@ internal sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsM
     private static (int Width, int Height) OutputSize(GenerationInput input, ModelInfo? info, RgbImage? image, GenerationTask task,
         LimitsOptions l, FieldErrors errors)
     {
-        var (width, height) = (input.Width ?? info?.NativeWidth ?? 512, input.Height ?? info?.NativeHeight ?? 512);
+        // width/height, size or aspect_ratio; a range error blames the field the size came from.
+        var asked = RequestedSize.Resolve(input, info, errors);
+        var (width, height) = (asked.Width ?? info?.NativeWidth ?? 512, asked.Height ?? info?.NativeHeight ?? 512);
         if (image is not null && task == GenerationTask.Upscale)
         {
             // Output = 4x the input rounded down to a multiple of 8 (Core's rule); the pixel limit bounds the output.
@@ -222,33 +230,35 @@ internal sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsM
         else if (image is not null)
         {
             var (w, h) = DefaultSize(image.Width, image.Height, l);
-            (width, height) = (input.Width ?? w, input.Height ?? h);
-            if ((input.Width is null && w < 64) || (input.Height is null && h < 64))
+            (width, height) = (asked.Width ?? w, asked.Height ?? h);
+            if ((asked.Width is null && w < 64) || (asked.Height is null && h < 64))
             {
                 errors.Add("image", $"is {image.Width}x{image.Height}; the output takes its size, and at least 64x64 is needed (or set width and height)");
             }
         }
-        if (task != GenerationTask.Upscale && !errors.Has("image"))
+        if (task != GenerationTask.Upscale && !errors.Has("image") && !errors.Has(asked.WidthField) && !errors.Has(asked.HeightField))
         {
-            CheckSide("width", width, l.MaxWidth, errors);
-            CheckSide("height", height, l.MaxHeight, errors);
-            if (!errors.Has("width") && !errors.Has("height") && (long)width * height > l.MaxPixels)
+            CheckSide(asked.WidthField, "width", width, l.MaxWidth, errors);
+            CheckSide(asked.HeightField, "height", height, l.MaxHeight, errors);
+            if (!errors.Has(asked.WidthField) && !errors.Has(asked.HeightField) && (long)width * height > l.MaxPixels)
             {
-                errors.Add("width", $"{width}x{height} is {(long)width * height} pixels; at most {l.MaxPixels} are accepted");
+                errors.Add(asked.WidthField, $"{width}x{height} is {(long)width * height} pixels; at most {l.MaxPixels} are accepted");
             }
         }
         return (width, height);
     }
 
-    private static void CheckSide(string field, int value, int max, FieldErrors errors)
+    /// <param name="field">The field blamed: the side itself, or size/aspect_ratio when the side came from one.</param>
+    private static void CheckSide(string field, string side, int value, int max, FieldErrors errors)
     {
+        var subject = field == side ? "" : $"gives a {side} of {value}, which ";
         if (value < 64 || value > max)
         {
-            errors.Add(field, $"must be between 64 and {max}");
+            errors.Add(field, $"{subject}must be between 64 and {max}");
         }
         else if (value % 8 != 0)
         {
-            errors.Add(field, "must be a multiple of 8");
+            errors.Add(field, $"{subject}must be a multiple of 8");
         }
     }
 

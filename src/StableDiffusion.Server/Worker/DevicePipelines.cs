@@ -46,7 +46,10 @@ internal sealed class DevicePipelines(int device, ILogger logger) : IDisposable
                     Name = model.Name,
                     SafetyChecker = model.SafetyChecker,
                     PromptCacheEntries = options.PromptCacheEntries,
+                    IoBinding = options.IoBinding,
+                    Cuda = options.Cuda.ToCore(),
                 }, logger);
+                pipeline.WarmUp(options.WarmupShapes(), logger);
             }
             catch (Exception e)
             {

@@ -27,8 +27,8 @@ public static class ImageWire
         return await client.GetByteArrayAsync(url.PathAndQuery);
     }
 
-    /// <summary>Posts and expects a problem with <paramref name="status"/>; returns its <c>errors</c>.</summary>
-    public static async Task<JsonObject> ErrorsAsync(HttpClient client, string model, JsonObject input, HttpStatusCode status = HttpStatusCode.BadRequest)
+    /// <summary>Posts and expects a problem with <paramref name="status"/> (input validation: 422, as Replicate); returns its <c>errors</c>.</summary>
+    public static async Task<JsonObject> ErrorsAsync(HttpClient client, string model, JsonObject input, HttpStatusCode status = HttpStatusCode.UnprocessableEntity)
     {
         var response = await Wire.CreateAsync(client, input, new JsonObject { ["version"] = model });
         var problem = await Wire.ProblemAsync(response);

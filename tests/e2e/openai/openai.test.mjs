@@ -120,3 +120,33 @@ test('a wrong API key raises AuthenticationError', async () => {
     stranger.images.generate({ prompt: 'x', size: '64x64' }),
     error => error instanceof OpenAI.AuthenticationError && error.code === 'invalid_api_key');
 });
+
+test('images.generate with gpt-image-1 and no response_format returns b64_json, as OpenAI does', async () => {
+  const result = await client.images.generate({ model: 'gpt-image-1', prompt: 'a lighthouse at dusk', size: '64x64', steps: 2 });
+
+  const bytes = Buffer.from(result.data[0].b64_json, 'base64');
+  assert.ok(isPng(bytes));
+  assert.deepEqual(pngSize(bytes), { width: 64, height: 64 });
+  assert.equal(result.data[0].url, undefined);
+  assert.equal(result.output_format, 'png');
+  assert.equal(result.usage.output_tokens, 64);
+});
+
+test('images.generate with gpt-image-1 and response_format url raises BadRequestError on response_format', async () => {
+  await assert.rejects(
+    client.images.generate({ model: 'gpt-image-1', prompt: 'x', size: '64x64', response_format: 'url' }),
+    error => error instanceof OpenAI.BadRequestError && error.param === 'response_format' && error.code === 'unknown_parameter');
+});
+
+test('images.generate with stream: true yields image_generation.completed events', async () => {
+  const stream = await client.images.generate({ model: 'gpt-image-1', prompt: 'a red fox', size: '64x64', n: 2, steps: 2, stream: true, partial_images: 1 });
+
+  const events = [];
+  for await (const event of stream) events.push(event);
+
+  assert.deepEqual(events.map(e => e.type), ['image_generation.completed', 'image_generation.completed']);
+  for (const event of events) {
+    assert.ok(isPng(Buffer.from(event.b64_json, 'base64')));
+    assert.equal(event.size, '64x64');
+  }
+});

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# End-to-end test with the official `openai` npm client (6.49.0, pinned in package-lock.json), unmodified, against the
-# real server process: starts the server on a free loopback port with the demo (tiny, random-weights) model and an API
-# key, runs the node:test files (generations as b64_json and url, edits, typed errors), stops the server.
+# End-to-end test with the official `openai` npm client (6.49.0) and the Vercel AI SDK (`ai` 7.0.173 with
+# `@ai-sdk/openai` 4.0.118, gpt-image-1), all pinned in package-lock.json and unmodified, against the real server
+# process: starts the server on a free loopback port with the demo (tiny, random-weights) model and an API key, runs
+# the node:test files (generations as b64_json and url, gpt-image-1's b64_json-only contract and stream, edits, typed
+# errors), stops the server.
 # Uses $SD_SERVER_DLL when set (tests/run-all.sh publishes the server once), else publishes into a temp folder.
 # Exits non-zero when anything fails.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/server.sh"
 e2e_init
 
-echo "== installing the openai client (package-lock.json)"
+echo "== installing the openai client and the AI SDK (package-lock.json)"
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 
 port="$(e2e_free_port)"

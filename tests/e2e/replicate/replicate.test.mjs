@@ -178,10 +178,11 @@ test("models.versions.list and get return the one served version", async () => {
   assert.ok(version.openapi_schema.components.schemas.Input.properties.prompt);
 });
 
-test("invalid input surfaces as an ApiError with status 400 naming the field", async () => {
+test("invalid input surfaces as an ApiError with status 422 whose message names the field", async () => {
+  // Replicate answers input errors with 422 {title, detail, status}; the client puts the body in its message.
   await assert.rejects(
     () => replicate.predictions.create({ version: "demo-random-weights", input: input({ width: 100 }) }),
-    (error) => error.response?.status === 400 && /width/.test(error.message),
+    (error) => error.response?.status === 422 && /'width' must be a multiple of 8/.test(error.message),
   );
 });
 

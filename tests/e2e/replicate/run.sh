@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end test with the official `replicate` npm client (1.4.0), unmodified, against the real server process:
+# End-to-end test with the official `replicate` npm client (1.4.0) and the Vercel AI SDK (`ai` 7.0.173 with
+# `@ai-sdk/replicate` 3.0.46: size / aspect_ratio inputs, 422 details), pinned in package-lock.json, unmodified,
+# against the real server process:
 # starts the server on a free loopback port with the demo (tiny, random-weights) model, runs the node:test files,
 # stops the server. Uses $SD_SERVER_DLL when set (tests/run-all.sh publishes once), else publishes into a temp folder.
 # Exits non-zero when anything fails.
@@ -7,7 +9,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/server.sh"
 e2e_init
 
-echo "== installing the replicate client (package-lock.json)"
+echo "== installing the replicate client and the AI SDK (package-lock.json)"
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 
 port="$(e2e_free_port)"

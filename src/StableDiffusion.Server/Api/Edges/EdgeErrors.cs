@@ -23,7 +23,7 @@ internal static class EdgeErrors
         {
             Status = status,
             Title = status == StatusCodes.Status413PayloadTooLarge ? "Body too large" : "The request is invalid",
-            Detail = "See errors: each names the field at fault.",
+            Detail = $"'{field}' {message}.",
         };
         var service = context.RequestServices.GetRequiredService<IProblemDetailsService>();
         await service.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });

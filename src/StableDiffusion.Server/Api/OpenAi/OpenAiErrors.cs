@@ -17,10 +17,7 @@ internal static class OpenAiErrors
 
     /// <summary>A validation failure: the first field at fault is <c>param</c>; the message names every field.</summary>
     public static JsonHttpResult<OpenAiErrorResponse> Validation(IReadOnlyDictionary<string, string[]> errors)
-    {
-        var message = string.Join("; ", errors.SelectMany(e => e.Value.Select(m => $"'{e.Key}' {m}")));
-        return Invalid($"Invalid request: {message}.", errors.Keys.FirstOrDefault());
-    }
+        => Invalid($"Invalid request: {FieldMessages.Sentence(errors)}.", errors.Keys.FirstOrDefault());
 
     public static JsonHttpResult<OpenAiErrorResponse> ModelNotFound(string message)
         => Of(StatusCodes.Status404NotFound, message, "invalid_request_error", "model", "model_not_found");

@@ -39,7 +39,7 @@ internal static class OpenAiImagesApi
         images.MapPost("/generations", CreateImageAsync)
             .WithName("OpenAiCreateImage")
             .WithSummary("Create images (OpenAI Images API)")
-            .WithDescription("OpenAI's `images.generate`: `prompt`, `n`, `size` (WxH), `response_format` (`url` or `b64_json`), `model`; extras `negative_prompt`, `seed`, `rng` (noise source: cpu, nv, numpy, xoshiro), `steps`, `guidance_scale`, `scheduler`, `eta` (DDIM). Waits for the images (bounded by Queue:JobDeadlineSeconds). Errors are OpenAI-shaped: `{error:{message,type,param,code}}`.")
+            .WithDescription("OpenAI's `images.generate`: `prompt`, `n`, `size` (WxH), `response_format` (`url` or `b64_json`; gpt-image-* models answer `b64_json` only, with `usage`, as OpenAI), `model`, `output_format`, `output_compression`, `quality`, `background`, `moderation`, `stream`, `partial_images`; extras `negative_prompt`, `seed`, `rng` (noise source: cpu, nv, numpy, xoshiro), `steps`, `guidance_scale`, `scheduler`, `eta` (DDIM). Waits for the images (bounded by Queue:JobDeadlineSeconds). Errors are OpenAI-shaped: `{error:{message,type,param,code}}`.")
             .Accepts<OpenAiGenerationRequest>("application/json")
             .WithRequestExample(new JsonObject
             {
@@ -108,6 +108,10 @@ internal static class OpenAiImagesApi
 
     private static async Task<IResult> GenerateAsync(HttpContext context, OpenAiInput.ParsedRequest parsed, LooseFields fields, OpenAiServices s)
     {
+        if (parsed.Refusal is { } refusal)
+        {
+            return refusal;
+        }
         if (fields.Errors.Count > 0)
         {
             return OpenAiErrors.Validation(fields.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }));
@@ -136,12 +140,13 @@ internal static class OpenAiImagesApi
                 : OpenAiErrors.QueueFull(context, queueOptions.RetryAfterSeconds, s.Queue.Capacity),
             WaitOutcome.TimedOut => OpenAiErrors.TimedOut(queueOptions.JobDeadlineSeconds),
             WaitOutcome.ClientGone => Results.Empty,
-            _ => await AnswerAsync(job!, parsed.AsUrl, s),
+            _ => await AnswerAsync(job!, parsed, s),
         };
     }
 
-    private static async Task<IResult> AnswerAsync(Job job, bool asUrl, OpenAiServices s)
+    private static async Task<IResult> AnswerAsync(Job job, OpenAiInput.ParsedRequest parsed, OpenAiServices s)
     {
+        var asUrl = parsed.AsUrl && !parsed.Options.Stream;
         var images = new List<OpenAiImage>();
         foreach (var f in job.Status == JobStatus.Succeeded ? job.Outputs : [])
         {
@@ -150,12 +155,28 @@ internal static class OpenAiImagesApi
                 asUrl ? PublicUrls.File(job.BaseUrl, f) : null,
                 job.Request.Prompt));
         }
-        return Answer(job, images, s.Time);
+        if (job.Status != JobStatus.Succeeded)
+        {
+            return Failure(job);
+        }
+        var response = new OpenAiImagesResponse(s.Time.GetUtcNow().ToUnixTimeSeconds(), images.ToArray());
+        if (parsed.Options.GptImage || parsed.Options.Stream)
+        {
+            // What OpenAI reports for its GPT image models: what was made (always opaque here) and the usage.
+            response = response with
+            {
+                Background = "opaque",
+                OutputFormat = job.Request.Settings.OutputFormat == Core.Imaging.OutputFormat.Jpg ? "jpeg" : job.Request.Settings.OutputFormat.Extension(),
+                Size = $"{job.Request.Width}x{job.Request.Height}",
+                Quality = parsed.Options.Quality,
+                Usage = OpenAiUsage.Of(job, s.Catalog),
+            };
+        }
+        return parsed.Options.Stream ? new OpenAiImageStream(response, edit: parsed.Input.ImageBytes is not null) : TypedResults.Ok(response);
     }
 
-    private static IResult Answer(Job job, List<OpenAiImage> images, TimeProvider time) => job.Status switch
+    private static IResult Failure(Job job) => job.Status switch
     {
-        JobStatus.Succeeded => TypedResults.Ok(new OpenAiImagesResponse(time.GetUtcNow().ToUnixTimeSeconds(), images.ToArray())),
         JobStatus.Canceled => OpenAiErrors.Of(StatusCodes.Status500InternalServerError,
             $"The job {job.Id} was canceled before it finished.", "server_error", null, "canceled"),
         _ => OpenAiErrors.Failed(job.Error),

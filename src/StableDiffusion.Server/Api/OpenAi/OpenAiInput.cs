@@ -14,12 +14,16 @@ internal static class OpenAiInput
         ["num_outputs"] = "n",
         ["num_inference_steps"] = "steps",
         ["prompt_strength"] = "strength",
+        ["output_quality"] = "output_compression",
     };
 
-    public sealed record ParsedRequest(GenerationInput Input, string? Model, bool AsUrl);
+    /// <param name="Refusal">An answer OpenAI gives before validation (url asked of a GPT image model).</param>
+    public sealed record ParsedRequest(GenerationInput Input, string? Model, bool AsUrl, OpenAiImageOptions Options, IResult? Refusal = null);
 
     public static ParsedRequest Parse(LooseFields fields, byte[]? image, byte[]? mask)
     {
+        var model = fields.String("model");
+        var options = OpenAiImageOptions.Parse(fields, model, edit: image is not null);
         int? width = null, height = null;
         if (fields.String("size") is { } size && !size.Equals("auto", StringComparison.OrdinalIgnoreCase))
         {
@@ -35,18 +39,13 @@ internal static class OpenAiInput
                 fields.Errors["size"] = $"must be WIDTHxHEIGHT (e.g. 512x512) or 'auto', not '{size}'";
             }
         }
-        var asUrl = true;
-        if (fields.String("response_format") is { } format)
+        var format = fields.String("response_format");
+        if (format is not (null or "url" or "b64_json"))
         {
-            if (format is "b64_json")
-            {
-                asUrl = false;
-            }
-            else if (format is not "url")
-            {
-                fields.Errors["response_format"] = "must be 'url' or 'b64_json'";
-            }
+            fields.Errors["response_format"] = "must be 'url' or 'b64_json'";
         }
+        // GPT image models answer b64_json only; dall-e and our own names default to url, as OpenAI documents.
+        var asUrl = format is null ? !options.GptImage : format == "url";
         var input = new GenerationInput
         {
             Prompt = fields.String("prompt"),
@@ -61,11 +60,15 @@ internal static class OpenAiInput
             Rng = fields.String("rng"),
             Eta = fields.Double("eta"),
             OutputFormat = fields.String("output_format"),
+            OutputQuality = options.Compression is { } c ? Math.Max(1, c) : null,
             ImageBytes = image,
             MaskBytes = mask,
             PromptStrength = fields.Double("strength"),
         };
-        return new ParsedRequest(input, fields.String("model"), asUrl);
+        var refusal = asUrl && options.NamedGptImage ? OpenAiErrors.Of(StatusCodes.Status400BadRequest,
+            $"Unknown parameter: 'response_format' ('url'). The GPT image models ({model}) always return b64_json; leave response_format out, or name a dall-e model or a served model for URLs.",
+            "invalid_request_error", "response_format", "unknown_parameter") : null;
+        return new ParsedRequest(input, model, asUrl, options, refusal);
     }
 
     /// <summary>OpenAI's own model ids mean "the default model", so clients that hard-code them still work.</summary>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Generation;
 using StableDiffusion.Server.Jobs;
+using StableDiffusion.Server.Models;
 
 namespace StableDiffusion.Server.Api.OpenAi;
 
@@ -13,4 +14,5 @@ internal sealed record OpenAiServices(
     IOptionsMonitor<LimitsOptions> Limits,
     IOptions<QueueOptions> QueueOptions,
     TimeProvider Time,
-    JobStore Store);
+    JobStore Store,
+    ModelCatalog Catalog);

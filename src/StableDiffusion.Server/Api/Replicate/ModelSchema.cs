@@ -64,6 +64,9 @@ internal static class ModelSchema
             ["negative_prompt"] = Property("Negative Prompt", "string", "Specify things to not see in the output"),
             ["width"] = Property("Width", "integer", "Width of output image, a multiple of 8", width),
             ["height"] = Property("Height", "integer", "Height of output image, a multiple of 8", height),
+            ["size"] = Property("Size", "string", "Instead of width and height: WIDTHxHEIGHT, e.g. 768x512"),
+            ["aspect_ratio"] = Property("Aspect Ratio", "string",
+                $"Instead of width and height: W:H, e.g. 16:9, at about the native {width}x{height} pixel count, each side rounded to a multiple of {Math.Max(8, info?.LatentFactor ?? 8)}"),
             ["num_outputs"] = Property("Num Outputs", "integer", "Number of images to output", 1),
             ["num_inference_steps"] = Property("Num Inference Steps", "integer", "Number of denoising steps", Math.Min(GenerationDefaults.Steps, limits.MaxSteps)),
             ["guidance_scale"] = Property("Guidance Scale", "number", "Scale for classifier-free guidance", GenerationDefaults.GuidanceScale),
@@ -73,6 +76,7 @@ internal static class ModelSchema
             ["rng"] = Property("Rng", "string", "Noise source: cpu = torch.Generator('cpu') as diffusers, nv = AUTOMATIC1111's NV/GPU, numpy = diffusers' ONNX pipelines, xoshiro = this server's own", RandomSource.Default),
             ["eta"] = Property("Eta", "number", "DDIM eta: 0 is deterministic, 1 adds DDPM-like noise (DDIM only)", 0.0),
             ["output_format"] = Property("Output Format", "string", "Format of the output images", "png"),
+            ["output_quality"] = Property("Output Quality", "integer", "Quality of webp and jpg outputs, 1..100; png ignores it", Core.Imaging.ImageEncoder.DefaultQuality),
             ["image"] = Property("Image", "string", "Input image for img2img or inpaint mode: a data URI, or the URL of a file uploaded with POST /v1/files"),
             ["mask"] = Property("Mask", "string", "Input mask for inpaint mode; white areas are repainted (data URI or uploaded file URL)"),
             ["prompt_strength"] = Property("Prompt Strength", "number", "Prompt strength with an input image; 1.0 destroys the image's information", GenerationDefaults.PromptStrength),
@@ -89,6 +93,10 @@ internal static class ModelSchema
         properties["height"]!["minimum"] = 64;
         properties["height"]!["maximum"] = limits.MaxHeight;
         properties["height"]!["multipleOf"] = 8;
+        properties["size"]!["pattern"] = "^[0-9]+[xX][0-9]+$";
+        properties["aspect_ratio"]!["pattern"] = "^[0-9.]+:[0-9.]+$";
+        properties["output_quality"]!["minimum"] = 1;
+        properties["output_quality"]!["maximum"] = 100;
         properties["num_outputs"]!["minimum"] = 1;
         properties["num_outputs"]!["maximum"] = limits.MaxOutputs;
         properties["num_inference_steps"]!["minimum"] = 1;
@@ -150,6 +158,8 @@ internal static class ModelSchema
             // The output is 4x the input image.
             properties.Remove("width");
             properties.Remove("height");
+            properties.Remove("size");
+            properties.Remove("aspect_ratio");
         }
         if (!tasks.Contains(GenerationTask.DepthToImage))
         {

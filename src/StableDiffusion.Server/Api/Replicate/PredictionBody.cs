@@ -17,7 +17,7 @@ internal sealed record PredictionBody(
     {
         ["width"] = "an integer", ["height"] = "an integer", ["num_outputs"] = "an integer",
         ["num_inference_steps"] = "an integer", ["seed"] = "an integer",
-        ["guidance_scale"] = "a number", ["prompt_strength"] = "a number", ["noise_level"] = "an integer", ["eta"] = "a number",
+        ["guidance_scale"] = "a number", ["prompt_strength"] = "a number", ["noise_level"] = "an integer", ["eta"] = "a number", ["output_quality"] = "an integer",
     };
 
     /// <summary>Reads and checks the body, JSON or multipart (its files stored as uploads first).</summary>

@@ -35,11 +35,11 @@ internal static class PredictionsApi
         return v1;
     }
 
-    public static Task<Results<Created<PredictionResponse>, ValidationProblem, ProblemHttpResult>> CreatePredictionAsync(
+    public static Task<Results<Created<PredictionResponse>, ProblemHttpResult>> CreatePredictionAsync(
         HttpContext context, [AsParameters] ReplicateServices services)
         => CreateAsync(context, null, services);
 
-    public static Task<Results<Created<PredictionResponse>, ValidationProblem, ProblemHttpResult>> CreateModelPredictionAsync(
+    public static Task<Results<Created<PredictionResponse>, ProblemHttpResult>> CreateModelPredictionAsync(
         string owner, string name, HttpContext context, [AsParameters] ReplicateServices services)
         => CreateAsync(context, $"{owner}/{name}", services);
 
@@ -68,7 +68,7 @@ internal static class PredictionsApi
     public static Task StreamPrediction(string id, HttpContext context, [AsParameters] ReplicateServices services)
         => PredictionStream.WriteAsync(context, services.Store, id);
 
-    private static async Task<Results<Created<PredictionResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+    private static async Task<Results<Created<PredictionResponse>, ProblemHttpResult>> CreateAsync(
         HttpContext context, string? modelFromPath, ReplicateServices s)
     {
         var read = await PredictionBody.ReadAsync(context.Request, s);
@@ -88,7 +88,7 @@ internal static class PredictionsApi
         }
         if (!validation.IsValid)
         {
-            return Problems.Validation(validation.Errors.ToDictionary());
+            return InputProblem.For(validation.Errors);
         }
         var (job, rejection) = await s.Dispatcher.SubmitAsync(new JobSubmission(validation.Request!, body.RawInput)
         {
@@ -118,10 +118,11 @@ internal static class PredictionsApi
         return TypedResults.Created(response.Urls.Get, response);
     }
 
-    private static Results<Created<PredictionResponse>, ValidationProblem, ProblemHttpResult> Refuse(BodyRead<PredictionBody> read, long bodyLimit)
+    /// <summary>A body that is not JSON is a 400; anything wrong inside it is input validation, a 422.</summary>
+    private static Results<Created<PredictionResponse>, ProblemHttpResult> Refuse(BodyRead<PredictionBody> read, long bodyLimit)
         => read.TooLarge
             ? read.Errors is null ? Problems.TooLarge(bodyLimit) : TooLargeProblem.For(read.Errors)
-            : Problems.Validation(read.Errors!.ToDictionary());
+            : read.Errors!.ContainsKey("body") ? InputProblem.Malformed(read.Errors) : InputProblem.For(read.Errors);
 
     /// <summary>Parses RFC 7240 <c>Prefer: wait</c> / <c>wait=N</c>; null when the client does not want to wait.</summary>
     internal static TimeSpan? PreferWait(HttpRequest request, int maxSeconds)
@@ -157,6 +158,7 @@ internal static class PredictionsApi
             .DisableAntiforgery()
             .Produces<PredictionResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -164,7 +166,7 @@ internal static class PredictionsApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithRequestExample(ReplicateExamples.RequestExample)
             .WithResponseExample(StatusCodes.Status201Created, ReplicateExamples.PredictionExample("starting"))
-            .WithResponseExample(StatusCodes.Status400BadRequest, ReplicateExamples.ValidationExample)
+            .WithResponseExample(StatusCodes.Status422UnprocessableEntity, ReplicateExamples.ValidationExample)
             .WithResponseExample(StatusCodes.Status429TooManyRequests, ReplicateExamples.QueueFullExample)
             .WithHeader("Prefer", "`wait` or `wait=N` (seconds, at most 60): hold the response until the prediction finishes.")
             .WithHeader("X-Output-As-Data-Uri", "`true`: outputs as data URIs instead of file URLs.");

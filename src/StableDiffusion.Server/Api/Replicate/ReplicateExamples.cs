@@ -53,11 +53,17 @@ internal static class ReplicateExamples
 
     public static readonly JsonObject ValidationExample = new()
     {
-        ["type"] = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
-        ["title"] = "The request is invalid",
-        ["status"] = 400,
-        ["detail"] = "See errors: each names the field at fault.",
-        ["errors"] = new JsonObject { ["width"] = new JsonArray("must be a multiple of 8") },
+        ["type"] = "https://tools.ietf.org/html/rfc4918#section-11.2",
+        ["title"] = InputProblem.Title,
+        ["status"] = 422,
+        ["detail"] = "'width' must be a multiple of 8; 'aspect_ratio' conflicts with 'width': give width/height, size or aspect_ratio, not several that disagree.",
+        ["errors"] = new JsonObject
+        {
+            ["width"] = new JsonArray("must be a multiple of 8"),
+            ["aspect_ratio"] = new JsonArray("conflicts with 'width': give width/height, size or aspect_ratio, not several that disagree"),
+        },
+        ["invalid_fields"] = new JsonArray(
+            new JsonObject { ["type"] = "invalid", ["field"] = "width", ["description"] = "must be a multiple of 8" }),
     };
 
     public static readonly JsonObject QueueFullExample = new()
