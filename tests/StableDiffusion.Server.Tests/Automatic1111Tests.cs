@@ -82,7 +82,9 @@ public sealed class Automatic1111Tests
         Assert.Single(body["images"]!.AsArray());
         var info = Info(body);
         Assert.Equal("tiny-two", info["sd_model_name"]!.GetValue<string>());
-        Assert.Equal("DPM++ 2M Karras", info["sampler_name"]!.GetValue<string>());
+        // A1111 1.9+: the sampler alone, the schedule type beside it.
+        Assert.Equal("DPM++ 2M", info["sampler_name"]!.GetValue<string>());
+        Assert.Equal("Karras", info["extra_generation_params"]!["Schedule type"]!.GetValue<string>());
         Assert.Equal("blurry", info["negative_prompt"]!.GetValue<string>());
         Assert.Contains("Negative prompt: blurry", info["infotexts"]![0]!.GetValue<string>());
     }
@@ -149,8 +151,9 @@ public sealed class Automatic1111Tests
     }
 
     [Theory]
-    [InlineData("""{"prompt": "x", "sampler_name": "DPM++ SDE"}""", "sampler_name", "unknown sampler")]
-    [InlineData("""{"prompt": "x", "sampler_name": "Euler a", "scheduler": "Karras"}""", "scheduler", "not available with 'Euler a'")]
+    [InlineData("""{"prompt": "x", "enable_hr": true, "hr_scale": 4}""", "hr_scale", "at most 1024x1024")]
+    [InlineData("""{"prompt": "x", "enable_hr": true, "denoising_strength": 1.5}""", "denoising_strength", "between 0 and 1")]
+    [InlineData("""{"prompt": "x", "enable_hr": true, "hr_second_pass_steps": 1000}""", "hr_second_pass_steps", "between 0")]
     [InlineData("""{"prompt": "x", "steps": 0}""", "steps", "between 1 and")]
     [InlineData("""{"prompt": "x", "cfg_scale": "high"}""", "cfg_scale", "number")]
     [InlineData("""{"prompt": "x", "batch_size": 3, "n_iter": 3}""", "n_iter", "at most 4")]

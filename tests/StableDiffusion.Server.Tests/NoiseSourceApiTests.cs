@@ -182,7 +182,7 @@ public sealed class NoiseSourceApiTests : IAsyncLifetime
         var plain = Wire.Input(seed: 8);
         plain["scheduler"] = "K_DPM_2";
         var refused = Wire.Input();
-        refused["scheduler"] = "K_EULER_ANCESTRAL";
+        refused["scheduler"] = "DDIM";
         refused["sigma_schedule"] = "karras";
 
         var a = await NativeImageAsync(karras);

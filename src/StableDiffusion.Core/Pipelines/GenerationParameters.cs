@@ -15,12 +15,26 @@ public static class GenerationParameters
             text.Append("\nNegative prompt: ").Append(settings.NegativePrompt);
         }
 
-        text.Append(CultureInfo.InvariantCulture,
-            $"\nSteps: {settings.Steps}, Sampler: {SamplerNames.ToA1111(scheduler)}, CFG scale: {settings.GuidanceScale:0.###}, Seed: {seed}, Size: {width}x{height}, Model: {modelName}");
-        if (settings.SigmaSchedule is { Length: > 0 } schedule)
+        // A1111 1.9: "Sampler: DPM2, Schedule type: Karras"; our "DPM++ 2M Karras" samplers are written that way too.
+        var sampler = SamplerNames.ToA1111(scheduler);
+        var schedule = settings.SigmaSchedule is { Length: > 0 } s ? Schedulers.ScheduleTypes.Label(Schedulers.ScheduleTypes.Find(s) ?? s) : null;
+        if (sampler.EndsWith(" Karras", StringComparison.Ordinal))
         {
-            // A1111 1.9: "Sampler: DPM2, Schedule type: Karras".
-            text.Append(", Schedule type: ").Append(char.ToUpperInvariant(schedule[0])).Append(schedule[1..]);
+            sampler = sampler[..^" Karras".Length];
+            schedule ??= "Karras";
+        }
+
+        if (settings.HiresFix is not null && settings.Width is { } firstWidth && settings.Height is { } firstHeight)
+        {
+            // A1111 writes the first pass's size; the hires fields say what it became.
+            (width, height) = (firstWidth, firstHeight);
+        }
+
+        text.Append(CultureInfo.InvariantCulture,
+            $"\nSteps: {settings.Steps}, Sampler: {sampler}, CFG scale: {settings.GuidanceScale:0.###}, Seed: {seed}, Size: {width}x{height}, Model: {modelName}");
+        if (schedule is not null)
+        {
+            text.Append(", Schedule type: ").Append(schedule);
         }
 
         // A1111 writes "RNG: CPU" / "RNG: NV" when its noise source is not the default GPU one; we name ours.
@@ -39,6 +53,21 @@ public static class GenerationParameters
         if (settings.Task is GenerationTask.ImageToImage or GenerationTask.Inpaint or GenerationTask.DepthToImage)
         {
             text.Append(CultureInfo.InvariantCulture, $", Denoising strength: {settings.PromptStrength:0.###}");
+        }
+
+        if (settings.HiresFix is { } hires)
+        {
+            // A1111's extra_generation_params of the hires fix, in its order.
+            text.Append(CultureInfo.InvariantCulture, $", Denoising strength: {hires.DenoisingStrength:0.###}");
+            text.Append(hires.Scale is { } scale
+                ? string.Create(CultureInfo.InvariantCulture, $", Hires upscale: {scale:0.###}")
+                : string.Create(CultureInfo.InvariantCulture, $", Hires resize: {hires.Width}x{hires.Height}"));
+            if (hires.Steps > 0)
+            {
+                text.Append(CultureInfo.InvariantCulture, $", Hires steps: {hires.Steps}");
+            }
+
+            text.Append(", Hires upscaler: ").Append(hires.UpscalerName);
         }
 
         if (settings.Task == GenerationTask.Upscale)

@@ -62,6 +62,8 @@ public sealed record GenerationSettings
     public int NoiseLevel { get; init; } = DefaultNoiseLevel;
     /// <summary>Depth-to-image: a grey depth map (white = near); null = estimate it with the model's depth_estimator.</summary>
     public RgbImage? DepthImage { get; init; }
+    /// <summary>Text to image only: A1111's hires fix (first pass at Width×Height, second at the fix's size); null = off.</summary>
+    public HiresFix? HiresFix { get; init; }
     /// <summary>Per-request switch of a loaded safety checker; null = on when the model loaded one. It cannot turn on a
     /// checker the model was loaded without.</summary>
     public bool? SafetyChecker { get; init; }

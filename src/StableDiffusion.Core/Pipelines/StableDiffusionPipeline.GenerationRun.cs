@@ -32,8 +32,9 @@ public sealed partial class StableDiffusionPipeline
             _settings = settings;
             _observer = observer;
             _onnxStart = pipeline.OnnxSeconds();
-            Width = settings.Width ?? defaultWidth ?? pipeline.Info.NativeWidth;
-            Height = settings.Height ?? defaultHeight ?? pipeline.Info.NativeHeight;
+            // A hires fix's run is its final size; its first pass is settings.Width×Height.
+            Width = settings.HiresFix?.Width ?? settings.Width ?? defaultWidth ?? pipeline.Info.NativeWidth;
+            Height = settings.HiresFix?.Height ?? settings.Height ?? defaultHeight ?? pipeline.Info.NativeHeight;
             int factor = pipeline._folder.LatentFactor;
             if (Width % factor != 0 || Height % factor != 0)
             {

@@ -188,7 +188,9 @@ public sealed partial class StableDiffusionPipeline : IDisposable
 
         return settings.Task switch
         {
-            GenerationTask.TextToImage => TextToImage(settings, observer, cancellationToken),
+            GenerationTask.TextToImage => settings.HiresFix is null
+                ? TextToImage(settings, observer, cancellationToken)
+                : HiresFixTextToImage(settings, observer, cancellationToken),
             GenerationTask.ImageToImage => ImageToImage(settings, observer, cancellationToken),
             GenerationTask.Inpaint => Inpaint(settings, observer, cancellationToken),
             GenerationTask.Upscale => Upscale(settings, observer, cancellationToken),
@@ -238,6 +240,14 @@ public sealed partial class StableDiffusionPipeline : IDisposable
         activity?.SetTag("sd.model", Info.Name);
         activity?.SetTag("sd.steps", settings.Steps);
 
+        var (latents, scheduler, _, stepsRun) = TextToImageLatents(run, settings, run.LatentHeight, run.LatentWidth, observer, cancellationToken);
+        return run.Finish(latents, scheduler.Name, stepsRun, cancellationToken);
+    }
+
+    /// <summary>Text-to-image denoising at a latent size (the run's, or a hires fix's first pass), before decoding.</summary>
+    private (float[] Latents, IScheduler Scheduler, float[] Hidden, int StepsRun) TextToImageLatents(GenerationRun run, GenerationSettings settings,
+        int latentHeight, int latentWidth, GenerationObserver? observer, CancellationToken cancellationToken)
+    {
         var scheduler = SchedulerFactory.Create(settings.Scheduler, _folder.Scheduler, settings.Eta, settings.SigmaSchedule);
         scheduler.SetTimesteps(settings.Steps);
         int images = settings.NumOutputs;
@@ -245,13 +255,13 @@ public sealed partial class StableDiffusionPipeline : IDisposable
 
         float[] hidden = run.Stage("text_encoder", () => EncodePrompts(settings, images, guided, run.Log));
 
-        var latents = new float[images * 4 * run.LatentHeight * run.LatentWidth];
+        var latents = new float[images * 4 * latentHeight * latentWidth];
         var noise = run.CreateNoise();
         if (settings.Latents is { } given)
         {
             if (given.Length != latents.Length)
             {
-                throw new ArgumentException($"latents must have {latents.Length} values ([{images}, 4, {run.LatentHeight}, {run.LatentWidth}]), found {given.Length}.");
+                throw new ArgumentException($"latents must have {latents.Length} values ([{images}, 4, {latentHeight}, {latentWidth}]), found {given.Length}.");
             }
 
             given.CopyTo(latents, 0);
@@ -266,8 +276,8 @@ public sealed partial class StableDiffusionPipeline : IDisposable
 
         int stepsRun = run.Stage("denoise", () =>
         {
-            using var unetRun = _unet.CreateRun((guided ? 2 : 1) * images, run.LatentHeight, run.LatentWidth, hidden, _prompts.HiddenSize);
-            var loop = new DenoisingLoop(unetRun, scheduler, images, run.LatentHeight, run.LatentWidth, settings.GuidanceScale)
+            using var unetRun = _unet.CreateRun((guided ? 2 : 1) * images, latentHeight, latentWidth, hidden, _prompts.HiddenSize);
+            var loop = new DenoisingLoop(unetRun, scheduler, images, latentHeight, latentWidth, settings.GuidanceScale)
             {
                 BeforeUNet = SampleHook(observer),
                 StepTrace = observer?.OnStepTrace,
@@ -276,7 +286,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
             return loop.Run(latents, 0, noise.Fill, observer, cancellationToken);
         });
 
-        return run.Finish(latents, scheduler.Name, stepsRun, cancellationToken);
+        return (latents, scheduler, hidden, stepsRun);
     }
 
     /// <summary>[uncond × N, cond × N] hidden states (cond × N only without guidance), each prompt encoded once.</summary>

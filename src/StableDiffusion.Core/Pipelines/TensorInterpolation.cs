@@ -45,6 +45,128 @@ public static class TensorInterpolation
         return result;
     }
 
+    /// <summary>
+    /// <c>F.interpolate</c> of every [H, W] plane of <paramref name="source"/> (planes × height × width) in one of the
+    /// modes A1111's latent upscalers use (shared.latent_upscale_modes). Separable: a weight table per axis, applied
+    /// along x then along y.
+    /// </summary>
+    public static float[] Resize(ReadOnlySpan<float> source, int planes, int height, int width, int outHeight, int outWidth, InterpolationMode mode)
+    {
+        var columns = Taps(width, outWidth, mode);
+        var rows = Taps(height, outHeight, mode);
+        var wide = new float[height * outWidth];
+        var result = new float[planes * outHeight * outWidth];
+        for (int p = 0; p < planes; p++)
+        {
+            var plane = source.Slice(p * height * width, height * width);
+            for (int y = 0; y < height; y++)
+            {
+                for (int ox = 0; ox < outWidth; ox++)
+                {
+                    float sum = 0;
+                    foreach (var (index, weight) in columns[ox])
+                    {
+                        sum += plane[y * width + index] * weight;
+                    }
+
+                    wide[y * outWidth + ox] = sum;
+                }
+            }
+
+            var output = result.AsSpan(p * outHeight * outWidth, outHeight * outWidth);
+            for (int oy = 0; oy < outHeight; oy++)
+            {
+                for (int ox = 0; ox < outWidth; ox++)
+                {
+                    float sum = 0;
+                    foreach (var (index, weight) in rows[oy])
+                    {
+                        sum += wide[index * outWidth + ox] * weight;
+                    }
+
+                    output[oy * outWidth + ox] = sum;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The source indices and weights of each output index along one axis (scale = in / out, as PyTorch's
+    /// area_pixel_compute_scale without align_corners).</summary>
+    private static (int Index, float Weight)[][] Taps(int size, int outSize, InterpolationMode mode)
+    {
+        double scale = (double)size / outSize;
+        var taps = new (int, float)[outSize][];
+        Span<float> w = stackalloc float[4];
+        for (int o = 0; o < outSize; o++)
+        {
+            switch (mode)
+            {
+                case InterpolationMode.Nearest:
+                    taps[o] = [(Math.Min((int)Math.Floor(o * (float)scale), size - 1), 1f)];
+                    break;
+                case InterpolationMode.NearestExact:
+                    taps[o] = [(Math.Min((int)Math.Floor((o + 0.5) * scale), size - 1), 1f)];
+                    break;
+                case InterpolationMode.Bilinear:
+                {
+                    // upsample_bilinear2d: the source coordinate clamped at 0, the upper neighbour at the edge.
+                    float real = MathF.Max((float)((o + 0.5) * scale - 0.5), 0f);
+                    int i0 = Math.Min((int)real, size - 1);
+                    float lambda = real - i0;
+                    taps[o] = [(i0, 1f - lambda), (Math.Min(i0 + 1, size - 1), lambda)];
+                    break;
+                }
+
+                case InterpolationMode.Bicubic:
+                {
+                    float real = (float)((o + 0.5) * scale - 0.5);
+                    int i0 = (int)MathF.Floor(real);
+                    CubicWeights(real - i0, w);
+                    taps[o] = [(Math.Clamp(i0 - 1, 0, size - 1), w[0]), (Math.Clamp(i0, 0, size - 1), w[1]),
+                        (Math.Clamp(i0 + 1, 0, size - 1), w[2]), (Math.Clamp(i0 + 2, 0, size - 1), w[3])];
+                    break;
+                }
+
+                default:
+                    taps[o] = AntialiasTaps(o, size, scale, mode == InterpolationMode.BicubicAntialiased);
+                    break;
+            }
+        }
+
+        return taps;
+    }
+
+    /// <summary>PyTorch's <c>_upsample_*2d_aa</c> (PIL's resampling): the filter stretched by the downscale factor,
+    /// taps inside the image only, weights normalised; the cubic filter there uses A = −0.5 (PIL's), not −0.75.</summary>
+    private static (int Index, float Weight)[] AntialiasTaps(int o, int size, double scale, bool cubic)
+    {
+        double support = (cubic ? 2.0 : 1.0) * Math.Max(scale, 1.0);
+        double invScale = 1.0 / Math.Max(scale, 1.0);
+        double center = scale * (o + 0.5);
+        int min = Math.Max((int)(center - support + 0.5), 0);
+        int max = Math.Min((int)(center + support + 0.5), size);
+        var taps = new (int, float)[Math.Max(max - min, 0)];
+        double total = 0;
+        var weights = new double[taps.Length];
+        for (int j = 0; j < taps.Length; j++)
+        {
+            double x = Math.Abs((j + min - center + 0.5) * invScale);
+            weights[j] = cubic
+                ? x < 1 ? ((-0.5 + 2) * x - (-0.5 + 3)) * x * x + 1 : x < 2 ? (((x - 5) * x + 8) * x - 4) * -0.5 : 0
+                : Math.Max(1 - x, 0);
+            total += weights[j];
+        }
+
+        for (int j = 0; j < taps.Length; j++)
+        {
+            taps[j] = (j + min, (float)(total == 0 ? 0 : weights[j] / total));
+        }
+
+        return taps;
+    }
+
     // PyTorch's get_cubic_upsample_coefficients with A = -0.75.
     private static void CubicWeights(float t, Span<float> w)
     {
@@ -55,4 +177,21 @@ public static class TensorInterpolation
         w[2] = ((a + 2) * x3 - (a + 3)) * x3 * x3 + 1;
         w[3] = ((a * x4 - 5 * a) * x4 + 8 * a) * x4 - 4 * a;
     }
+}
+
+/// <summary>The <c>F.interpolate</c> modes of A1111's latent upscalers.</summary>
+public enum InterpolationMode
+{
+    /// <summary>"Latent": bilinear, no antialiasing.</summary>
+    Bilinear,
+    /// <summary>"Latent (antialiased)".</summary>
+    BilinearAntialiased,
+    /// <summary>"Latent (bicubic)".</summary>
+    Bicubic,
+    /// <summary>"Latent (bicubic antialiased)".</summary>
+    BicubicAntialiased,
+    /// <summary>"Latent (nearest)": PyTorch's legacy nearest, floor(o · in/out).</summary>
+    Nearest,
+    /// <summary>"Latent (nearest-exact)": floor((o + ½) · in/out).</summary>
+    NearestExact,
 }

@@ -50,7 +50,7 @@ public sealed class DeisMultistepScheduler : IScheduler
             _sigmas[i] = (float)sigmas[i];
         }
 
-        var ramp = Config.UseKarrasSigmas || Config.UseExponentialSigmas;
+        var ramp = Config.UseKarrasSigmas || Config.UseExponentialSigmas || Config.ScheduleType is not null;
         var alpha0 = _noise.AlphasCumprod[0];
         _sigmas[^1] = ramp ? _sigmas[^2] : MathF.Sqrt((1f - alpha0) / alpha0);
         _sigmasAsDouble = Array.ConvertAll(_sigmas, s => (double)s);

@@ -11,7 +11,8 @@ public sealed class EulerAncestralScheduler : IScheduler
     {
         Config = config;
 
-        // diffusers' EulerAncestralDiscreteScheduler has no Karras/exponential option: from_config drops those keys.
+        // diffusers' EulerAncestralDiscreteScheduler has no Karras/exponential option: from_config drops those keys. An
+        // A1111 schedule type (ScheduleType, Karras included) is kept: A1111's Euler a runs any of them.
         _schedule = new SigmaSchedule(config with { UseKarrasSigmas = false, UseExponentialSigmas = false });
     }
 

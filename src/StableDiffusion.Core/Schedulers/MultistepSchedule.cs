@@ -9,6 +9,14 @@ internal static class MultistepSchedule
     public static (double[] Timesteps, double[] Sigmas) Compute(SchedulerConfig config, NoiseSchedule noise, int steps, int clipped = 0)
     {
         var train = noise.Sigmas;
+        if (config.ScheduleType is { } scheduleType)
+        {
+            // Integer timesteps, rounded as diffusers rounds its Karras ones for these solvers.
+            var sigmas = ScheduleTypes.Sigmas(scheduleType, train, steps);
+            var logSigmas = Array.ConvertAll(train, MathF.Log);
+            return (Array.ConvertAll(sigmas, s => Math.Round(SigmaInterpolation.SigmaToT(s, logSigmas))), sigmas);
+        }
+
         if (config.UseKarrasSigmas)
         {
             var sigmas = SigmaInterpolation.Karras(train[0], train[^1], steps);

@@ -29,6 +29,9 @@ public sealed record SchedulerConfig
     public bool UseKarrasSigmas { get; init; }
     /// <summary><c>use_exponential_sigmas</c>: σ evenly spaced in log between the schedule's ends (Euler, LMS, Heun, DPM2, UniPC, DPM-Solver).</summary>
     public bool UseExponentialSigmas { get; init; }
+    /// <summary>An A1111 schedule type computed by <see cref="ScheduleTypes"/> (uniform, sgm_uniform, kl_optimal, …) in place
+    /// of the scheduler's own σ ramp; null = the config's (and its Karras/exponential flags). Not a diffusers key.</summary>
+    public string? ScheduleType { get; init; }
     /// <summary><c>use_beta_sigmas</c> (needs scipy's beta quantile in diffusers): read so it can be refused by name.</summary>
     public bool UseBetaSigmas { get; init; }
 
@@ -140,6 +143,11 @@ public sealed record SchedulerConfig
         if ((UseKarrasSigmas ? 1 : 0) + (UseExponentialSigmas ? 1 : 0) > 1)
         {
             throw new NotSupportedException("Only one of use_karras_sigmas and use_exponential_sigmas can be set (as in diffusers).");
+        }
+
+        if (ScheduleType is not null && !ScheduleTypes.IsRamp(ScheduleType))
+        {
+            throw new NotSupportedException($"schedule type '{ScheduleType}' is not one of {string.Join(", ", ScheduleTypes.All.Skip(1).Select(a => a.Name))}.");
         }
 
         if (NumTrainTimesteps < 2)

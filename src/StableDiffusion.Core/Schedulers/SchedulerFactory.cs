@@ -64,6 +64,46 @@ public static class SchedulerFactory
     /// <summary>Whether <paramref name="canonicalName"/> takes a Karras or exponential sigma schedule.</summary>
     public static bool TakesSigmaSchedule(string canonicalName) => SigmaScheduleNames.Contains(canonicalName);
 
+    /// <summary>Whether <paramref name="canonicalName"/> runs any A1111 schedule type (<see cref="ScheduleTypes"/>): the
+    /// σ-schedule schedulers and Euler ancestral (whose diffusers class has no Karras flag, but A1111's Euler a takes any).</summary>
+    public static bool TakesScheduleType(string canonicalName) => TakesSigmaSchedule(canonicalName) || canonicalName == "K_EULER_ANCESTRAL";
+
+    /// <summary>The config and scheduler name for a σ schedule: karras/exponential through diffusers' flags where the
+    /// scheduler has them, any other A1111 schedule type as <see cref="SchedulerConfig.ScheduleType"/>.</summary>
+    private static (SchedulerConfig Config, string Name) WithSigmaSchedule(SchedulerConfig config, string schedulerName, string sigmaSchedule)
+    {
+        var type = ScheduleTypes.Find(sigmaSchedule)
+            ?? throw new ArgumentException($"Unknown sigma schedule '{sigmaSchedule}'; one of {string.Join(", ", ScheduleTypes.All.Select(a => a.Name))}.", nameof(sigmaSchedule));
+        if (type == "automatic")
+        {
+            return (config, schedulerName);
+        }
+
+        if (!TakesScheduleType(schedulerName))
+        {
+            throw new ArgumentException($"Scheduler '{schedulerName}' runs no {sigmaSchedule} sigmas; they apply to {string.Join(", ", SigmaScheduleNames)}, K_EULER_ANCESTRAL.", nameof(sigmaSchedule));
+        }
+
+        var karras = type == "karras";
+        if (type is "karras" or "exponential" && TakesSigmaSchedule(schedulerName))
+        {
+            config = config with { UseKarrasSigmas = karras, UseExponentialSigmas = !karras, ScheduleType = null };
+        }
+        else
+        {
+            config = config with { UseKarrasSigmas = false, UseExponentialSigmas = false, ScheduleType = type };
+        }
+
+        var useKarrasName = karras && config.ScheduleType is null;
+        var name = schedulerName switch
+        {
+            "DPMSolverMultistep" or "KarrasDPM" => useKarrasName ? "KarrasDPM" : "DPMSolverMultistep",
+            "DPMSolverMultistepSDE" or "KarrasDPMSDE" => useKarrasName ? "KarrasDPMSDE" : "DPMSolverMultistepSDE",
+            _ => schedulerName,
+        };
+        return (config, name);
+    }
+
     /// <summary>The canonical name of the scheduler a model folder's config asks for.</summary>
     /// <remarks>Unknown classes (DDPM, …) fall back to PNDM, the Stable Diffusion default.</remarks>
     public static string DefaultFor(SchedulerConfig config)
@@ -89,7 +129,8 @@ public static class SchedulerFactory
     /// (betas, spacing, offset, prediction type) of the model's config.</remarks>
     /// <param name="eta">DDIM's η (diffusers' <c>eta=</c> pipeline argument); the other schedulers ignore it.</param>
     /// <param name="sigmaSchedule"><c>karras</c> or <c>exponential</c> to set <c>use_karras_sigmas</c> /
-    /// <c>use_exponential_sigmas</c> on the config (A1111's schedule types); null keeps the config's.</param>
+    /// <c>use_exponential_sigmas</c> on the config, or another A1111 schedule type (<see cref="ScheduleTypes"/>, which
+    /// computes karras/exponential itself for Euler ancestral); null or automatic keeps the config's.</param>
     /// <exception cref="ArgumentException">The name is not one of <see cref="Names"/> or a diffusers class name, or the
     /// sigma schedule is unknown or not offered by that scheduler.</exception>
     public static IScheduler Create(string? name, SchedulerConfig config, double eta = 0.0, string? sigmaSchedule = null)
@@ -98,23 +139,7 @@ public static class SchedulerFactory
         var schedulerName = name is null ? DefaultFor(config) : Canonicalize(name);
         if (sigmaSchedule is not null && schedulerName is not null)
         {
-            if (!TakesSigmaSchedule(schedulerName))
-            {
-                throw new ArgumentException($"Scheduler '{schedulerName}' has no {sigmaSchedule} sigmas in diffusers; they apply to {string.Join(", ", SigmaScheduleNames)}.", nameof(sigmaSchedule));
-            }
-
-            config = sigmaSchedule.ToLowerInvariant() switch
-            {
-                "karras" => config with { UseKarrasSigmas = true, UseExponentialSigmas = false },
-                "exponential" => config with { UseKarrasSigmas = false, UseExponentialSigmas = true },
-                _ => throw new ArgumentException($"Unknown sigma schedule '{sigmaSchedule}'; use karras or exponential.", nameof(sigmaSchedule)),
-            };
-            name = schedulerName switch
-            {
-                "DPMSolverMultistep" or "KarrasDPM" => sigmaSchedule.Equals("karras", StringComparison.OrdinalIgnoreCase) ? "KarrasDPM" : "DPMSolverMultistep",
-                "DPMSolverMultistepSDE" or "KarrasDPMSDE" => sigmaSchedule.Equals("karras", StringComparison.OrdinalIgnoreCase) ? "KarrasDPMSDE" : "DPMSolverMultistepSDE",
-                _ => schedulerName,
-            };
+            (config, name) = WithSigmaSchedule(config, schedulerName, sigmaSchedule);
         }
 
         var canonical = name is null

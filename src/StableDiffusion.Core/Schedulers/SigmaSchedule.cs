@@ -53,6 +53,13 @@ internal sealed class SigmaSchedule
     /// <param name="roundKarras">KDPM2 rounds the Karras timesteps (<c>np.array(…).round()</c>); Euler, LMS and Heun do not.</param>
     public static (double[] Timesteps, double[] Sigmas) Compute(SchedulerConfig config, NoiseSchedule noise, int steps, bool roundKarras = false)
     {
+        if (config.ScheduleType is { } scheduleType)
+        {
+            var ramp = ScheduleTypes.Sigmas(scheduleType, noise.Sigmas, steps);
+            var logs = Array.ConvertAll(noise.Sigmas, MathF.Log);
+            return (Array.ConvertAll(ramp, s => (double)(float)SigmaInterpolation.SigmaToT(s, logs)), ramp);
+        }
+
         var timesteps = TimestepSpacing.Descending(config, steps, roundLinspace: false);
         var sigmas = Array.ConvertAll(timesteps, t => SigmaInterpolation.Interpolate(t, noise.Sigmas));
         if (config.UseKarrasSigmas || config.UseExponentialSigmas)

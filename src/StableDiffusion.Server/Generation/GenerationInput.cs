@@ -39,7 +39,7 @@ internal sealed record GenerationInput
     [JsonPropertyName("scheduler"), Description("DDIM, K_EULER, K_EULER_ANCESTRAL, DPMSolverMultistep, PNDM, KarrasDPM, LMS, HeunDiscrete, DPMSolverMultistepSDE, KarrasDPMSDE, K_DPM_2, K_DPM_2_ANCESTRAL, UniPCMultistep, LCM, DEISMultistep or DPMSolverSinglestep (or a diffusers class name); the model's own by default.")]
     public string? Scheduler { get; init; }
 
-    [JsonPropertyName("sigma_schedule"), Description("karras or exponential: diffusers' use_karras_sigmas / use_exponential_sigmas for the schedulers that offer them (K_EULER, LMS, HeunDiscrete, K_DPM_2, K_DPM_2_ANCESTRAL, DPM-Solver, UniPCMultistep, DEISMultistep); the model's scheduler_config.json by default.")]
+    [JsonPropertyName("sigma_schedule"), Description("karras or exponential (diffusers' use_karras_sigmas / use_exponential_sigmas), or another A1111 schedule type (uniform, polyexponential, sgm_uniform, kl_optimal, align_your_steps, simple, normal, ddim, beta) for the σ-schedule schedulers (K_EULER, K_EULER_ANCESTRAL, LMS, HeunDiscrete, K_DPM_2, K_DPM_2_ANCESTRAL, DPM-Solver, UniPCMultistep, DEISMultistep); the model's scheduler_config.json by default.")]
     public string? SigmaSchedule { get; init; }
 
     [JsonPropertyName("rng"), Description("Noise source: cpu (torch.Generator('cpu'), what diffusers scripts draw; the default), nv (AUTOMATIC1111's NV/GPU source), numpy (diffusers' ONNX pipelines; seeds up to 2^32-1), xoshiro (this server's own generator), cpu-scalar (torch without AVX2). Image k uses a generator seeded seed + k.")]

@@ -151,15 +151,19 @@ internal sealed class GenerationRequestValidator(ModelCatalog catalog, IOptionsM
         string? sigmaSchedule = null;
         if (input.SigmaSchedule is { } schedule)
         {
-            sigmaSchedule = schedule.Trim().ToLowerInvariant();
+            sigmaSchedule = ScheduleTypes.Find(schedule);
             var target = scalars.Scheduler ?? info?.DefaultScheduler;
-            if (sigmaSchedule is not ("karras" or "exponential"))
+            if (sigmaSchedule is null)
             {
-                errors.Add("sigma_schedule", "must be karras or exponential");
+                errors.Add("sigma_schedule", $"must be one of {string.Join(", ", ScheduleTypes.All.Select(a => a.Name))}");
             }
-            else if (target is not null && !SchedulerFactory.TakesSigmaSchedule(target))
+            else if (sigmaSchedule == "automatic")
             {
-                errors.Add("sigma_schedule", $"scheduler {target} has no {sigmaSchedule} sigmas; they apply to {string.Join(", ", SchedulerFactory.SigmaScheduleNames)}");
+                sigmaSchedule = null;
+            }
+            else if (target is not null && !SchedulerFactory.TakesScheduleType(target))
+            {
+                errors.Add("sigma_schedule", $"scheduler {target} runs no {sigmaSchedule} sigmas; they apply to {string.Join(", ", SchedulerFactory.SigmaScheduleNames)}, K_EULER_ANCESTRAL");
             }
         }
 

@@ -158,9 +158,10 @@ public sealed class SchedulerFactoryTests
     }
 
     [Theory]
-    [InlineData("K_EULER_ANCESTRAL", "karras")]
+    [InlineData("PNDM", "karras")]
     [InlineData("DDIM", "exponential")]
-    [InlineData("K_EULER", "polyexponential")]
+    [InlineData("LCM", "sgm_uniform")]
+    [InlineData("K_EULER", "karras_exponential")]
     public void A_sigma_schedule_the_scheduler_lacks_is_refused(string name, string schedule) =>
         Assert.Throws<ArgumentException>(() => SchedulerFactory.Create(name, SchedulerConfig.StableDiffusion21Base, sigmaSchedule: schedule));
 }

@@ -49,7 +49,7 @@ internal static class Automatic1111Api
                 ["height"] = 512, ["seed"] = -1, ["sampler_name"] = "DPM++ 2M", ["scheduler"] = "Karras", ["batch_size"] = 1, ["n_iter"] = 1,
             })
             .WithSummary("Text to image (AUTOMATIC1111 API)")
-            .WithDescription("A1111's `StableDiffusionTxt2ImgProcessingAPI`: `prompt`, `negative_prompt`, `steps`, `cfg_scale`, `width`, `height`, `seed` (-1 = random), `sampler_name` (+ `scheduler`), `batch_size`, `n_iter`, `override_settings.sd_model_checkpoint`. Unknown fields are ignored. Answers `{images, parameters, info}` with `info` a JSON string.")
+            .WithDescription("A1111's `StableDiffusionTxt2ImgProcessingAPI`: `prompt`, `negative_prompt`, `steps`, `cfg_scale`, `width`, `height`, `seed` (-1 = random), `sampler_name` (+ `scheduler`: any A1111 schedule type; an unknown sampler runs DPM++ 2M, named in `info.warnings`), `batch_size`, `n_iter`, `override_settings.sd_model_checkpoint`, and the hires fix (`enable_hr`, `hr_scale`, `hr_resize_x/y`, `hr_upscaler`, `hr_second_pass_steps`, `denoising_strength`). Unknown fields are ignored. Answers `{images, parameters, info}` with `info` a JSON string.")
             .ProducesImages();
         sdapi.MapPost("/img2img", Img2ImgAsync).WithName("A1111Img2Img")
             .WithSummary("Image to image and inpainting (AUTOMATIC1111 API)")
@@ -70,15 +70,61 @@ internal static class Automatic1111Api
             .WithDescription("`sd_model_checkpoint` (title, name or hash from /sd-models) switches the model A1111 calls use; `randn_source` (GPU, CPU or NV: GPU and NV draw A1111's NV noise, CPU torch's CPU generator) sets the noise source of later A1111 calls; other options are accepted and ignored, so a client may post back what GET returned.")
             .ProducesValidationProblem();
 
-        // What SillyTavern's settings page also asks for; we have no hires-fix upscalers or separate VAEs.
-        sdapi.MapGet("/upscalers", () => TypedResults.Ok(new[] { new Automatic1111Upscaler("None", null, null, null, 4) }))
-            .WithName("A1111Upscalers").WithSummary("Upscalers (none: hires fix is not offered)");
-        sdapi.MapGet("/latent-upscale-modes", () => TypedResults.Ok(Array.Empty<JsonObject>()))
-            .WithName("A1111LatentUpscaleModes").WithSummary("Latent upscale modes (none)");
-        sdapi.MapGet("/sd-vae", () => TypedResults.Ok(Array.Empty<JsonObject>()))
-            .WithName("A1111Vaes").WithSummary("Separate VAEs (none: each model folder has its own)");
+        MapUpscaling(sdapi);
+        MapStartUpLists(sdapi);
         return app;
     }
+
+    /// <summary>The hires fix's lists, the extras and PNG info.</summary>
+    private static void MapUpscaling(RouteGroupBuilder sdapi)
+    {
+        // What SillyTavern's settings page asks for (src/endpoints/stable-diffusion.js): "None" first, then the latent
+        // modes, then the upscalers; the hires fix and the extras run all of them.
+        sdapi.MapGet("/upscalers", (ModelCatalog catalog) => TypedResults.Ok(UpscalerNames(catalog)
+                .Select(name => new Automatic1111Upscaler(name, null, null, null, 4)).ToArray()))
+            .WithName("A1111Upscalers").WithSummary("Upscalers: None, Lanczos, Nearest, and each served x4 upscaler model (extras only)");
+        sdapi.MapGet("/latent-upscale-modes", () => TypedResults.Ok(Automatic1111HiresFix.LatentModes
+                .Select(m => new JsonObject { ["name"] = m.Name }).ToArray()))
+            .WithName("A1111LatentUpscaleModes").WithSummary("Latent upscale modes of the hires fix");
+        sdapi.MapPost("/extra-single-image", Automatic1111Extras.SingleImageAsync).WithName("A1111ExtraSingleImage")
+            .WithSummary("Upscale one image (A1111 Extras)")
+            .WithDescription("`image` (base64), `resize_mode` (0: × `upscaling_resize`, default 2; 1: to `upscaling_resize_w`×`upscaling_resize_h`, centre-cropped when `upscaling_crop`), `upscaler_1` (None, Lanczos, Nearest, or `SD x4 (<model>)` for a served x4 upscaler model). Answers `{html_info, image}`; the result must fit Limits:MaxImagePixels.")
+            .ProducesValidationProblem();
+        sdapi.MapPost("/extra-batch-images", Automatic1111Extras.BatchImagesAsync).WithName("A1111ExtraBatchImages")
+            .WithSummary("Upscale several images (A1111 Extras)")
+            .WithDescription("As extra-single-image with `imageList: [{data, name}]` (at most Limits:MaxOutputs); answers `{html_info, images}`.")
+            .ProducesValidationProblem();
+        sdapi.MapPost("/png-info", Automatic1111Extras.PngInfoAsync).WithName("A1111PngInfo")
+            .WithSummary("Read the generation parameters a PNG carries")
+            .WithDescription("`image` (base64). Answers `{info, items, parameters}`: the `parameters` text chunk, every text chunk, and the text parsed as A1111 parses it.")
+            .ProducesValidationProblem();
+    }
+
+    /// <summary>The other lists frontends read at start-up: nothing of these kinds is served.</summary>
+    private static void MapStartUpLists(RouteGroupBuilder sdapi)
+    {
+        sdapi.MapGet("/sd-vae", () => TypedResults.Ok(Array.Empty<JsonObject>()))
+            .WithName("A1111Vaes").WithSummary("Separate VAEs (none: each model folder has its own)");
+        sdapi.MapGet("/sd-modules", () => TypedResults.Ok(Array.Empty<JsonObject>()))
+            .WithName("A1111Modules").WithSummary("Forge's extra modules (none)");
+        foreach (var list in new[] { "loras", "hypernetworks", "face-restorers", "realesrgan-models", "prompt-styles" })
+        {
+            sdapi.MapGet("/" + list, () => TypedResults.Ok(Array.Empty<JsonObject>())).WithName("A1111List-" + list).WithSummary($"{list} (none)");
+        }
+        sdapi.MapGet("/embeddings", () => TypedResults.Ok(new JsonObject { ["loaded"] = new JsonObject(), ["skipped"] = new JsonObject() }))
+            .WithName("A1111Embeddings").WithSummary("Textual-inversion embeddings (none)");
+        sdapi.MapGet("/scripts", () => TypedResults.Ok(new JsonObject { ["txt2img"] = new JsonArray(), ["img2img"] = new JsonArray() }))
+            .WithName("A1111Scripts").WithSummary("Scripts (none)");
+        foreach (var refresh in new[] { "refresh-checkpoints", "refresh-vae", "refresh-loras" })
+        {
+            // The served folders are fixed at start-up: a refresh has nothing to do, and A1111 answers null.
+            sdapi.MapPost("/" + refresh, () => Results.Content("null", "application/json")).WithName("A1111-" + refresh).WithSummary($"{refresh} (no-op)");
+        }
+    }
+
+    /// <summary>A1111's built-in upscalers, then the x4 upscaler models served here ("SD x4 (name)", extras only).</summary>
+    public static IEnumerable<string> UpscalerNames(ModelCatalog catalog)
+        => Automatic1111HiresFix.ImageUpscalers.Select(u => u.Name).Concat(Automatic1111ModelUpscale.Models(catalog).Select(Automatic1111ModelUpscale.Name));
 
     public static Task<IResult> Txt2ImgAsync(HttpContext context, [AsParameters] Automatic1111Services services)
         => GenerateAsync(context, services, img2img: false);
@@ -135,6 +181,11 @@ internal static class Automatic1111Api
             return Problems.Validation(RenameFields(validation.Errors));
         }
         var request = validation.Request!;
+        if (parsed.Hires is { } hires)
+        {
+            // The validator checked the first pass's size; the output is the hires size (checked by the A1111 reader).
+            request = request with { Settings = request.Settings with { HiresFix = hires }, Width = hires.Width, Height = hires.Height };
+        }
         if (request.Seed + (long)parsed.BatchSize * parsed.Iterations - 1 > uint.MaxValue)
         {
             return Problems.Validation(new Dictionary<string, string[]>
@@ -186,8 +237,7 @@ internal static class Automatic1111Api
             s.Session.End(run);
         }
 
-        var info = Automatic1111Info.Build(request, parsed.Model, outputs.Select(o => o.Seed).ToArray(), batch, parsed.DenoisingStrength,
-            parsed.ScheduleType, run.JobTimestamp);
+        var info = Automatic1111Info.Build(request, parsed, outputs.Select(o => o.Seed).ToArray(), run.JobTimestamp);
         var images = new List<string>();
         foreach (var (file, _) in parsed.SendImages ? outputs : [])
         {
@@ -200,23 +250,28 @@ internal static class Automatic1111Api
     private static async Task<(Job? Job, IResult? Failure)> RunBatchAsync(HttpContext context, Automatic1111Services s, Automatic1111Run run,
         JobSubmission submission, int iteration, int iterations)
     {
-        var queueOptions = s.QueueOptions.Value;
         var (job, outcome, rejection) = await SynchronousGeneration.RunAsync(s.Dispatcher, submission,
-            TimeSpan.FromSeconds(queueOptions.JobDeadlineSeconds), context.RequestAborted,
+            TimeSpan.FromSeconds(s.QueueOptions.Value.JobDeadlineSeconds), context.RequestAborted,
             onQueued: queued => run.Attach(queued, iteration, s.Dispatcher));
-        IResult? failure = outcome switch
+        return (job, Failure(context, s, job, outcome, rejection, $"Batch {iteration + 1} of {iterations}"));
+    }
+
+    /// <summary>The answer when a synchronous job did not succeed (null when it finished: succeeded or canceled).</summary>
+    internal static IResult? Failure(HttpContext context, Automatic1111Services s, Job? job, WaitOutcome outcome, SubmitRejection rejection, string what)
+    {
+        var queueOptions = s.QueueOptions.Value;
+        return outcome switch
         {
             WaitOutcome.Rejected => rejection == SubmitRejection.ShuttingDown
                 ? Problems.ShuttingDown()
                 : Problems.QueueFull(context, queueOptions.RetryAfterSeconds, s.Queue.Capacity),
             WaitOutcome.TimedOut => TypedResults.Problem(statusCode: StatusCodes.Status504GatewayTimeout, title: "Timed out",
-                detail: $"Batch {iteration + 1} of {iterations} was not ready within {queueOptions.JobDeadlineSeconds} s (Queue:JobDeadlineSeconds); it was canceled."),
+                detail: $"{what} was not ready within {queueOptions.JobDeadlineSeconds} s (Queue:JobDeadlineSeconds); it was canceled."),
             WaitOutcome.ClientGone => Results.Empty,
             _ when job!.Status == JobStatus.Failed => TypedResults.Problem(statusCode: StatusCodes.Status500InternalServerError,
                 title: "Generation failed", detail: job.Error),
             _ => null,
         };
-        return (job, failure);
     }
 
     private static IResult ApplyOptions(JsonElement body, ModelCatalog catalog, Automatic1111Session session)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using StableDiffusion.Core.Pipelines;
 using StableDiffusion.Server.Configuration;
 using StableDiffusion.Server.Generation;
 using StableDiffusion.Server.Models;
@@ -16,9 +17,12 @@ internal sealed record Automatic1111Request(
     int BatchSize,
     int Iterations,
     double? DenoisingStrength,
-    string? ScheduleType,
+    Automatic1111Sampling Sampling,
     bool SendImages,
-    JsonObject Parameters)
+    JsonObject Parameters,
+    HiresFix? Hires,
+    IReadOnlyList<string> Warnings,
+    long Subseed)
 {
     // A1111's defaults (modules/processing.py StableDiffusionProcessing; the API model's sampler_index "Euler").
     private const int DefaultSteps = 50;
@@ -60,7 +64,12 @@ internal sealed record Automatic1111Request(
         var eta = f.Double("eta");
         var (denoising, initImage, mask, includeInitImages) = img2img ? ReadImg2Img(f) : (null, null, null, false);
 
-        var scheduler = CheckSamplerAndBatches(f, sampler, scheduleType, batch, iterations, limits, out var sigmaSchedule);
+        var sampling = Automatic1111Samplers.Resolve(sampler, scheduleType);
+        var warnings = new List<string>(sampling.Warnings);
+        var subseed = ReadSubseed(f, warnings);
+        // img2img has no hires fix in A1111.
+        var hires = img2img ? null : Automatic1111HiresFix.Read(f, width, height, limits, warnings);
+        CheckBatches(f, batch, iterations, limits);
         var model = ResolveModel(f, catalog, checkpoint, checkpointName);
         errors = f.Errors.ToDictionary(e => e.Key, e => new[] { e.Value });
         if (errors.Count > 0)
@@ -77,12 +86,12 @@ internal sealed record Automatic1111Request(
             NumOutputs = batch,
             NumInferenceSteps = steps,
             GuidanceScale = cfg,
-            Scheduler = scheduler,
+            Scheduler = sampling.Scheduler,
             // A1111's get_fixed_seed: -1 means "draw one".
             Seed = seed == -1 ? null : seed,
             Rng = randn,
             Eta = eta,
-            SigmaSchedule = sigmaSchedule,
+            SigmaSchedule = sampling.SigmaSchedule,
             Image = initImage,
             Mask = mask,
             PromptStrength = denoising,
@@ -103,7 +112,20 @@ internal sealed record Automatic1111Request(
             ["denoising_strength"] = denoising,
         };
         EchoRawFields(parameters, root, img2img, includeInitImages);
-        return new Automatic1111Request(input, model, batch, iterations, denoising, scheduleType, sendImages, parameters);
+        return new Automatic1111Request(input, model, batch, iterations, hires?.DenoisingStrength ?? denoising, sampling, sendImages, parameters,
+            hires, warnings, subseed);
+    }
+
+    /// <summary>A1111's <c>subseed</c> as its info reports it (get_fixed_seed: -1 draws one); variations
+    /// (<c>subseed_strength</c> above 0) are not implemented, so the subseed never changes the image.</summary>
+    private static long ReadSubseed(LooseFields f, List<string> warnings)
+    {
+        var subseed = f.Long("subseed") ?? -1;
+        if (f.Double("subseed_strength") is > 0)
+        {
+            warnings.Add("subseed_strength is not supported (no variation seeds here): ignored");
+        }
+        return subseed == -1 ? Random.Shared.NextInt64(0, 4_294_967_294) : subseed;
     }
 
     /// <summary><c>override_settings.sd_model_checkpoint</c> (the other override honoured, randn_source, is read by ReadRandnSource).</summary>
@@ -150,15 +172,9 @@ internal sealed record Automatic1111Request(
         return randn;
     }
 
-    /// <summary>The scheduler the A1111 sampler (and schedule type) maps to; the batch counts checked against the limits.</summary>
-    private static string? CheckSamplerAndBatches(LooseFields f, string sampler, string? scheduleType, int batch, int iterations, LimitsOptions limits,
-        out string? sigmaSchedule)
+    /// <summary>The batch counts checked against the limits.</summary>
+    private static void CheckBatches(LooseFields f, int batch, int iterations, LimitsOptions limits)
     {
-        var scheduler = Automatic1111Samplers.Resolve(sampler, scheduleType, out var samplerField, out var samplerError, out sigmaSchedule);
-        if (samplerError is not null)
-        {
-            f.Errors[samplerField!] = samplerError;
-        }
         if (iterations < 1)
         {
             f.Errors["n_iter"] = "must be at least 1";
@@ -168,7 +184,6 @@ internal sealed record Automatic1111Request(
             // The shared output limit holds per request, whichever way the images are split into batches.
             f.Errors["n_iter"] = $"batch_size × n_iter is {(long)batch * iterations} images; at most {limits.MaxOutputs} are accepted per request";
         }
-        return scheduler;
     }
 
     private static ServedModel ResolveModel(LooseFields f, ModelCatalog catalog, ServedModel checkpoint, string? checkpointName)
@@ -207,7 +222,7 @@ internal sealed record Automatic1111Request(
     }
 
     /// <summary>A1111 accepts raw base64 or a data URI (modules/api/api.py decode_base64_to_image); ours reads data URIs.</summary>
-    private static string ToDataUri(string value)
+    public static string ToDataUri(string value)
         => value.StartsWith("data:", StringComparison.OrdinalIgnoreCase) || value.StartsWith("http:", StringComparison.OrdinalIgnoreCase)
             || value.StartsWith("https:", StringComparison.OrdinalIgnoreCase)
             ? value

@@ -72,7 +72,7 @@ internal static class ModelSchema
             ["guidance_scale"] = Property("Guidance Scale", "number", "Scale for classifier-free guidance", GenerationDefaults.GuidanceScale),
             ["scheduler"] = Property("Scheduler", "string", "Choose a scheduler; the model's own when absent"),
             ["seed"] = Property("Seed", "integer", "Random seed. Leave blank to randomize the seed"),
-            ["sigma_schedule"] = Property("Sigma Schedule", "string", "karras or exponential sigmas for the schedulers that offer them; the model's own when absent"),
+            ["sigma_schedule"] = Property("Sigma Schedule", "string", "an A1111 schedule type (karras, exponential, sgm_uniform, …) for the σ-schedule schedulers; the model's own when absent"),
             ["rng"] = Property("Rng", "string", "Noise source: cpu = torch.Generator('cpu') as diffusers, nv = AUTOMATIC1111's NV/GPU, numpy = diffusers' ONNX pipelines, xoshiro = this server's own", RandomSource.Default),
             ["eta"] = Property("Eta", "number", "DDIM eta: 0 is deterministic, 1 adds DDPM-like noise (DDIM only)", 0.0),
             ["output_format"] = Property("Output Format", "string", "Format of the output images", "png"),
@@ -108,7 +108,7 @@ internal static class ModelSchema
         properties["scheduler"]!["enum"] = Strings(SchedulerFactory.Names);
         properties["output_format"]!["enum"] = Strings(OutputFormats.Names);
         properties["rng"]!["enum"] = Strings(RandomSource.Names);
-        properties["sigma_schedule"]!["enum"] = Strings(["karras", "exponential"]);
+        properties["sigma_schedule"]!["enum"] = Strings([.. ScheduleTypes.All.Skip(1).Select(a => a.Name)]);
         properties["eta"]!["minimum"] = 0;
         properties["eta"]!["maximum"] = 1;
         properties["image"]!["format"] = "uri";
