@@ -262,6 +262,29 @@ public sealed class Automatic1111CompatibilityTests : IAsyncLifetime
         Assert.Equal((48, 32), Size(two["image"]!));
     }
 
+    [Fact]
+    public async Task Hires_fix_runs_a_served_x4_upscaler_model_on_the_first_pass()
+    {
+        await using var factory = new ServerFactory(new()
+        {
+            ["Models:Items:1:Name"] = "tiny-upscale",
+            ["Models:Items:1:Owner"] = "test",
+            ["Models:Items:1:Path"] = ImageModels.Upscale,
+        });
+        var client = await factory.ReadyClientAsync();
+
+        var response = await client.PostAsync("/sdapi/v1/txt2img", new StringContent("""
+            {"prompt": "x", "steps": 2, "width": 64, "height": 64, "seed": 5, "enable_hr": true, "hr_scale": 2, "hr_upscaler": "SD x4 (tiny-upscale)", "hr_second_pass_steps": 2, "denoising_strength": 0.5}
+            """, Encoding.UTF8, "application/json"));
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToJsonString());
+        Assert.Equal((128, 128), (Decode(Image0(body)).Width, Decode(Image0(body)).Height));
+        var info = Info(body);
+        Assert.Equal("SD x4 (tiny-upscale)", info["extra_generation_params"]!["Hires upscaler"]!.GetValue<string>());
+        Assert.DoesNotContain(info["warnings"]?.AsArray().Select(w => w!.GetValue<string>()) ?? [], w => w.Contains("hr_upscaler", StringComparison.Ordinal));
+    }
+
     private static (int, int) Size(JsonNode base64)
     {
         var decoded = Decode(Convert.FromBase64String(base64.GetValue<string>()));

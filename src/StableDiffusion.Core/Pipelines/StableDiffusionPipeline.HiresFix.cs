@@ -30,7 +30,7 @@ public sealed partial class StableDiffusionPipeline
 
         var second = settings with { Steps = hires.Steps > 0 ? hires.Steps : settings.Steps, PromptStrength = hires.DenoisingStrength };
         var noise = run.CreateNoise();
-        float[] init = Upscale(run, hires.Upscaler, first.Latents, baseHeight / factor, baseWidth / factor, settings.NumOutputs, noise, cancellationToken);
+        float[] init = Upscale(run, hires, first.Latents, baseHeight / factor, baseWidth / factor, settings.NumOutputs, noise, cancellationToken);
         var scheduler = CreateScheduler(second);
         int start = StrengthSchedule.StartIndex(second.Steps, hires.DenoisingStrength, scheduler.Timesteps.Count, scheduler.Order);
         var latents = NoiseAt(scheduler, init, start, noise, out _);
@@ -39,9 +39,10 @@ public sealed partial class StableDiffusionPipeline
     }
 
     /// <summary>The first pass's latents [N, 4, h, w] brought to the run's latent size.</summary>
-    private float[] Upscale(GenerationRun run, HiresUpscaler upscaler, float[] latents, int latentHeight, int latentWidth, int images,
+    private float[] Upscale(GenerationRun run, HiresFix hires, float[] latents, int latentHeight, int latentWidth, int images,
         BatchNoise noise, CancellationToken cancellationToken)
     {
+        var upscaler = hires.Upscaler;
         InterpolationMode? mode = upscaler switch
         {
             HiresUpscaler.Latent => InterpolationMode.Bilinear,
@@ -64,6 +65,11 @@ public sealed partial class StableDiffusionPipeline
 
         // A1111's non-latent path: decode, resize the image, encode again; the posteriors are sampled with one draw of
         // the batch's noise (image k's slice from its own generator), as img2img samples its one encoding.
+        if (upscaler == HiresUpscaler.Model && hires.ImageUpscaler is null)
+        {
+            throw new NotSupportedException($"Hires upscaler '{hires.UpscalerName}' is a model, and none was attached to run it.");
+        }
+
         IResampler resampler = upscaler == HiresUpscaler.Nearest ? KnownResamplers.NearestNeighbor : KnownResamplers.Lanczos3;
         int perImage = latents.Length / images;
         var encoded = new LatentDistribution[images];
@@ -71,6 +77,11 @@ public sealed partial class StableDiffusionPipeline
         {
             cancellationToken.ThrowIfCancellationRequested();
             var image = run.Stage("vae_decode", () => _vaeDecoder.Decode(latents.AsSpan(k * perImage, perImage), latentHeight, latentWidth));
+            if (upscaler == HiresUpscaler.Model)
+            {
+                image = run.Stage("upscale_model", () => hires.ImageUpscaler!(image, cancellationToken));
+            }
+
             var planes = run.Stage("upscale", () => ImageTensors.ToPlanes(ImageResizer.Resize(image, run.Width, run.Height, resampler)));
             encoded[k] = run.Stage("vae_encode", () => _vaeEncoder.Encode(planes, run.Height, run.Width));
         }

@@ -192,7 +192,7 @@ internal sealed class JobRunner(
         };
         var watermarkPayload = watermark.CurrentValue.Enabled ? watermark.CurrentValue.Payload : null;
         var startedAt = time.GetUtcNow();
-        var settings = job.Request.ToSettings(watermarkPayload);
+        var settings = HiresUpscaling.Attach(job.Request.ToSettings(watermarkPayload), pipelines);
         var onnxBefore = pipeline.Components.Select(c => c.RunSeconds).ToArray();
         var (hitsBefore, missesBefore) = (pipeline.PromptCache.Hits, pipeline.PromptCache.Misses);
         var decoded = await Task.Run(() => pipeline.Render(settings, observer, job.Cancellation), CancellationToken.None);

@@ -82,4 +82,33 @@ public sealed class HiresFixTests
         Assert.Contains("Size: 64x64", text);
         Assert.EndsWith(", Denoising strength: 0.7, Hires upscale: 2, Hires steps: 2, Hires upscaler: Latent (nearest)", text);
     }
+
+    [Fact]
+    public void A_model_upscaler_gets_each_decoded_first_pass_image_and_its_output_is_resized_to_the_final_size()
+    {
+        using var pipeline = Tiny();
+        var seen = new List<(int Width, int Height)>();
+        RgbImage FourTimes(RgbImage image, CancellationToken _)
+        {
+            seen.Add((image.Width, image.Height));
+            return ImageResizer.Resize(image, image.Width * 4, image.Height * 4, SixLabors.ImageSharp.Processing.KnownResamplers.NearestNeighbor);
+        }
+
+        var hires = new HiresFix(96, 80, HiresUpscaler.Model, "SD x4 (test)", 0.5, 2, null) { UpscalerModel = "test", ImageUpscaler = FourTimes };
+        var result = pipeline.Generate(Plain with { NumOutputs = 2, HiresFix = hires });
+
+        Assert.Equal([(64, 64), (64, 64)], seen);
+        Assert.All(result.Images, i => Assert.Equal((96, 80), (i.Width, i.Height)));
+        Assert.True(result.StageSeconds.ContainsKey("upscale_model"));
+    }
+
+    [Fact]
+    public void A_model_upscaler_without_its_model_attached_is_refused()
+    {
+        using var pipeline = Tiny();
+        var hires = new HiresFix(96, 96, HiresUpscaler.Model, "SD x4 (gone)", 0.5, 2, null) { UpscalerModel = "gone" };
+
+        var error = Assert.Throws<NotSupportedException>(() => pipeline.Generate(Plain with { HiresFix = hires }));
+        Assert.Contains("SD x4 (gone)", error.Message);
+    }
 }

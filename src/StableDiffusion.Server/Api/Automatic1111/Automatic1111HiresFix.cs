@@ -1,5 +1,6 @@
 using StableDiffusion.Core.Pipelines;
 using StableDiffusion.Server.Configuration;
+using StableDiffusion.Server.Models;
 
 namespace StableDiffusion.Server.Api.Automatic1111;
 
@@ -34,7 +35,7 @@ internal static class Automatic1111HiresFix
     ];
 
     /// <summary>The hires fix asked for; null when <c>enable_hr</c> is off. Field errors go to <paramref name="f"/>.</summary>
-    public static HiresFix? Read(LooseFields f, int width, int height, LimitsOptions limits, List<string> warnings)
+    public static HiresFix? Read(LooseFields f, int width, int height, LimitsOptions limits, ModelCatalog catalog, List<string> warnings)
     {
         if (f.Bool("enable_hr") != true)
         {
@@ -48,9 +49,15 @@ internal static class Automatic1111HiresFix
         var strength = f.Double("denoising_strength") ?? DefaultDenoisingStrength;
         var upscalerName = f.String("hr_upscaler") is { Length: > 0 } named ? named : "Latent";
         var upscaler = Find(upscalerName);
-        if (upscaler is null)
+        // A served x4 upscaler model ("SD x4 (name)") upscales the decoded first pass on the worker.
+        var upscalerModel = upscaler is null ? Automatic1111ModelUpscale.Find(catalog, upscalerName)?.Name : null;
+        if (upscalerModel is not null)
         {
-            warnings.Add($"hr_upscaler '{upscalerName}' is not available for the hires fix: Lanczos used (the latent modes, None, Lanczos and Nearest are; x4 upscaler models serve the extras only)");
+            upscaler = HiresUpscaler.Model;
+        }
+        else if (upscaler is null)
+        {
+            warnings.Add($"hr_upscaler '{upscalerName}' is not available for the hires fix: Lanczos used (the latent modes, None, Lanczos, Nearest and the served x4 upscaler models are)");
             upscaler = HiresUpscaler.Lanczos;
         }
 
@@ -89,7 +96,7 @@ internal static class Automatic1111HiresFix
         }
 
         return new HiresFix(targetWidth, targetHeight, upscaler.Value, upscalerName, strength, steps,
-            resizeX > 0 || resizeY > 0 ? null : scale);
+            resizeX > 0 || resizeY > 0 ? null : scale) { UpscalerModel = upscalerModel };
     }
 
     /// <summary>A1111's calculate_target_resolution, rounded down to the latent grid (its latents are size // 8). When both

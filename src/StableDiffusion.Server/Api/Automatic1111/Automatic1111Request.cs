@@ -68,7 +68,7 @@ internal sealed record Automatic1111Request(
         var warnings = new List<string>(sampling.Warnings);
         var subseed = ReadSubseed(f, warnings);
         // img2img has no hires fix in A1111.
-        var hires = img2img ? null : Automatic1111HiresFix.Read(f, width, height, limits, warnings);
+        var hires = img2img ? null : Automatic1111HiresFix.Read(f, width, height, limits, catalog, warnings);
         CheckBatches(f, batch, iterations, limits);
         var model = ResolveModel(f, catalog, checkpoint, checkpointName);
         errors = f.Errors.ToDictionary(e => e.Key, e => new[] { e.Value });
