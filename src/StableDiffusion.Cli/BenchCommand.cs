@@ -109,6 +109,9 @@ public static class BenchCommand
             onnx_runtime_share = Math.Round(measured.Onnx / measured.Wall, 4),
             pipeline_overhead_share = Math.Round(1 - measured.Onnx / measured.Wall, 4),
             stage_seconds = measured.Stages.ToDictionary(p => p.Key, p => Math.Round(p.Value, 4)),
+            // Since load: every run repeats the prompt, so after the first both prompts come from the cache
+            // (Models:PromptCacheEntries; --batch-sizes lines count on from the previous one).
+            prompt_cache = new { hits = pipeline.PromptCache.Hits, misses = pipeline.PromptCache.Misses },
             peak_working_set_mb = Math.Round(process.PeakWorkingSet64 / 1048576.0, 1),
         };
     }

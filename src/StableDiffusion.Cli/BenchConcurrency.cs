@@ -32,7 +32,7 @@ internal static class BenchConcurrency
         {
             foreach (var outcome in pipeline.GenerateBatch(jobs.Select(j => new BatchJob(j)).ToArray()))
             {
-                outcome.GetResult();
+                outcome.GetResult().Finish();
             }
         }
 

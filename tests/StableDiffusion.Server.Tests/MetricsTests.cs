@@ -45,4 +45,19 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Contains("stage=\"denoise\"", after);
         Assert.Contains("component=\"unet\"", after);
     }
+
+    [Fact]
+    public async Task A_repeated_prompt_is_a_prompt_cache_hit()
+    {
+        await Wire.CreatedAsync(_client, Wire.Input(seed: 1), prefer: "wait");
+        var before = await _client.GetStringAsync("/metrics");
+
+        await Wire.CreatedAsync(_client, Wire.Input(seed: 2), prefer: "wait");
+        var after = await _client.GetStringAsync("/metrics");
+
+        // The prompt and the (empty) negative prompt of the second job both come from the cache.
+        Assert.Equal(Value(before, "sd_prompt_cache_hits_total") + 2, Value(after, "sd_prompt_cache_hits_total"));
+        Assert.Equal(Value(before, "sd_prompt_cache_misses_total"), Value(after, "sd_prompt_cache_misses_total"));
+        Assert.Equal(2, Value(before, "sd_prompt_cache_misses_total"));
+    }
 }

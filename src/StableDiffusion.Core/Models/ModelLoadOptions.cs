@@ -28,4 +28,10 @@ public sealed record ModelLoadOptions
     /// step moves only the latents in and the prediction out. Null = on with CUDA, off on the CPU; true on the CPU
     /// binds host buffers (same results; what the tests compare).</summary>
     public bool? IoBinding { get; init; }
+
+    /// <summary>Text-encoder outputs kept per model, by token ids (LRU); 0 = off. Each entry is [77, D] floats (315 KB for
+    /// SD 2.x), so the default costs at most ~10 MB.</summary>
+    public int PromptCacheEntries { get; init; } = DefaultPromptCacheEntries;
+
+    public const int DefaultPromptCacheEntries = 32;
 }

@@ -12,6 +12,7 @@ public sealed class OnnxComponent : IDisposable
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
     private long _runTicks;
+    private long _runCount;
 
     private OnnxComponent(string name, string path, InferenceSession session)
     {
@@ -33,6 +34,9 @@ public sealed class OnnxComponent : IDisposable
 
     /// <summary>Seconds spent in <c>Run</c> since load.</summary>
     public double RunSeconds => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _runTicks)).TotalSeconds;
+
+    /// <summary>Calls of <c>Run</c> since load.</summary>
+    public long RunCount => Interlocked.Read(ref _runCount);
 
     /// <summary>Opens <paramref name="path"/>; ONNX Runtime resolves external data (<c>model.onnx_data</c>) relative to it.</summary>
     public static OnnxComponent Open(string name, string path, SessionOptions options, string provider = "cpu")
@@ -102,6 +106,7 @@ public sealed class OnnxComponent : IDisposable
         long start = Stopwatch.GetTimestamp();
         _session.Run(_runOptions, inputNames, inputs, outputNames, outputs);
         Interlocked.Add(ref _runTicks, Stopwatch.GetTimestamp() - start);
+        Interlocked.Increment(ref _runCount);
     }
 
     /// <summary>Runs and lets ONNX Runtime allocate the outputs; the caller disposes them.</summary>
@@ -111,6 +116,7 @@ public sealed class OnnxComponent : IDisposable
         long start = Stopwatch.GetTimestamp();
         var result = _session.Run(_runOptions, inputNames, inputs, outputNames);
         Interlocked.Add(ref _runTicks, Stopwatch.GetTimestamp() - start);
+        Interlocked.Increment(ref _runCount);
         return result;
     }
 

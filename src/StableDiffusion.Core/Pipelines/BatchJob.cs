@@ -4,12 +4,12 @@ namespace StableDiffusion.Core.Pipelines;
 /// callbacks and cancellation.</summary>
 public sealed record BatchJob(GenerationSettings Settings, GenerationObserver? Observer = null, CancellationToken Cancellation = default);
 
-/// <summary>What one job of a batch came to: its result, or the exception it ended with (an
-/// <see cref="OperationCanceledException"/> when its own token was canceled).</summary>
-public sealed record BatchOutcome(GenerationResult? Result, Exception? Error)
+/// <summary>What one job of a batch came to: its device part (its CPU ending is <see cref="DecodedGeneration.Finish"/>),
+/// or the exception it ended with (an <see cref="OperationCanceledException"/> when its own token was canceled).</summary>
+public sealed record BatchOutcome(DecodedGeneration? Result, Exception? Error)
 {
     /// <summary>The result, or the job's exception rethrown with its original stack.</summary>
-    public GenerationResult GetResult()
+    public DecodedGeneration GetResult()
     {
         if (Error is not null)
         {

@@ -7,7 +7,7 @@ public sealed partial class StableDiffusionPipeline
     /// As img2img, with a fifth UNet channel: the depth map at latent size in [-1, 1] (<see cref="DepthMap"/>), from
     /// the user's depth image or estimated by <c>depth_estimator/</c> from the original (un-resized) input image.
     /// </remarks>
-    private GenerationResult DepthToImage(GenerationSettings settings, GenerationObserver? observer, CancellationToken cancellationToken)
+    private DecodedGeneration DepthToImage(GenerationSettings settings, GenerationObserver? observer, CancellationToken cancellationToken)
     {
         var input = Require(settings.Image, "image", settings.Task);
         RejectLatents(settings);

@@ -14,7 +14,7 @@ namespace StableDiffusion.Core.Pipelines;
 public sealed partial class StableDiffusionPipeline
 {
     /// <summary>The bookkeeping of one generation: sizes, per-image noise, logs, stage timings, and the shared ending
-    /// (decode, watermark, PNG).</summary>
+    /// (decode, safety checker).</summary>
     private sealed class GenerationRun
     {
         private readonly StableDiffusionPipeline _pipeline;
@@ -60,20 +60,7 @@ public sealed partial class StableDiffusionPipeline
             _observer?.OnLog?.Invoke(line);
         }
 
-        public T Stage<T>(string name, Func<T> body)
-        {
-            using var activity = CoreTelemetry.ActivitySource.StartActivity(name);
-            long start = Stopwatch.GetTimestamp();
-            try
-            {
-                return body();
-            }
-            finally
-            {
-                double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                _stages[name] = _stages.GetValueOrDefault(name) + seconds;
-            }
-        }
+        public T Stage<T>(string name, Func<T> body) => StageClock.Time(_stages, name, body);
 
         /// <summary>Adds time measured outside <see cref="Stage{T}"/> (a batched denoise: the batch's wall time).</summary>
         public void AddStage(string name, double seconds) => _stages[name] = _stages.GetValueOrDefault(name) + seconds;
@@ -83,24 +70,26 @@ public sealed partial class StableDiffusionPipeline
         /// batch (<see cref="GenerationSettings.NoiseBatching"/>).</summary>
         public BatchNoise CreateNoise() => new(_settings.Rng ?? RandomSource.Default, _settings.Seed, _settings.NumOutputs, _settings.NoiseBatching);
 
-        public GenerationResult Finish(float[] latents, string scheduler, int stepsRun, CancellationToken cancellationToken)
+        /// <summary>VAE decode and safety check of every image; the watermark and encoding are left to
+        /// <see cref="DecodedGeneration.Finish"/>.</summary>
+        public DecodedGeneration Finish(float[] latents, string scheduler, int stepsRun, CancellationToken cancellationToken)
         {
             int images = _settings.NumOutputs;
             int perImage = latents.Length / images;
-            var watermark = CreateWatermark();
-            var results = new GeneratedImage[images];
+            var results = new DecodedImage[images];
             for (int k = 0; k < images; k++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var image = Stage("vae_decode", () => _pipeline._vaeDecoder.Decode(latents.AsSpan(k * perImage, perImage), LatentHeight, LatentWidth));
-                results[k] = Encode(k, image, scheduler, watermark);
+                results[k] = Check(k, image, scheduler);
             }
 
             return Result(results, stepsRun);
         }
 
-        /// <summary>The end of every image: safety checker (black out when flagged), watermark, encode (PNG with parameters, WebP or JPEG).</summary>
-        public GeneratedImage Encode(int k, RgbImage image, string scheduler, InvisibleWatermark? watermark)
+        /// <summary>The device side of every image's end: the safety checker (an ONNX model, so it runs with the other
+        /// sessions; black out when flagged) and the parameters text its PNG will carry.</summary>
+        public DecodedImage Check(int k, RgbImage image, string scheduler)
         {
             bool nsfw = false;
             if (_pipeline._safetyChecker is { } checker && _settings.SafetyChecker != false)
@@ -108,24 +97,17 @@ public sealed partial class StableDiffusionPipeline
                 nsfw = Stage("safety_checker", () => checker.CheckAndBlackOut(image));
                 if (nsfw)
                 {
-                    // A black image carries no watermark: dwtDct on a saturated image wraps around (DESIGN §4).
                     Log($"image {k}: potential NSFW content detected; replaced by a black image");
                 }
             }
 
-            bool marked = !nsfw && watermark is not null && Stage("watermark", () => watermark.Embed(image.Pixels, image.Width, image.Height));
             long seed = _settings.Seed + k;
             string parameters = GenerationParameters.Format(_settings, scheduler, seed, image.Width, image.Height,
                 _settings.ModelName ?? _pipeline.Info.Name);
-            var format = _settings.OutputFormat;
-            byte[] bytes = Stage(ImageEncoder.StageName(format), () => ImageEncoder.Encode(image, parameters, format, _settings.OutputQuality));
-            return new GeneratedImage(k, seed, bytes, image.Width, image.Height, marked, nsfw, format);
+            return new DecodedImage(k, seed, image, nsfw, parameters);
         }
 
-        public InvisibleWatermark? CreateWatermark() =>
-            _settings.WatermarkPayload is { Length: > 0 } payload ? InvisibleWatermark.FromText(payload) : null;
-
-        public GenerationResult Result(GeneratedImage[] images, int stepsRun) =>
-            new(images, _stages, _pipeline.OnnxSeconds() - _onnxStart, stepsRun, _logs);
+        public DecodedGeneration Result(DecodedImage[] images, int stepsRun) =>
+            new(images, _stages, _pipeline.OnnxSeconds() - _onnxStart, stepsRun, _logs, _settings);
     }
 }

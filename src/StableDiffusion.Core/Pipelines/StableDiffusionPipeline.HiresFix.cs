@@ -14,7 +14,7 @@ public sealed partial class StableDiffusionPipeline
     /// image, seed + k) at the final size, noises the upscaled latents at the strength's start step
     /// (<see cref="StrengthSchedule"/>, diffusers' img2img convention) and denoises with the prompts already encoded.
     /// </remarks>
-    private GenerationResult HiresFixTextToImage(GenerationSettings settings, GenerationObserver? observer, CancellationToken cancellationToken)
+    private DecodedGeneration HiresFixTextToImage(GenerationSettings settings, GenerationObserver? observer, CancellationToken cancellationToken)
     {
         var hires = settings.HiresFix!;
         RejectLatents(settings);

@@ -12,7 +12,7 @@ public sealed partial class StableDiffusionPipeline
     /// add_noise(image, ε, t₀) = √ᾱ·x₀ + √(1−ᾱ)·ε (DDPM-type) or x₀ + σ₀·ε (sigma-type) rather than ε·init_noise_sigma,
     /// so a trace of the image survives; only the schedule (timesteps, number of calls) equals text-to-image's.
     /// </remarks>
-    private GenerationResult ImageToImage(GenerationSettings settings, GenerationObserver? observer, CancellationToken cancellationToken)
+    private DecodedGeneration ImageToImage(GenerationSettings settings, GenerationObserver? observer, CancellationToken cancellationToken)
     {
         var input = Require(settings.Image, "image", settings.Task);
         RejectLatents(settings);

@@ -14,7 +14,7 @@ public sealed partial class StableDiffusionPipeline
     /// is put back, latents = (1 − m)·add_noise(image latents, ε, t_next) + m·latents, with the un-noised image latents
     /// after the last step. Noise per image: [image posterior ε (when encoded)], start ε, [masked-image posterior ε].
     /// </remarks>
-    private GenerationResult Inpaint(GenerationSettings settings, GenerationObserver? observer, CancellationToken cancellationToken)
+    private DecodedGeneration Inpaint(GenerationSettings settings, GenerationObserver? observer, CancellationToken cancellationToken)
     {
         var input = Require(settings.Image, "image", settings.Task);
         var maskImage = Require(settings.Mask, "mask", settings.Task);

@@ -14,7 +14,7 @@ public sealed partial class StableDiffusionPipeline
     /// [scaled latents (4), noised low-res image (3)], <c>class_labels</c> = noise_level. Every step runs (no strength).
     /// Inputs over <see cref="Models.ModelLoadOptions.MaxUpscaleLatentPixels"/> run tile by tile (see <see cref="UpscaleTiles"/>).
     /// </remarks>
-    private GenerationResult Upscale(GenerationSettings settings, GenerationObserver? observer, CancellationToken cancellationToken)
+    private DecodedGeneration Upscale(GenerationSettings settings, GenerationObserver? observer, CancellationToken cancellationToken)
     {
         var input = Require(settings.Image, "image", settings.Task);
         RejectLatents(settings);
@@ -80,12 +80,11 @@ public sealed partial class StableDiffusionPipeline
             }
         }
 
-        var watermark = run.CreateWatermark();
-        var results = new GeneratedImage[images];
+        var results = new DecodedImage[images];
         for (int n = 0; n < images; n++)
         {
             var image = ToImage(output.AsSpan(n * 3 * run.Width * run.Height, 3 * run.Width * run.Height), weights, run.Width, run.Height);
-            results[n] = run.Encode(n, image, schedulerName, watermark);
+            results[n] = run.Check(n, image, schedulerName);
         }
 
         return run.Result(results, stepsRun);

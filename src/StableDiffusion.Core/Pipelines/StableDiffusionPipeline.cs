@@ -49,6 +49,11 @@ public sealed partial class StableDiffusionPipeline : IDisposable
     /// <summary>The loaded ONNX models (for metrics: time spent inside ONNX Runtime per component).</summary>
     public IReadOnlyList<OnnxComponent> Components => _components;
 
+    /// <summary>The text-encoder outputs this model keeps by token ids (hits and misses for metrics).</summary>
+    public PromptEmbeddingCache PromptCache => _prompts.Cache;
+
+    internal PromptEncoder Prompts => _prompts;
+
     public static StableDiffusionPipeline Load(string modelDirectory, ModelLoadOptions? options = null, ILogger? logger = null)
     {
         options ??= new ModelLoadOptions();
@@ -67,7 +72,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
             var unetComponent = Open(components, "unet", folder.UnetPath, unetOptions ?? sessionOptions, provider);
             var decoderComponent = Open(components, "vae_decoder", folder.VaeDecoderPath, sessionOptions, provider);
 
-            var prompts = new PromptEncoder(tokenizer, textEncoder);
+            var prompts = new PromptEncoder(tokenizer, textEncoder, new PromptEmbeddingCache(options.PromptCacheEntries));
             unet = new UNetModel(unetComponent, folder.UnetInChannels);
             if (bindIo)
             {
@@ -166,9 +171,15 @@ public sealed partial class StableDiffusionPipeline : IDisposable
         }
     }
 
-    /// <summary>Runs one generation. A task the model does not offer (see <see cref="ModelInfo.Tasks"/>) throws
-    /// <see cref="NotSupportedException"/>; a task without its input image throws <see cref="ArgumentException"/>.</summary>
-    public GenerationResult Generate(GenerationSettings settings, GenerationObserver? observer = null, CancellationToken cancellationToken = default)
+    /// <summary>Runs one generation to the end: <see cref="Render"/>, then <see cref="DecodedGeneration.Finish"/>.</summary>
+    public GenerationResult Generate(GenerationSettings settings, GenerationObserver? observer = null, CancellationToken cancellationToken = default) =>
+        Render(settings, observer, cancellationToken).Finish(cancellationToken);
+
+    /// <summary>Runs the device part of one generation (text encoder, denoising, VAE decode, safety checker) and leaves
+    /// the CPU-only ending (watermark, encode) to the caller, which may run it on another thread. A task the model does
+    /// not offer (see <see cref="ModelInfo.Tasks"/>) throws <see cref="NotSupportedException"/>; a task without its input
+    /// image throws <see cref="ArgumentException"/>.</summary>
+    public DecodedGeneration Render(GenerationSettings settings, GenerationObserver? observer = null, CancellationToken cancellationToken = default)
     {
         if (!Info.Tasks.Contains(settings.Task))
         {
@@ -222,7 +233,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
         }
     }
 
-    private GenerationResult TextToImage(GenerationSettings settings, GenerationObserver? observer, CancellationToken cancellationToken)
+    private DecodedGeneration TextToImage(GenerationSettings settings, GenerationObserver? observer, CancellationToken cancellationToken)
     {
         var run = new GenerationRun(this, settings, observer);
         using var activity = CoreTelemetry.ActivitySource.StartActivity("generate");

@@ -15,9 +15,11 @@ public sealed class PromptEncoder
     private readonly TensorElementType _idsType;
     private readonly string _hiddenOutput;
 
-    public PromptEncoder(ClipTokenizer tokenizer, OnnxComponent textEncoder)
+    /// <param name="cache">Text-encoder outputs by token ids; null = no cache.</param>
+    public PromptEncoder(ClipTokenizer tokenizer, OnnxComponent textEncoder, PromptEmbeddingCache? cache = null)
     {
         _tokenizer = tokenizer;
+        Cache = cache ?? new PromptEmbeddingCache(0);
         _textEncoder = textEncoder;
         var ids = textEncoder.Input(IdsInput);
         if (ids.ElementType is not (TensorElementType.Int32 or TensorElementType.Int64))
@@ -38,12 +40,16 @@ public sealed class PromptEncoder
 
     public ClipTokenizer Tokenizer => _tokenizer;
 
+    /// <summary>The text-encoder outputs kept by token ids (capacity 0 = off; its counters still count lookups).</summary>
+    public PromptEmbeddingCache Cache { get; }
+
     /// <summary>Width D of the hidden states (0 until known when the model leaves it symbolic).</summary>
     public int HiddenSize { get; private set; }
 
     public int SequenceLength => _tokenizer.MaxLength;
 
-    /// <summary>Encodes one prompt into [SequenceLength, D] float32; logs when tokens were dropped by truncation.</summary>
+    /// <summary>Encodes one prompt into [SequenceLength, D] float32 (from the cache when its token ids were seen
+    /// lately); logs when tokens were dropped by truncation.</summary>
     public float[] Encode(string prompt, string role, Action<string>? log)
     {
         var tokens = _tokenizer.Encode(prompt);
@@ -52,10 +58,15 @@ public sealed class PromptEncoder
             log?.Invoke($"{role} truncated: {tokens.DroppedTokens} tokens dropped (CLIP reads at most {_tokenizer.MaxLength - 2} tokens)");
         }
 
-        long[] shape = [1, tokens.Ids.Length];
+        return Cache.GetOrAdd(tokens.Ids, () => RunEncoder(tokens.Ids));
+    }
+
+    private float[] RunEncoder(int[] tokenIds)
+    {
+        long[] shape = [1, tokenIds.Length];
         using OrtValue ids = _idsType == TensorElementType.Int32
-            ? OrtValue.CreateTensorValueFromMemory(tokens.Ids, shape)
-            : OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(tokens.Ids, i => (long)i), shape);
+            ? OrtValue.CreateTensorValueFromMemory(tokenIds, shape)
+            : OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(tokenIds, i => (long)i), shape);
         using var outputs = _textEncoder.Run([IdsInput], [ids], [_hiddenOutput]);
         var hidden = outputs[0];
         var dims = hidden.GetTensorTypeAndShape().Shape;

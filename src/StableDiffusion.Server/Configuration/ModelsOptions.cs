@@ -26,6 +26,10 @@ internal sealed class ModelsOptions
     [Range(0, 256)]
     public int IntraOpThreads { get; set; }
 
+    /// <summary>Text-encoder outputs kept per model and device, by token ids (LRU; 315 KB each for SD 2.x); 0 = off.</summary>
+    [Range(0, 4_096)]
+    public int PromptCacheEntries { get; set; } = StableDiffusion.Core.Models.ModelLoadOptions.DefaultPromptCacheEntries;
+
     /// <summary>UNet I/O bound in device buffers: null = on with CUDA, off on the CPU.</summary>
     public bool? IoBinding { get; set; }
 

@@ -25,6 +25,7 @@ internal static class ServerOptionsRegistration
             .ValidateOnStart();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PostProcessingOptions>().BindConfiguration(PostProcessingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ResultsOptions>().BindConfiguration(ResultsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section)
             .Validate<IOptions<StorageOptions>>((o, storage) => o.Role == ServerRole.All || storage.Value.Backend != StorageBackend.Embedded,

@@ -41,6 +41,8 @@ internal sealed class ServerMetrics
     private readonly Histogram<long> _batchImages;
     private readonly Counter<long> _unetCalls;
     private readonly Counter<long> _unetImages;
+    private readonly Counter<long> _promptCacheHits;
+    private readonly Counter<long> _promptCacheMisses;
 
     public ServerMetrics(IMeterFactory meters, IQueueGauge queue)
     {
@@ -67,6 +69,8 @@ internal sealed class ServerMetrics
         _batchImages = meter.CreateHistogram<long>("sd.worker.batch_images", "{image}", "Images per worker run (all its jobs' outputs)", advice: batchBuckets);
         _unetCalls = meter.CreateCounter<long>("sd.unet.calls", "{call}", "UNet calls (one per denoising call of a run, whatever its batch)");
         _unetImages = meter.CreateCounter<long>("sd.unet.images", "{image}", "Images denoised, summed over UNet calls: sd.unet.images / sd.unet.calls = images per UNet call");
+        _promptCacheHits = meter.CreateCounter<long>("sd.prompt_cache.hits", "{prompt}", "Prompts whose text-encoder output came from the cache");
+        _promptCacheMisses = meter.CreateCounter<long>("sd.prompt_cache.misses", "{prompt}", "Prompts that ran the text encoder");
     }
 
     /// <summary>One worker run: its jobs and images (a solo job is a batch of one).</summary>
@@ -123,6 +127,13 @@ internal sealed class ServerMetrics
             _stage.Record(seconds, [new("stage", stage), new("model", model)]);
         }
         _onnxRuntime.Record(onnxSeconds, Tag(model));
+    }
+
+    /// <summary>Prompt-embedding cache lookups of one job (prompt and negative prompt).</summary>
+    public void PromptCache(string model, long hits, long misses)
+    {
+        _promptCacheHits.Add(hits, Tag(model));
+        _promptCacheMisses.Add(misses, Tag(model));
     }
 
     /// <summary>ONNX Runtime time of one component (text_encoder, unet, vae_decoder) in one job.</summary>

@@ -21,7 +21,18 @@ internal sealed class BatchRunner(JobRunner runner, ServerMetrics metrics, ILogg
         else
         {
             // Started together, before the batch is built: each job counts its own queue wait and start event.
-            var started = gathered.Together.Where(job => runner.TryStart(job, pipelines.Device)).ToArray();
+            var started = new List<Job>();
+            foreach (var job in gathered.Together)
+            {
+                if (runner.TryStart(job, pipelines.Device))
+                {
+                    started.Add(job);
+                }
+                else
+                {
+                    await runner.EndClaimAsync(job);
+                }
+            }
             var batch = new SharedGeneration(runner.AloneAsync, RunBatchAsync);
             // Each run reaches its generation step synchronously and joins the batch; Close then starts it.
             var runs = started.Select(job => runner.RunStartedAsync(job, pipelines, stoppingToken, batch.Join)).ToArray();
@@ -83,7 +94,7 @@ internal sealed class BatchRunner(JobRunner runner, ServerMetrics metrics, ILogg
 
     private sealed record Member(Job Job, GenerationSettings Settings, GenerationObserver Observer)
     {
-        public TaskCompletionSource<GenerationResult> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<DecodedGeneration> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>Collects the jobs' generation steps until <see cref="Close"/>; one that comes later runs alone.</summary>
@@ -93,7 +104,7 @@ internal sealed class BatchRunner(JobRunner runner, ServerMetrics metrics, ILogg
         private StableDiffusionPipeline? _pipeline;
         private bool _closed;
 
-        public Task<GenerationResult> Join(Job job, StableDiffusionPipeline pipeline, GenerationSettings settings, GenerationObserver observer)
+        public Task<DecodedGeneration> Join(Job job, StableDiffusionPipeline pipeline, GenerationSettings settings, GenerationObserver observer)
         {
             if (_closed)
             {

@@ -45,6 +45,7 @@ internal sealed class DevicePipelines(int device, ILogger logger) : IDisposable
                     IntraOpThreads = options.IntraOpThreads,
                     Name = model.Name,
                     SafetyChecker = model.SafetyChecker,
+                    PromptCacheEntries = options.PromptCacheEntries,
                     IoBinding = options.IoBinding,
                     Cuda = options.Cuda.ToCore(),
                 }, logger);

@@ -66,16 +66,10 @@ internal sealed class GenerationWorker(
                 }
                 if (queue.Reader.TryRead(out var job))
                 {
+                    // Returns once the device is free; the runner's post-processing stage ends each job and its claim.
                     var maxImages = workerOptions.Value.BatchImagesFor(pipelines.Find(job.Model.Name)?.Info.ExecutionProvider);
                     var gathered = await gatherer.GatherAsync(job, maxImages, stopping.Token);
                     await runner.RunAsync(gathered, pipelines, stoppingToken);
-                    foreach (var done in gathered.All)
-                    {
-                        // A job handed back at shutdown is queued again; any other outcome ends the claim.
-                        await (done.Status == JobStatus.Starting
-                            ? jobs.ReleaseAsync(done, CancellationToken.None)
-                            : jobs.CompleteAsync(done, CancellationToken.None));
-                    }
                 }
             }
         }

@@ -26,15 +26,14 @@ internal static class HiresUpscaling
 
     private static RgbImage Upscale(StableDiffusionPipeline upscaler, RgbImage image, long seed, CancellationToken cancellationToken)
     {
-        var result = upscaler.Generate(new GenerationSettings
+        // The decoded image itself: no watermark, no PNG round trip.
+        return upscaler.Render(new GenerationSettings
         {
             Task = GenerationTask.Upscale,
             Prompt = "",
             Image = image,
             Seed = seed,
             WatermarkPayload = null,
-        }, null, cancellationToken);
-        // PNG is lossless: decoding gives back the upscaler's pixels exactly.
-        return ImageDecoder.Decode(result.Images[0].Bytes, "hr_upscaler");
+        }, null, cancellationToken).Images[0].Image;
     }
 }

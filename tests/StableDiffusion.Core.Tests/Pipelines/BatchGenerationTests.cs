@@ -39,7 +39,7 @@ public sealed class BatchGenerationTests
         Assert.All(calls, images => Assert.Equal(4, images)); // 1 + 2 + 1 images in every UNet call (PNDM makes 5)
         for (int j = 0; j < settings.Length; j++)
         {
-            var batched = outcomes[j].GetResult();
+            var batched = outcomes[j].GetResult().Finish();
             var solo = pipeline.Generate(settings[j]);
             Assert.Equal(settings[j].NumOutputs, batched.Images.Count);
             for (int k = 0; k < solo.Images.Count; k++)
@@ -60,7 +60,7 @@ public sealed class BatchGenerationTests
 
         for (int j = 0; j < settings.Length; j++)
         {
-            AssertSolo(pipeline.Generate(settings[j]).Images[0], outcomes[j].GetResult().Images[0]);
+            AssertSolo(pipeline.Generate(settings[j]).Images[0], outcomes[j].GetResult().Finish().Images[0]);
         }
     }
 
@@ -98,7 +98,7 @@ public sealed class BatchGenerationTests
         foreach (int j in new[] { 0, 2 })
         {
             Assert.Equal([1, 2, 3, 4], progress[j]);
-            AssertSolo(pipeline.Generate(settings[j]).Images[0], outcomes[j].GetResult().Images[0]);
+            AssertSolo(pipeline.Generate(settings[j]).Images[0], outcomes[j].GetResult().Finish().Images[0]);
         }
     }
 
@@ -116,7 +116,7 @@ public sealed class BatchGenerationTests
 
         Assert.IsType<OperationCanceledException>(outcomes[0].Error);
         Assert.Equal([1, 1, 1, 1], calls);
-        AssertSolo(pipeline.Generate(ddim with { Seed = 8 }).Images[0], outcomes[1].GetResult().Images[0]);
+        AssertSolo(pipeline.Generate(ddim with { Seed = 8 }).Images[0], outcomes[1].GetResult().Finish().Images[0]);
     }
 
     [Theory]

@@ -51,6 +51,9 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
     /// <summary>Replaces the server's clock (deadline and retention tests).</summary>
     public ShiftedTime? Time { get; init; }
 
+    /// <summary>Last changes to the server's services (a test's wrapper around a port).</summary>
+    internal Action<IServiceCollection>? ConfigureServices { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
@@ -65,6 +68,7 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
             {
                 services.AddSingleton<TimeProvider>(time);
             }
+            ConfigureServices?.Invoke(services);
         });
     }
 

@@ -33,6 +33,8 @@ internal sealed class RedisClaimer(
 {
     private readonly string _consumer = $"{Environment.MachineName}-{Environment.ProcessId}";
     private readonly ConcurrentDictionary<string, (Job Job, RedisClaim Claim)> _held = new();
+    // Per held job: frees its device slot once (device part done, or the job left).
+    private readonly ConcurrentDictionary<string, Action> _slots = new();
     // Jobs whose events this process already forwards (a retried job comes back to the same object).
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Job, object> _wired = [];
 
@@ -41,6 +43,11 @@ internal sealed class RedisClaimer(
         var devices = models.Value.Devices is { Count: > 0 } d ? d.Distinct().Count() : 1;
         using var slots = new SemaphoreSlim(devices, devices);
         using var cancels = bus.OnCancelRequested(OnCancelRequested);
+        var runner = services.GetService<JobRunner>();
+        if (runner is not null)
+        {
+            runner.DeviceFreed += OnDeviceFreed;
+        }
         var heartbeat = HeartbeatAsync(stoppingToken);
         try
         {
@@ -67,6 +74,13 @@ internal sealed class RedisClaimer(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+        finally
+        {
+            if (runner is not null)
+            {
+                runner.DeviceFreed -= OnDeviceFreed;
+            }
         }
         await heartbeat;
     }
@@ -148,30 +162,42 @@ internal sealed class RedisClaimer(
         return job;
     }
 
-    /// <summary>Marks the job as run here: its events go to the bus, and the device slot frees when it leaves.</summary>
+    /// <summary>Marks the job as run here: its events go to the bus; its device slot frees when the device part is done
+    /// (<see cref="JobRunner.DeviceFreed"/>: the ending runs in the post-processing stage, claim still renewed) or when it
+    /// leaves before that.</summary>
     private void Hold(Job job, RedisClaim claim, Action release)
     {
         job.MarkRunsHere();
         _held[job.Id] = (job, claim);
         var released = 0;
-        void Done()
+        void FreeSlot()
         {
             if (Interlocked.Exchange(ref released, 1) == 0)
             {
-                _held.TryRemove(job.Id, out _);
                 release();
             }
         }
-        IDisposable? slot = null;
-        slot = job.Subscribe(e =>
+        _slots[job.Id] = FreeSlot;
+        IDisposable? subscription = null;
+        subscription = job.Subscribe(e =>
         {
-            // The device is free again once the job leaves it: finished, or queued again (a retry, a shutdown).
+            // The job leaves this machine: finished, or queued again (a retry, a shutdown).
             if (e is JobCompleted or JobRequeued)
             {
-                Done();
-                slot?.Dispose();
+                _held.TryRemove(job.Id, out _);
+                _slots.TryRemove(job.Id, out _);
+                FreeSlot();
+                subscription?.Dispose();
             }
         }).Subscription;
+    }
+
+    private void OnDeviceFreed(Job job)
+    {
+        if (_slots.TryRemove(job.Id, out var free))
+        {
+            free();
+        }
     }
 
     /// <summary>Sends the job's events, from now on, to the replicas that follow it (once per job object).</summary>
