@@ -61,6 +61,22 @@ step() { # step NAME LIMIT_SECONDS COMMAND... — runs, logs, records failure wi
   return $rc
 }
 
+# bench_modes MODEL NAME LIMIT: sd bench at batch 1 and 4 with plain runs, bound I/O, and bound I/O + CUDA graphs.
+bench_modes() {
+  local model=$1 name=$2 limit=$3 mode
+  local -a flags
+  for mode in plain bound graph; do
+    case $mode in
+      plain) flags=(--io-binding off) ;;
+      bound) flags=(--io-binding on) ;;
+      graph) flags=(--io-binding on --cuda-graph) ;;
+    esac
+    step "$name-$mode" "$limit" "$sd" bench --model "$model" --provider "$provider" --steps "$steps" \
+      --width "$size" --height "$size" --batch-sizes 1,4 --runs 3 --seed 1 "${flags[@]}" \
+      && grep '^{' "$out/$name-$mode.out" | sed "s/^{/{\"mode\":\"$mode\",/" >>"$out/bench.jsonl"
+  done
+}
+
 mkdir -p "$models"
 step make-tiny 120 "$sd" make-model --preset tiny --out "$models/tiny"
 # CUDA against the CPU on the tiny model: same seed, strict float32 (no TF32) and the default (TF32).
@@ -103,16 +119,7 @@ else
 fi
 
 step make-full 300 "$sd" make-model --preset "$preset" --fp16 --out "$models/$preset-fp16"
-for mode in plain bound graph; do
-  case $mode in
-    plain) flags=(--io-binding off) ;;
-    bound) flags=(--io-binding on) ;;
-    graph) flags=(--io-binding on --cuda-graph) ;;
-  esac
-  step "bench-$mode" 240 "$sd" bench --model "$models/$preset-fp16" --provider "$provider" --steps "$steps" \
-    --width "$size" --height "$size" --batch-sizes 1,4 --runs 3 --seed 1 "${flags[@]}" \
-    && grep '^{' "$out/bench-$mode.out" | sed "s/^{/{\"mode\":\"$mode\",/" >>"$out/bench.jsonl"
-done
+bench_modes "$models/$preset-fp16" bench 240
 # The same model exported float32 and optimised by ONNX Runtime's optimize_pipeline.py --float16 (fused GroupNorm and
 # NhwcConv contrib operators): what a production deployment runs. Needs the machine's onnxruntime Python package.
 if [ -n "${shim:-}" ]; then
@@ -120,16 +127,7 @@ if [ -n "${shim:-}" ]; then
     && step optimize-full 300 env PYTHONPATH="$shim${PYTHONPATH:+:$PYTHONPATH}" python3 -m onnxruntime.transformers.models.stable_diffusion.optimize_pipeline \
       -i "$models/$preset-fp32" -o "$models/$preset-ort-fp16" --float16 -e; then
     rm -rf "$models/$preset-fp32"
-    for mode in plain bound graph; do
-      case $mode in
-        plain) flags=(--io-binding off) ;;
-        bound) flags=(--io-binding on) ;;
-        graph) flags=(--io-binding on --cuda-graph) ;;
-      esac
-      step "bench-ort-$mode" 180 "$sd" bench --model "$models/$preset-ort-fp16" --provider "$provider" --steps "$steps" \
-        --width "$size" --height "$size" --batch-sizes 1,4 --runs 3 --seed 1 "${flags[@]}" \
-        && grep '^{' "$out/bench-ort-$mode.out" | sed "s/^{/{\"mode\":\"$mode\",/" >>"$out/bench.jsonl"
-    done
+    bench_modes "$models/$preset-ort-fp16" bench-ort 180
   fi
 fi
 "$py" "$here/table.py" "$out/bench.jsonl" "$out/checks.jsonl" >"$out/gpu-table.md" 2>>"$log"
