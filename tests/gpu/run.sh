@@ -120,6 +120,14 @@ fi
 
 step make-full 300 "$sd" make-model --preset "$preset" --fp16 --out "$models/$preset-fp16"
 bench_modes "$models/$preset-fp16" bench 240
+# 4 concurrent requests: one after another (no batching) against one UNet batch (the batching worker's path).
+bench_concurrency() { # bench_concurrency MODEL NAME
+  step "$2-concurrency" 240 "$sd" bench --model "$1" --provider "$provider" --steps "$steps" --width "$size" --height "$size" \
+    --concurrency 4 --runs 2 --seed 1 --io-binding on \
+    && grep '^{' "$out/$2-concurrency.out" >>"$out/concurrency.jsonl"
+}
+: >"$out/concurrency.jsonl"
+bench_concurrency "$models/$preset-fp16" bench
 # The same model exported float32 and optimised by ONNX Runtime's optimize_pipeline.py --float16 (fused GroupNorm and
 # NhwcConv contrib operators): what a production deployment runs. Needs the machine's onnxruntime Python package.
 if [ -n "${shim:-}" ]; then
@@ -128,8 +136,9 @@ if [ -n "${shim:-}" ]; then
       -i "$models/$preset-fp32" -o "$models/$preset-ort-fp16" --float16 -e; then
     rm -rf "$models/$preset-fp32"
     bench_modes "$models/$preset-ort-fp16" bench-ort 180
+    bench_concurrency "$models/$preset-ort-fp16" bench-ort
   fi
 fi
-"$py" "$here/table.py" "$out/bench.jsonl" "$out/checks.jsonl" >"$out/gpu-table.md" 2>>"$log"
+"$py" "$here/table.py" "$out/bench.jsonl" "$out/checks.jsonl" "$out/concurrency.jsonl" >"$out/gpu-table.md" 2>>"$log"
 say "done"
 cat "$out/gpu-table.md"

@@ -13,6 +13,15 @@ for b in bench:
           f"{'bound' if b.get('io_binding') else 'plain'} | {'on' if b.get('cuda_graph') else 'off'} | "
           f"{b['seconds_per_step']:.4f} | {per_image:.4f} | {60 / per_image:.1f} | "
           f"{b['onnx_runtime_share']:.3f} | {b['peak_working_set_mb']:.0f} |")
+if len(sys.argv) > 3:
+    rounds = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
+    if rounds:
+        print()
+        print("| model | size | steps | concurrent requests | one after another (images/min) | one UNet batch (images/min) | speed-up |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for r in rounds:
+            print(f"| {r['model']} | {r['width']}x{r['height']} | {r['steps']} | {r['concurrency']} | "
+                  f"{r['sequential_images_per_minute']} | {r['batched_images_per_minute']} | {r['speedup']} |")
 print()
 print("| check | result |")
 print("| --- | --- |")
