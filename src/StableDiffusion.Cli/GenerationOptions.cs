@@ -38,7 +38,7 @@ public sealed class GenerationOptions
     public Option<int> NumOutputs { get; } = new("--num-outputs") { Description = "Images to generate", DefaultValueFactory = _ => 1 };
     public Option<bool> NoWatermark { get; } = new("--no-watermark") { Description = "Do not embed the invisible watermark" };
     public Option<string> Provider { get; } = new("--provider") { Description = "Execution provider: auto, cuda, tensorrt or cpu", DefaultValueFactory = _ => "auto" };
-    public Option<string> IoBinding { get; } = new("--io-binding") { Description = "UNet I/O bound in device buffers: auto (on with CUDA), on or off", DefaultValueFactory = _ => "auto" };
+    public Option<string> IoBinding { get; } = new("--io-binding") { Description = "UNet I/O bound in device buffers: auto (on with --cuda-graph), on or off", DefaultValueFactory = _ => "auto" };
     public Option<bool> CudaGraph { get; } = new("--cuda-graph") { Description = "Capture the UNet as a CUDA graph per shape and replay it (CUDA only)" };
     public Option<string> ConvAlgoSearch { get; } = new("--cudnn-conv-algo-search") { Description = "EXHAUSTIVE, HEURISTIC or DEFAULT (CUDA)", DefaultValueFactory = _ => "EXHAUSTIVE" };
     public Option<bool> PreferNhwc { get; } = new("--prefer-nhwc") { Description = "Prefer NHWC convolution kernels (CUDA)" };

@@ -139,12 +139,12 @@ public sealed partial class StableDiffusionPipeline : IDisposable
         }
     }
 
-    /// <summary>Whether the UNet's I/O is bound (default: with CUDA) and captured as CUDA graphs (CUDA, opt-in).</summary>
+    /// <summary>Whether the UNet is captured as CUDA graphs (CUDA, opt-in) and its I/O bound (default: when graphs are on,
+    /// which need it; measured on an H100, bound I/O without a graph is no faster than plain runs, see tests/gpu/results).</summary>
     private static (bool BindIo, bool CudaGraph) IoMode(ModelLoadOptions options, string provider)
     {
-        bool gpu = provider != "cpu";
-        bool bind = options.IoBinding ?? gpu;
         bool graph = options.Cuda.CudaGraph && provider == "cuda";
+        bool bind = options.IoBinding ?? graph;
         if (graph && !bind)
         {
             throw new ArgumentException("CudaGraph needs IoBinding (a graph replays against fixed device buffers); leave IoBinding on.");

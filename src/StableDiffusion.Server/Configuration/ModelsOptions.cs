@@ -30,7 +30,7 @@ internal sealed class ModelsOptions
     [Range(0, 4_096)]
     public int PromptCacheEntries { get; set; } = StableDiffusion.Core.Models.ModelLoadOptions.DefaultPromptCacheEntries;
 
-    /// <summary>UNet I/O bound in device buffers: null = on with CUDA, off on the CPU.</summary>
+    /// <summary>UNet I/O bound in device buffers: null = on when <c>Cuda:CudaGraph</c> is (graphs need it), else off.</summary>
     public bool? IoBinding { get; set; }
 
     /// <summary>CUDA/TensorRT provider settings (cuDNN algorithm search, NHWC, TF32, arena, memory limit, CUDA graphs,

@@ -69,6 +69,26 @@ public sealed class DeviceIoTests
     }
 
     [Fact]
+    public void Batched_jobs_with_bound_io_give_the_same_images_as_plain_runs()
+    {
+        using var plain = Load("tiny", ioBinding: false);
+        using var bound = Load("tiny", ioBinding: true);
+        var jobs = new[]
+        {
+            new BatchJob(Small with { NumOutputs = 1 }),
+            new BatchJob(Small with { NumOutputs = 2, Seed = 20, Prompt = "a red boat", GuidanceScale = 5 }),
+        };
+
+        var expected = plain.GenerateBatch(jobs).Select(o => o.GetResult().Finish()).ToArray();
+        var actual = bound.GenerateBatch(jobs).Select(o => o.GetResult().Finish()).ToArray();
+
+        for (int j = 0; j < jobs.Length; j++)
+        {
+            Assert.Equal(expected[j].Images.Select(i => i.Bytes), actual[j].Images.Select(i => i.Bytes));
+        }
+    }
+
+    [Fact]
     public void Cpu_default_is_plain_runs()
     {
         using var pipeline = Load("tiny", ioBinding: null);
