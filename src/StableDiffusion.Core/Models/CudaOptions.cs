@@ -35,22 +35,34 @@ public sealed record CudaOptions
     public static readonly IReadOnlyList<string> ConvAlgoSearchValues = ["EXHAUSTIVE", "HEURISTIC", "DEFAULT"];
     public static readonly IReadOnlyList<string> ArenaStrategies = ["kNextPowerOfTwo", "kSameAsRequested"];
 
-    /// <summary>The CUDA provider options ONNX Runtime reads.</summary>
-    internal Dictionary<string, string> ProviderOptions(int deviceId, bool cudaGraph)
+    /// <summary>What is wrong with these settings (empty when nothing is); the server checks this at start.</summary>
+    public IReadOnlyList<string> Errors()
     {
+        var errors = new List<string>();
         if (!ConvAlgoSearchValues.Contains(CudnnConvAlgoSearch, StringComparer.Ordinal))
         {
-            throw new ArgumentException($"CudnnConvAlgoSearch must be one of {string.Join(", ", ConvAlgoSearchValues)}, not '{CudnnConvAlgoSearch}'.");
+            errors.Add($"CudnnConvAlgoSearch must be one of {string.Join(", ", ConvAlgoSearchValues)}, not '{CudnnConvAlgoSearch}'.");
         }
 
         if (!ArenaStrategies.Contains(ArenaExtendStrategy, StringComparer.Ordinal))
         {
-            throw new ArgumentException($"ArenaExtendStrategy must be one of {string.Join(", ", ArenaStrategies)}, not '{ArenaExtendStrategy}'.");
+            errors.Add($"ArenaExtendStrategy must be one of {string.Join(", ", ArenaStrategies)}, not '{ArenaExtendStrategy}'.");
         }
 
         if (GpuMemoryLimitBytes < 0)
         {
-            throw new ArgumentException($"GpuMemoryLimitBytes must be 0 (no limit) or positive, not {GpuMemoryLimitBytes}.");
+            errors.Add($"GpuMemoryLimitBytes must be 0 (no limit) or positive, not {GpuMemoryLimitBytes}.");
+        }
+
+        return errors;
+    }
+
+    /// <summary>The CUDA provider options ONNX Runtime reads.</summary>
+    internal Dictionary<string, string> ProviderOptions(int deviceId, bool cudaGraph)
+    {
+        if (Errors() is [var first, ..])
+        {
+            throw new ArgumentException(first);
         }
 
         var options = new Dictionary<string, string>

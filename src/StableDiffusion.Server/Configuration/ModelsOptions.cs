@@ -35,7 +35,7 @@ internal sealed class ModelsOptions
 
     /// <summary>CUDA/TensorRT provider settings (cuDNN algorithm search, NHWC, TF32, arena, memory limit, CUDA graphs,
     /// TensorRT engine cache).</summary>
-    public CudaProviderOptions Cuda { get; set; } = new();
+    public StableDiffusion.Core.Models.CudaOptions Cuda { get; set; } = new();
 
     /// <summary>Shapes generated once at start, before the worker reports ready, so the first request is not the slow
     /// one: "WxH" or "WxHxN" (N images per job, the UNet batch the server will run). Empty = no warm-up.</summary>
@@ -58,41 +58,6 @@ internal sealed class ModelsOptions
 
         return (values[0], values[1], values.Length == 3 ? values[2] : 1);
     }
-}
-
-/// <summary>The <c>Models:Cuda</c> section (see Core's CudaOptions for what each does).</summary>
-internal sealed class CudaProviderOptions
-{
-    [RegularExpression("^(EXHAUSTIVE|HEURISTIC|DEFAULT)$")]
-    public string CudnnConvAlgoSearch { get; set; } = "EXHAUSTIVE";
-
-    public bool PreferNhwc { get; set; }
-
-    public bool UseTf32 { get; set; } = true;
-
-    [RegularExpression("^(kNextPowerOfTwo|kSameAsRequested)$")]
-    public string ArenaExtendStrategy { get; set; } = "kNextPowerOfTwo";
-
-    [Range(0, long.MaxValue)]
-    public long GpuMemoryLimitBytes { get; set; }
-
-    public bool CudaGraph { get; set; }
-
-    public string? TensorRtEngineCacheDirectory { get; set; }
-
-    public bool TensorRtFp16 { get; set; }
-
-    public StableDiffusion.Core.Models.CudaOptions ToCore() => new()
-    {
-        CudnnConvAlgoSearch = CudnnConvAlgoSearch,
-        PreferNhwc = PreferNhwc,
-        UseTf32 = UseTf32,
-        ArenaExtendStrategy = ArenaExtendStrategy,
-        GpuMemoryLimitBytes = GpuMemoryLimitBytes,
-        CudaGraph = CudaGraph,
-        TensorRtEngineCacheDirectory = TensorRtEngineCacheDirectory,
-        TensorRtFp16 = TensorRtFp16,
-    };
 }
 
 /// <summary>One served model folder.</summary>

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Net;
 using Microsoft.Extensions.Options;
 
@@ -20,7 +19,7 @@ internal static class ServerOptionsRegistration
                 "Models:Devices must be distinct non-negative device ids")
             .Validate(o => o.Warmup.All(w => ModelsOptions.ParseShape(w) is not null),
                 "Models:Warmup entries must be WxH or WxHxN (width and height multiples of 8 up to 4096, N from 1 to 16)")
-            .Validate(o => Validator.TryValidateObject(o.Cuda, new ValidationContext(o.Cuda), null, validateAllProperties: true),
+            .Validate(o => o.Cuda.Errors().Count == 0,
                 "Models:Cuda: CudnnConvAlgoSearch must be EXHAUSTIVE, HEURISTIC or DEFAULT, ArenaExtendStrategy kNextPowerOfTwo or kSameAsRequested, GpuMemoryLimitBytes 0 or more")
             .ValidateOnStart();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();

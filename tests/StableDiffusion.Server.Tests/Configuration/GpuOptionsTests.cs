@@ -45,7 +45,7 @@ public sealed class GpuOptionsTests
             ["Models:Warmup:0"] = "512x512x2",
         }).Value;
 
-        var core = options.Cuda.ToCore();
+        var core = options.Cuda;
         Assert.Equal("HEURISTIC", core.CudnnConvAlgoSearch);
         Assert.True(core.PreferNhwc);
         Assert.False(core.UseTf32);
