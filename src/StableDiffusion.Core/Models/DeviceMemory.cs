@@ -10,6 +10,19 @@ namespace StableDiffusion.Core.Models;
 /// </summary>
 public abstract class DeviceMemory
 {
+    private long _bytesIn;
+    private long _bytesOut;
+
+    /// <summary>Bytes copied from the host into this memory so far (what the tests count per step).</summary>
+    public long BytesIn => Interlocked.Read(ref _bytesIn);
+
+    /// <summary>Bytes copied from this memory to the host so far.</summary>
+    public long BytesOut => Interlocked.Read(ref _bytesOut);
+
+    internal void CountIn(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
+
+    internal void CountOut(long bytes) => Interlocked.Add(ref _bytesOut, bytes);
+
     /// <summary>ONNX Runtime's name for the memory (what a bound value says it is).</summary>
     public abstract OrtMemoryInfo Info { get; }
 
@@ -43,7 +56,7 @@ public abstract class DeviceMemory
     /// <summary>Waits until the copies in are visible to the provider's kernels.</summary>
     public abstract void Synchronize();
 
-    private static int ElementSize(TensorElementType type) => type switch
+    internal static int ElementSize(TensorElementType type) => type switch
     {
         TensorElementType.Float or TensorElementType.Int32 => 4,
         TensorElementType.Float16 or TensorElementType.BFloat16 => 2,
@@ -77,6 +90,7 @@ public sealed class BoundTensor : IDisposable
         }
 
         _memory.CopyIn(_pointer, source);
+        _memory.CountIn(source.Length);
     }
 
     public void Download(Span<byte> destination)
@@ -87,6 +101,45 @@ public sealed class BoundTensor : IDisposable
         }
 
         _memory.CopyOut(destination, _pointer);
+        _memory.CountOut(destination.Length);
+    }
+
+    /// <summary>Copies <paramref name="source"/> into the tensor's bytes from <paramref name="byteOffset"/> on.</summary>
+    public void UploadAt(long byteOffset, ReadOnlySpan<byte> source)
+    {
+        CheckRange(byteOffset, source.Length);
+        _memory.CopyIn(_pointer + (nint)byteOffset, source);
+        _memory.CountIn(source.Length);
+    }
+
+    /// <summary>Copies the tensor's bytes from <paramref name="byteOffset"/> on into <paramref name="destination"/>.</summary>
+    public void DownloadAt(long byteOffset, Span<byte> destination)
+    {
+        CheckRange(byteOffset, destination.Length);
+        _memory.CopyOut(destination, _pointer + (nint)byteOffset);
+        _memory.CountOut(destination.Length);
+    }
+
+    /// <summary>A value over part of this tensor's memory, with its own type and shape (the caller disposes it; it
+    /// must not outlive this tensor).</summary>
+    public OrtValue View(long byteOffset, TensorElementType type, long[] shape)
+    {
+        long bytes = DeviceMemory.ElementSize(type);
+        foreach (long d in shape)
+        {
+            bytes = checked(bytes * d);
+        }
+
+        CheckRange(byteOffset, bytes);
+        return OrtValue.CreateTensorValueWithData(_memory.Info, type, shape, _pointer + (nint)byteOffset, bytes);
+    }
+
+    private void CheckRange(long byteOffset, long length)
+    {
+        if (byteOffset < 0 || length < 0 || byteOffset + length > Bytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(byteOffset), $"Bytes {byteOffset}..{byteOffset + length} of a {Bytes}-byte tensor.");
+        }
     }
 
     public void Dispose()
@@ -103,8 +156,6 @@ public sealed class BoundTensor : IDisposable
 /// <summary>Host memory (native, so a bound tensor never moves).</summary>
 public sealed class HostMemory : DeviceMemory
 {
-    public static readonly HostMemory Instance = new();
-
     public override OrtMemoryInfo Info => OrtMemoryInfo.DefaultInstance;
 
     internal override unsafe IntPtr AllocateBytes(long bytes) => (IntPtr)NativeMemory.AlignedAlloc((nuint)bytes, 64);

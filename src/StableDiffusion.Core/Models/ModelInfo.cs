@@ -27,6 +27,9 @@ public sealed record ModelInfo(
     /// <summary>Whether the UNet's I/O is bound in device buffers (<see cref="ModelLoadOptions.IoBinding"/>).</summary>
     public bool IoBinding { get; init; }
 
+    /// <summary>Whether guidance and the scheduler step run on the device (<see cref="ModelLoadOptions.DeviceSteps"/>).</summary>
+    public bool DeviceSteps { get; init; }
+
     /// <summary>Whether the UNet is captured and replayed as CUDA graphs.</summary>
     public bool CudaGraph { get; init; }
 }

@@ -30,6 +30,13 @@ public sealed record ModelLoadOptions
     /// (same results; what the tests compare).</summary>
     public bool? IoBinding { get; init; }
 
+    /// <summary>With bound I/O, classifier-free guidance and the scheduler step run on the device too, as two small
+    /// ONNX graphs: a text-to-image or image-to-image run's latents stay on the GPU from the first UNet call to the
+    /// last (per step the host sends the timestep and the step's coefficients; see Pipelines/DeviceSteps.cs). Null = on
+    /// wherever I/O is bound on CUDA or TensorRT, off on the CPU; true on the CPU runs the same graphs on the CPU provider
+    /// (what the tests compare with the host loop). Needs <see cref="IoBinding"/>.</summary>
+    public bool? DeviceSteps { get; init; }
+
     /// <summary>Text-encoder outputs kept per model, by token ids (LRU); 0 = off. Each entry is [77, D] floats (315 KB for
     /// SD 2.x), so the default costs at most ~10 MB.</summary>
     public int PromptCacheEntries { get; init; } = DefaultPromptCacheEntries;

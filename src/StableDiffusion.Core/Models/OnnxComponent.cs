@@ -56,6 +56,19 @@ public sealed class OnnxComponent : IDisposable
         }
     }
 
+    /// <summary>A model built in memory (the device-side scheduler step's graphs); <paramref name="name"/> is its path too.</summary>
+    public static OnnxComponent FromModel(string name, byte[] model, SessionOptions options, string provider)
+    {
+        try
+        {
+            return new OnnxComponent(name, name, new InferenceSession(model, options));
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new ModelLoadException($"{name}: ONNX Runtime could not load the generated graph on the {provider} provider: {ex.Message}", ex);
+        }
+    }
+
     /// <summary>The operator of ONNX Runtime's "Failed to find kernel for com.microsoft.X(1)" (or, in older versions,
     /// "Could not find an implementation for X(1) node") error; null for any other error.</summary>
     private static string? MissingCpuKernel(string message)
@@ -83,6 +96,7 @@ public sealed class OnnxComponent : IDisposable
         long start = Stopwatch.GetTimestamp();
         _session.RunWithBinding(runOptions ?? _runOptions, binding);
         Interlocked.Add(ref _runTicks, Stopwatch.GetTimestamp() - start);
+        Interlocked.Increment(ref _runCount);
     }
 
     public TensorSpec Input(string name) =>

@@ -50,12 +50,14 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
         int reportedTotal = StepsAsked > 0 && total > 0 ? StepsAsked : total;
         long start = Stopwatch.GetTimestamp();
         UNetRun? run = null;
+        DeviceSteps? device = null;
         float[] scaled = [], prediction = [];
         try
         {
             for (int i = 0; i < total; i++)
             {
-                int before = active.Count;
+                var left = new List<(int FirstImage, int Images)>();
+                int image = 0, before = active.Count;
                 active.RemoveAll(slot =>
                 {
                     bool stop = slot.Cancellation.IsCancellationRequested;
@@ -63,7 +65,12 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
                     {
                         canceled.Add(slot);
                     }
+                    else
+                    {
+                        left.Add((image, slot.Images));
+                    }
 
+                    image += slot.Images;
                     return stop;
                 });
                 if (active.Count == 0)
@@ -73,11 +80,32 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
 
                 if (run is null || active.Count != before)
                 {
+                    var previous = device;
                     run?.Dispose();
                     run = CreateRun(active, out scaled, out prediction);
+                    device = DeviceRun(run, active, previous is null ? 0 : i, total);
+                    if (previous is not null && device is not null)
+                    {
+                        // A canceled job left a device-stepped batch: the others' state moves to the smaller buffers.
+                        previous.MoveTo(device, left, Jobs(active));
+                        device.Combine(active[0].Scheduler, i);
+                    }
+
+                    previous?.Dispose();
                 }
 
-                Step(run, active, timesteps[i], i, scaled, prediction);
+                if (device is not null)
+                {
+                    run.SetTimestep(timesteps[i]);
+                    run.RunResident();
+                    OnUNetCall?.Invoke(scaled.Length / _latentSize);
+                    device.Step(Jobs(active), i, total);
+                }
+                else
+                {
+                    Step(run, active, timesteps[i], i, scaled, prediction);
+                }
+
                 int step = (int)((long)(i + 1) * reportedTotal / total);
                 foreach (var slot in active)
                 {
@@ -88,13 +116,70 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
                     }
                 }
             }
+
+            if (device is not null && active.Count > 0)
+            {
+                device.ReadLatents(scaled);
+                int offset = 0;
+                foreach (var slot in active)
+                {
+                    scaled.AsSpan(offset, slot.Latents.Length).CopyTo(slot.Latents);
+                    offset += slot.Latents.Length;
+                }
+            }
         }
         finally
         {
+            device?.Dispose();
             run?.Dispose();
         }
 
         return active;
+    }
+
+    /// <summary>The device-stepped state of a batch, where the UNet's I/O is bound with step graphs and every job's
+    /// scheduler steps linearly (null: the batch steps on the host). Started from the jobs' latents at call
+    /// <paramref name="startIndex"/> 0; a rebuilt batch gets its state from the previous one.</summary>
+    private DeviceSteps? DeviceRun(UNetRun run, List<BatchSlot> active, int startIndex, int total)
+    {
+        if (run.StepGraphs is not { } graphs || !active.TrueForAll(slot => DeviceSteps.Supports(slot.Scheduler)))
+        {
+            return null;
+        }
+
+        int images = active.Sum(slot => slot.Images);
+        var device = new DeviceSteps(graphs, run.BoundBuffers!, images, _latentSize, guided, total);
+        var jobs = Jobs(active);
+        for (int j = 0; j < jobs.Length; j++)
+        {
+            device.SetGuidance(jobs[j].FirstImage, jobs[j].Images, active[j].Guidance);
+        }
+
+        if (startIndex == 0)
+        {
+            var latents = new float[images * _latentSize];
+            foreach (var (slot, job) in active.Zip(jobs))
+            {
+                slot.Latents.CopyTo(latents, job.FirstImage * _latentSize);
+            }
+
+            device.Start(latents, jobs, 0);
+        }
+
+        return device;
+    }
+
+    private static DeviceStepJob[] Jobs(List<BatchSlot> active)
+    {
+        var jobs = new DeviceStepJob[active.Count];
+        int image = 0;
+        for (int j = 0; j < active.Count; j++)
+        {
+            jobs[j] = new DeviceStepJob(active[j].Scheduler, active[j].Noise, image, active[j].Images);
+            image += active[j].Images;
+        }
+
+        return jobs;
     }
 
     private void Step(UNetRun run, List<BatchSlot> active, double timestep, int i, float[] scaled, float[] prediction)

@@ -83,37 +83,33 @@ public sealed class DenoisingLoop
             }
         }
 
+        // Device-resident runs (bound I/O with step graphs): guidance and the scheduler step run on the device; the
+        // hooks that read latents or write extra channels per step keep a run on the host.
+        using var device = _run.StepGraphs is { } graphs && extraPerImage == 0 && AfterStep is null && BeforeUNet is null
+            && StepTrace is null && DeviceSteps.Supports(_scheduler) && total > 0
+            ? new DeviceSteps(graphs, _run.BoundBuffers!, _images, _latentSize, _guided, total)
+            : null;
+        DeviceStepJob[] jobs = [new(_scheduler, noise, 0, _images)];
+        if (device is not null)
+        {
+            device.SetGuidance(0, _images, _guidance);
+            device.Start(latents, jobs, startIndex);
+        }
+
         for (int i = startIndex; i < timesteps.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            _scheduler.ScaleModelInput(latents, _scaled, i);
-            for (int half = 0; half < halves; half++)
+            if (device is not null)
             {
-                for (int n = 0; n < _images; n++)
-                {
-                    sample.Write(_scaled.AsSpan(n * _latentSize, _latentSize), (half * _images + n) * samplePerImage);
-                }
+                _run.SetTimestep(timesteps[i]);
+                _run.RunResident();
+                device.Step(jobs, i, timesteps.Count);
+            }
+            else
+            {
+                HostStep(latents, i, timesteps[i], halves, samplePerImage, noise);
             }
 
-            _run.SetTimestep(timesteps[i]);
-            BeforeUNet?.Invoke(i, _run);
-            _run.Run();
-            _run.Output.Read(_prediction);
-
-            ReadOnlySpan<float> modelOutput = _prediction;
-            if (_guided)
-            {
-                // noise = uncond + scale · (cond − uncond)
-                var uncond = _prediction.AsSpan(0, _guidedPrediction.Length);
-                var cond = _prediction.AsSpan(_guidedPrediction.Length, _guidedPrediction.Length);
-                TensorPrimitives.Subtract(cond, uncond, _guidedPrediction);
-                TensorPrimitives.MultiplyAdd(_guidedPrediction, _guidance, uncond, _guidedPrediction);
-                modelOutput = _guidedPrediction;
-            }
-
-            _scheduler.Step(modelOutput, i, latents, noise);
-            StepTrace?.Invoke(i, modelOutput.ToArray(), latents.ToArray());
-            AfterStep?.Invoke(i, latents);
             int step = (int)((long)(i - startIndex + 1) * reportedTotal / total);
             if (step > reported)
             {
@@ -122,6 +118,41 @@ public sealed class DenoisingLoop
             }
         }
 
+        device?.ReadLatents(latents);
         return total;
+    }
+
+    /// <summary>One model call with the latents on the host: in to the UNet, out, guided and stepped here.</summary>
+    private void HostStep(Span<float> latents, int i, double timestep, int halves, int samplePerImage, NoiseFill? noise)
+    {
+        var sample = _run.Sample;
+        _scheduler.ScaleModelInput(latents, _scaled, i);
+        for (int half = 0; half < halves; half++)
+        {
+            for (int n = 0; n < _images; n++)
+            {
+                sample.Write(_scaled.AsSpan(n * _latentSize, _latentSize), (half * _images + n) * samplePerImage);
+            }
+        }
+
+        _run.SetTimestep(timestep);
+        BeforeUNet?.Invoke(i, _run);
+        _run.Run();
+        _run.Output.Read(_prediction);
+
+        ReadOnlySpan<float> modelOutput = _prediction;
+        if (_guided)
+        {
+            // noise = uncond + scale · (cond − uncond)
+            var uncond = _prediction.AsSpan(0, _guidedPrediction.Length);
+            var cond = _prediction.AsSpan(_guidedPrediction.Length, _guidedPrediction.Length);
+            TensorPrimitives.Subtract(cond, uncond, _guidedPrediction);
+            TensorPrimitives.MultiplyAdd(_guidedPrediction, _guidance, uncond, _guidedPrediction);
+            modelOutput = _guidedPrediction;
+        }
+
+        _scheduler.Step(modelOutput, i, latents, noise);
+        StepTrace?.Invoke(i, modelOutput.ToArray(), latents.ToArray());
+        AfterStep?.Invoke(i, latents);
     }
 }

@@ -54,6 +54,8 @@ public sealed partial class StableDiffusionPipeline : IDisposable
 
     internal PromptEncoder Prompts => _prompts;
 
+    internal UNetModel UNet => _unet;
+
     public static StableDiffusionPipeline Load(string modelDirectory, ModelLoadOptions? options = null, ILogger? logger = null)
     {
         options ??= new ModelLoadOptions();
@@ -62,7 +64,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
         var tokenizer = ClipTokenizer.FromDirectory(folder.TokenizerDirectory);
         var (sessionOptions, provider) = ExecutionProviderSelector.Create(options, logger);
         var components = new List<OnnxComponent>();
-        var (bindIo, cudaGraph) = IoMode(options, provider);
+        var (bindIo, cudaGraph, deviceSteps) = IoMode(options, provider);
         // A CUDA graph is the UNet's alone: its session gets its own options.
         SessionOptions? unetOptions = cudaGraph ? ExecutionProviderSelector.Create(options, logger, cudaGraph: true).Options : null;
         UNetModel? unet = null;
@@ -76,7 +78,8 @@ public sealed partial class StableDiffusionPipeline : IDisposable
             unet = new UNetModel(unetComponent, folder.UnetInChannels);
             if (bindIo)
             {
-                unet.BindIo(provider == "cpu" ? HostMemory.Instance : new CudaMemory(options.DeviceId), cudaGraph);
+                unet.BindIo(provider == "cpu" ? new HostMemory() : new CudaMemory(options.DeviceId), cudaGraph,
+                    deviceSteps ? sessionOptions : null, provider);
             }
             if (prompts.HiddenSize > 0 && unet.Hidden.FixedDimension(2) is long unetWidth && unetWidth != prompts.HiddenSize)
             {
@@ -110,6 +113,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
                 DepthEstimator = unet.InChannels == 5 && folder.HasDepthEstimator,
                 IoBinding = bindIo,
                 CudaGraph = cudaGraph,
+                DeviceSteps = deviceSteps,
             };
             var pipeline = new StableDiffusionPipeline(folder, sessionOptions, components, prompts, unet, decoder, info, options)
             {
@@ -141,7 +145,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
 
     /// <summary>Whether the UNet is captured as CUDA graphs (CUDA, opt-in) and its I/O bound (default: when graphs are on,
     /// which need it; measured on an H100, bound I/O without a graph is no faster than plain runs, see tests/gpu/results).</summary>
-    private static (bool BindIo, bool CudaGraph) IoMode(ModelLoadOptions options, string provider)
+    private static (bool BindIo, bool CudaGraph, bool DeviceSteps) IoMode(ModelLoadOptions options, string provider)
     {
         bool graph = options.Cuda.CudaGraph && provider == "cuda";
         bool bind = options.IoBinding ?? graph;
@@ -150,7 +154,13 @@ public sealed partial class StableDiffusionPipeline : IDisposable
             throw new ArgumentException("CudaGraph needs IoBinding (a graph replays against fixed device buffers); leave IoBinding on.");
         }
 
-        return (bind, graph);
+        bool steps = options.DeviceSteps ?? (bind && provider != "cpu");
+        if (steps && !bind)
+        {
+            throw new ArgumentException("DeviceSteps needs IoBinding (the step graphs read and write the UNet's bound buffers); turn IoBinding on.");
+        }
+
+        return (bind, graph, steps);
     }
 
     /// <summary>Runs a short generation at each size so that the first request does not pay for ONNX Runtime's

@@ -20,6 +20,9 @@ public sealed class UNetBindings(UNetModel model, DeviceMemory memory, bool cuda
     public DeviceMemory Memory => memory;
     public bool CudaGraph => cudaGraph;
 
+    /// <summary>The graphs that guide and step on the device (null: the scheduler runs on the host, see <see cref="DeviceSteps"/>).</summary>
+    internal LatentStepGraphs? Steps { get; init; }
+
     /// <summary>The binding of one shape; <c>Owned</c> = the caller disposes it after its run (not kept).</summary>
     internal (BoundUNet Bound, bool Owned) For(int batch, int latentHeight, int latentWidth, long[] timestepShape, long[] hiddenShape)
     {
@@ -55,6 +58,8 @@ public sealed class UNetBindings(UNetModel model, DeviceMemory memory, bool cuda
 
             _shapes.Clear();
         }
+
+        Steps?.Dispose();
     }
 
     private readonly record struct ShapeKey(int Batch, int Height, int Width, long Tokens, long HiddenWidth);
@@ -69,6 +74,8 @@ internal sealed class BoundUNet : IDisposable
         long[] hiddenShape, int? graphId)
     {
         Memory = memory;
+        SampleType = model.Sample.ElementType;
+        OutputType = model.Output.ElementType;
         try
         {
             Sample = Add(memory.Allocate(model.Sample.ElementType, [batch, model.InChannels, latentHeight, latentWidth]));
@@ -100,6 +107,8 @@ internal sealed class BoundUNet : IDisposable
     }
 
     public DeviceMemory Memory { get; }
+    public TensorElementType SampleType { get; }
+    public TensorElementType OutputType { get; }
     public BoundTensor Sample { get; } = null!;
     public BoundTensor Timestep { get; } = null!;
     public BoundTensor Hidden { get; } = null!;

@@ -47,11 +47,14 @@ public sealed class UNetModel : IDisposable
     /// <summary>Device-resident I/O (see <see cref="ModelLoadOptions.IoBinding"/>); null = plain runs.</summary>
     public UNetBindings? Bindings { get; private set; }
 
-    /// <summary>Binds the UNet's I/O in <paramref name="memory"/> from now on.</summary>
-    public void BindIo(DeviceMemory memory, bool cudaGraph)
+    /// <summary>Binds the UNet's I/O in <paramref name="memory"/> from now on; with <paramref name="stepOptions"/>, text-to-image
+    /// and image-to-image runs also guide and step on the device (<see cref="DeviceSteps"/>), in sessions of those options.</summary>
+    public void BindIo(DeviceMemory memory, bool cudaGraph, SessionOptions? stepOptions = null, string provider = "cpu")
     {
         Bindings?.Dispose();
-        Bindings = new UNetBindings(this, memory, cudaGraph);
+        Bindings = null;
+        var steps = stepOptions is null ? null : new LatentStepGraphs(this, stepOptions, provider);
+        Bindings = new UNetBindings(this, memory, cudaGraph) { Steps = steps };
     }
 
     public void Dispose() => Bindings?.Dispose();
@@ -145,6 +148,12 @@ public sealed class UNetRun : IDisposable
     /// <summary>Whether this run's UNet I/O is bound (device-resident with CUDA).</summary>
     public bool Bound => _bound is not null;
 
+    /// <summary>The bound buffers (null: plain runs).</summary>
+    internal BoundUNet? BoundBuffers => _bound;
+
+    /// <summary>The device-side step graphs, where this run's I/O is bound and the model steps on the device.</summary>
+    internal LatentStepGraphs? StepGraphs => _bound is null ? null : _model.Bindings?.Steps;
+
     public int Batch { get; }
     public FloatTensorBuffer Sample { get; }
     public FloatTensorBuffer Output { get; }
@@ -185,6 +194,16 @@ public sealed class UNetRun : IDisposable
         _bound.Memory.Synchronize();
         _model.Component.Run(_bound.Binding, _bound.RunOptions);
         _bound.Output.Download(Output.Value.GetTensorMutableRawData());
+    }
+
+    /// <summary>Runs on what is already in the bound buffers (the device-stepped loop wrote the sample there): only
+    /// the timestep goes in, nothing comes out.</summary>
+    internal void RunResident()
+    {
+        var bound = _bound ?? throw new InvalidOperationException("RunResident needs bound I/O.");
+        bound.Timestep.Upload(_timestep.GetTensorMutableRawData());
+        bound.Memory.Synchronize();
+        _model.Component.Run(bound.Binding, bound.RunOptions);
     }
 
     public void Dispose()
