@@ -96,6 +96,7 @@ public static class BenchCommand
             task = settings.Task.ToString(),
             provider = pipeline.Info.ExecutionProvider,
             io_binding = pipeline.Info.IoBinding,
+            device_steps = pipeline.Info.DeviceSteps,
             cuda_graph = pipeline.Info.CudaGraph,
             width = warmup.Images[0].Width,
             height = warmup.Images[0].Height,

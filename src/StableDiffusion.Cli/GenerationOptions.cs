@@ -39,6 +39,7 @@ public sealed class GenerationOptions
     public Option<bool> NoWatermark { get; } = new("--no-watermark") { Description = "Do not embed the invisible watermark" };
     public Option<string> Provider { get; } = new("--provider") { Description = "Execution provider: auto, cuda, tensorrt or cpu", DefaultValueFactory = _ => "auto" };
     public Option<string> IoBinding { get; } = new("--io-binding") { Description = "UNet I/O bound in device buffers: auto (on with --cuda-graph), on or off", DefaultValueFactory = _ => "auto" };
+    public Option<string> DeviceSteps { get; } = new("--device-steps") { Description = "Guidance and scheduler steps on the device, latents kept there: auto (on with bound I/O on CUDA), on or off", DefaultValueFactory = _ => "auto" };
     public Option<bool> CudaGraph { get; } = new("--cuda-graph") { Description = "Capture the UNet as a CUDA graph per shape and replay it (CUDA only)" };
     public Option<string> ConvAlgoSearch { get; } = new("--cudnn-conv-algo-search") { Description = "EXHAUSTIVE, HEURISTIC or DEFAULT (CUDA)", DefaultValueFactory = _ => "EXHAUSTIVE" };
     public Option<bool> PreferNhwc { get; } = new("--prefer-nhwc") { Description = "Prefer NHWC convolution kernels (CUDA)" };
@@ -49,7 +50,7 @@ public sealed class GenerationOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Prompt, NegativePrompt, Steps, Guidance, Scheduler, Seed, Rng, BatchNoise, Eta, SigmaSchedule, Width, Height, NumOutputs, NoWatermark, Provider, Threads, IoBinding, CudaGraph, ConvAlgoSearch, PreferNhwc, NoTf32, TensorRtCache, Progress })
+        foreach (var option in new Option[] { Model, Prompt, NegativePrompt, Steps, Guidance, Scheduler, Seed, Rng, BatchNoise, Eta, SigmaSchedule, Width, Height, NumOutputs, NoWatermark, Provider, Threads, IoBinding, DeviceSteps, CudaGraph, ConvAlgoSearch, PreferNhwc, NoTf32, TensorRtCache, Progress })
         {
             command.Options.Add(option);
         }
@@ -63,13 +64,8 @@ public sealed class GenerationOptions
             throw new UsageException($"--provider must be auto, cuda, tensorrt or cpu, not '{provider}'");
         }
 
-        bool? ioBinding = parse.GetValue(IoBinding) switch
-        {
-            "auto" => null,
-            "on" => true,
-            "off" => false,
-            var other => throw new UsageException($"--io-binding must be auto, on or off, not '{other}'"),
-        };
+        bool? ioBinding = AutoOnOff(parse.GetValue(IoBinding), "--io-binding");
+        bool? deviceSteps = AutoOnOff(parse.GetValue(DeviceSteps), "--device-steps");
         string search = parse.GetValue(ConvAlgoSearch) ?? "EXHAUSTIVE";
         if (!CudaOptions.ConvAlgoSearchValues.Contains(search))
         {
@@ -87,6 +83,7 @@ public sealed class GenerationOptions
             ExecutionProvider = provider,
             IntraOpThreads = threads,
             IoBinding = ioBinding,
+            DeviceSteps = deviceSteps,
             Cuda = new CudaOptions
             {
                 CudaGraph = parse.GetValue(CudaGraph),
@@ -217,4 +214,12 @@ public sealed class GenerationOptions
 
         return value;
     }
+
+    private static bool? AutoOnOff(string? value, string option) => value switch
+    {
+        "auto" => null,
+        "on" => true,
+        "off" => false,
+        var other => throw new UsageException($"{option} must be auto, on or off, not '{other}'"),
+    };
 }

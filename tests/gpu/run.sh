@@ -5,7 +5,8 @@
 #   bash run.sh BUNDLE_DIR OUT_DIR
 #
 # It builds the full-size float16 synthetic SD 2.1-base model, benches it on CUDA at 512x512, 25 steps, batch 1 and 4,
-# plain runs / I/O binding / I/O binding + CUDA graph, checks CUDA against the CPU on the tiny model, and writes
+# plain runs / I/O binding / device-side steps, each with and without CUDA graphs, checks CUDA against the CPU on the
+# tiny model, and writes
 # OUT_DIR/gpu-table.md (plus the raw JSON lines and a log). Every step has its own time limit; a failing step is
 # recorded in the table rather than stopping the others. Total: about 5-8 minutes on an H100.
 set -uo pipefail
@@ -20,6 +21,11 @@ steps=${GPU_CHECK_STEPS:-25}
 size=${GPU_CHECK_SIZE:-512}
 provider=${GPU_CHECK_PROVIDER:-cuda} # cpu: a dry run of this script where there is no GPU
 preset=${GPU_CHECK_PRESET:-sd21-base}
+# What to run, for a short device budget: the bench modes, the unfused full model (0: only the ORT-optimised one) and
+# the concurrency bench.
+modes=${GPU_CHECK_MODES:-plain bound device graph device-graph}
+unfused=${GPU_CHECK_UNFUSED:-1}
+concurrency=${GPU_CHECK_CONCURRENCY:-1}
 log="$out/log.txt"
 : >"$log"
 : >"$out/bench.jsonl"
@@ -61,15 +67,20 @@ step() { # step NAME LIMIT_SECONDS COMMAND... — runs, logs, records failure wi
   return $rc
 }
 
-# bench_modes MODEL NAME LIMIT: sd bench at batch 1 and 4 with plain runs, bound I/O, and bound I/O + CUDA graphs.
+# bench_modes MODEL NAME LIMIT: sd bench at batch 1 and 4 in each of $modes: plain runs, bound I/O with the scheduler
+# on the host (latents in and prediction out per step), device-side steps (latents stay on the GPU), and the last two
+# with CUDA graphs.
 bench_modes() {
   local model=$1 name=$2 limit=$3 mode
   local -a flags
-  for mode in plain bound graph; do
+  for mode in $modes; do
     case $mode in
       plain) flags=(--io-binding off) ;;
-      bound) flags=(--io-binding on) ;;
-      graph) flags=(--io-binding on --cuda-graph) ;;
+      bound) flags=(--io-binding on --device-steps off) ;;
+      device) flags=(--io-binding on --device-steps on) ;;
+      graph) flags=(--io-binding on --device-steps off --cuda-graph) ;;
+      device-graph) flags=(--io-binding on --device-steps on --cuda-graph) ;;
+      *) say "unknown mode $mode"; continue ;;
     esac
     step "$name-$mode" "$limit" "$sd" bench --model "$model" --provider "$provider" --steps "$steps" \
       --width "$size" --height "$size" --batch-sizes 1,4 --runs 3 --seed 1 "${flags[@]}" \
@@ -86,9 +97,18 @@ step gen-cpu 120 "$sd" generate "${common[@]}" --provider cpu --out "$out/img-cp
 step gen-cuda-fp32 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --out "$out/img-cuda-fp32"
 step gen-cuda-tf32 120 "$sd" generate "${common[@]}" --provider "$provider" --out "$out/img-cuda-tf32"
 step gen-cuda-plain 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --io-binding off --out "$out/img-cuda-plain"
-step gen-cuda-graph 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --cuda-graph --out "$out/img-cuda-graph"
-for variant in cuda-fp32 cuda-tf32 cuda-plain cuda-graph; do
+step gen-cuda-graph 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --device-steps off --cuda-graph --out "$out/img-cuda-graph"
+step gen-cuda-device 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --io-binding on --device-steps on --out "$out/img-cuda-device"
+step gen-cuda-device-graph 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --device-steps on --cuda-graph --out "$out/img-cuda-device-graph"
+for variant in cuda-fp32 cuda-tf32 cuda-plain cuda-graph cuda-device cuda-device-graph; do
   "$py" "$here/compare.py" "$out/img-cpu" "$out/img-$variant" "cpu vs $variant" >>"$out/checks.jsonl" 2>>"$log" || true
+done
+# A sampler that draws noise every step (drawn on the host, uploaded into the device-side run) and a multistep one.
+for scheduler in K_EULER_ANCESTRAL DPMSolverMultistep; do
+  step "gen-cpu-$scheduler" 120 "$sd" generate "${common[@]}" --scheduler "$scheduler" --provider cpu --out "$out/img-cpu-$scheduler"
+  step "gen-cuda-device-$scheduler" 120 "$sd" generate "${common[@]}" --scheduler "$scheduler" --provider "$provider" --no-tf32 \
+    --io-binding on --device-steps on --out "$out/img-cuda-device-$scheduler"
+  "$py" "$here/compare.py" "$out/img-cpu-$scheduler" "$out/img-cuda-device-$scheduler" "cpu vs cuda-device ($scheduler)" >>"$out/checks.jsonl" 2>>"$log" || true
 done
 
 # A model optimised by ONNX Runtime's own optimize_pipeline.py (float16, fused contrib operators), when the machine's
@@ -118,16 +138,19 @@ else
   echo '{"check":"ort-optimised fp16","skipped":"no onnxruntime Python package here"}' >>"$out/checks.jsonl"
 fi
 
-step make-full 300 "$sd" make-model --preset "$preset" --fp16 --out "$models/$preset-fp16"
-bench_modes "$models/$preset-fp16" bench 240
+if [ "$unfused" = 1 ]; then
+  step make-full 300 "$sd" make-model --preset "$preset" --fp16 --out "$models/$preset-fp16"
+  bench_modes "$models/$preset-fp16" bench 240
+fi
 # 4 concurrent requests: one after another (no batching) against one UNet batch (the batching worker's path).
 bench_concurrency() { # bench_concurrency MODEL NAME
+  [ "$concurrency" = 1 ] || return 0
   step "$2-concurrency" 240 "$sd" bench --model "$1" --provider "$provider" --steps "$steps" --width "$size" --height "$size" \
     --concurrency 4 --runs 2 --seed 1 --io-binding on \
     && grep '^{' "$out/$2-concurrency.out" >>"$out/concurrency.jsonl"
 }
 : >"$out/concurrency.jsonl"
-bench_concurrency "$models/$preset-fp16" bench
+[ "$unfused" = 1 ] && bench_concurrency "$models/$preset-fp16" bench
 # The same model exported float32 and optimised by ONNX Runtime's optimize_pipeline.py --float16 (fused GroupNorm and
 # NhwcConv contrib operators): what a production deployment runs. Needs the machine's onnxruntime Python package.
 if [ -n "${shim:-}" ]; then

@@ -10,7 +10,7 @@ print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for b in bench:
     per_image = b["seconds_per_image"]
     print(f"| {b['model']} | {b['width']}x{b['height']} | {b['steps']} | {b['images_per_run']} | "
-          f"{'bound' if b.get('io_binding') else 'plain'} | {'on' if b.get('cuda_graph') else 'off'} | "
+          f"{'device steps' if b.get('device_steps') else 'bound' if b.get('io_binding') else 'plain'} | {'on' if b.get('cuda_graph') else 'off'} | "
           f"{b['seconds_per_step']:.4f} | {per_image:.4f} | {60 / per_image:.1f} | "
           f"{b['onnx_runtime_share']:.3f} | {b['peak_working_set_mb']:.0f} |")
 if len(sys.argv) > 3:

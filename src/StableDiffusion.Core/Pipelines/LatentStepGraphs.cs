@@ -11,9 +11,9 @@ namespace StableDiffusion.Core.Pipelines;
 /// The two small ONNX graphs that keep a denoising run's latents on the device (see <see cref="DeviceSteps"/>), run by
 /// the UNet's execution provider:
 /// <list type="bullet">
-/// <item><c>guide</c>: the UNet's prediction [H, N, L] (H = 2 with classifier-free guidance: uncond, cond) → the guided
+/// <item><c>latent_guide</c>, <c>latent_guide_cfg</c>: the UNet's prediction [H, N, L] (H = 2 with classifier-free guidance: uncond, cond) → the guided
 /// prediction [1, N, L] in float32, (cond − uncond)·s_n + uncond with a scale per image, as the host loop computes it.</item>
-/// <item><c>combine</c>: the run's basis tensors [K, N, L] and two coefficient rows [2, K, 1, 1] → the latents
+/// <item><c>latent_combine</c>: the run's basis tensors [K, N, L] and two coefficient rows [2, K, 1, 1] → the latents
 /// Σ c₀ₖ·basisₖ [N, L] and the UNet's next input Σ c₁ₖ·basisₖ, cast to the UNet's input type and repeated H times
 /// [H, N, L].</item>
 /// </list>
@@ -29,7 +29,7 @@ internal sealed class LatentStepGraphs : IDisposable
         try
         {
             GuideOne = OnnxComponent.FromModel("latent_guide", GuideGraph(unet.Output.ElementType, guided: false), options, provider);
-            GuideTwo = OnnxComponent.FromModel("latent_guide", GuideGraph(unet.Output.ElementType, guided: true), options, provider);
+            GuideTwo = OnnxComponent.FromModel("latent_guide_cfg", GuideGraph(unet.Output.ElementType, guided: true), options, provider);
             Combine = OnnxComponent.FromModel("latent_combine", CombineGraph(unet.Sample.ElementType), options, provider);
         }
         catch
@@ -47,9 +47,6 @@ internal sealed class LatentStepGraphs : IDisposable
 
     /// <summary>Basis [K, N, L], coefficients [2, K, 1, 1], halves [3] → latents [N, L], UNet input [H, N, L].</summary>
     public OnnxComponent Combine { get; } = null!;
-
-    /// <summary>Seconds all three graphs spent in ONNX Runtime (the device-side scheduler's cost).</summary>
-    public double RunSeconds => (GuideOne?.RunSeconds ?? 0) + (GuideTwo?.RunSeconds ?? 0) + (Combine?.RunSeconds ?? 0);
 
     public void Dispose()
     {

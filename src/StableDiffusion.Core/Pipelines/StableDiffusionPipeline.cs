@@ -47,7 +47,8 @@ public sealed partial class StableDiffusionPipeline : IDisposable
     public ModelFolder Folder => _folder;
 
     /// <summary>The loaded ONNX models (for metrics: time spent inside ONNX Runtime per component).</summary>
-    public IReadOnlyList<OnnxComponent> Components => _components;
+    public IReadOnlyList<OnnxComponent> Components =>
+        _unet.Bindings?.Steps is { } steps ? [.. _components, steps.GuideOne, steps.GuideTwo, steps.Combine] : _components;
 
     /// <summary>The text-encoder outputs this model keeps by token ids (hits and misses for metrics).</summary>
     public PromptEmbeddingCache PromptCache => _prompts.Cache;

@@ -33,6 +33,10 @@ internal sealed class ModelsOptions
     /// <summary>UNet I/O bound in device buffers: null = on when <c>Cuda:CudaGraph</c> is (graphs need it), else off.</summary>
     public bool? IoBinding { get; set; }
 
+    /// <summary>Guidance and the scheduler step on the device, so latents stay there for the whole run: null = on wherever
+    /// I/O is bound on CUDA/TensorRT; needs <see cref="IoBinding"/>.</summary>
+    public bool? DeviceSteps { get; set; }
+
     /// <summary>CUDA/TensorRT provider settings (cuDNN algorithm search, NHWC, TF32, arena, memory limit, CUDA graphs,
     /// TensorRT engine cache).</summary>
     public StableDiffusion.Core.Models.CudaOptions Cuda { get; set; } = new();

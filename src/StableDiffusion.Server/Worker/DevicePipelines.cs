@@ -47,6 +47,7 @@ internal sealed class DevicePipelines(int device, ILogger logger) : IDisposable
                     SafetyChecker = model.SafetyChecker,
                     PromptCacheEntries = options.PromptCacheEntries,
                     IoBinding = options.IoBinding,
+                    DeviceSteps = options.DeviceSteps,
                     Cuda = options.Cuda,
                 }, logger);
                 pipeline.WarmUp(options.WarmupShapes(), logger);

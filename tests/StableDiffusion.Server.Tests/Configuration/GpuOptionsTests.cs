@@ -42,6 +42,7 @@ public sealed class GpuOptionsTests
             ["Models:Cuda:CudaGraph"] = "true",
             ["Models:Cuda:TensorRtEngineCacheDirectory"] = "/var/cache/trt",
             ["Models:IoBinding"] = "false",
+            ["Models:DeviceSteps"] = "false",
             ["Models:Warmup:0"] = "512x512x2",
         }).Value;
 
@@ -53,6 +54,7 @@ public sealed class GpuOptionsTests
         Assert.True(core.CudaGraph);
         Assert.Equal("/var/cache/trt", core.TensorRtEngineCacheDirectory);
         Assert.False(options.IoBinding);
+        Assert.False(options.DeviceSteps);
         Assert.Equal([(512, 512, 2)], options.WarmupShapes());
     }
 

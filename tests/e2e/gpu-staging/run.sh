@@ -64,8 +64,12 @@ if dotnet publish "$root/src/StableDiffusion.Cli" -c Release -o "$work/bundle/sd
   printf '#!/bin/sh\nexec dotnet "$(dirname "$0")/sd.dll" "$@"\n' >"$work/bundle/sd/sd" && chmod +x "$work/bundle/sd/sd"
   GPU_CHECK_PROVIDER=cpu GPU_CHECK_PRESET=tiny GPU_CHECK_STEPS=2 GPU_CHECK_SIZE=64 GPU_CHECK_MODELS="$work/models" \
     bash "$root/tests/gpu/run.sh" "$work/bundle" "$work/result" >"$work/run.log" 2>&1
-  rows=$(grep -cE '^\| tiny-fp16 \| 64x64 \| 2 \| [14] \| (plain|bound) \|' "$work/result/gpu-table.md" 2>/dev/null || echo 0)
-  [ "$rows" -eq 6 ] && ok "run.sh (dry run on the CPU) writes a table with 6 bench rows" || { not_ok "run.sh table has $rows bench rows"; cat "$work/run.log"; }
+  rows=$(grep -cE '^\| tiny-fp16 \| 64x64 \| 2 \| [14] \| (plain|bound|device steps) \|' "$work/result/gpu-table.md" 2>/dev/null || echo 0)
+  [ "$rows" -eq 10 ] && ok "run.sh (dry run on the CPU) writes a table with 10 bench rows (5 modes, batch 1 and 4)" || { not_ok "run.sh table has $rows bench rows"; cat "$work/run.log"; }
+  grep -qE '^\| tiny-fp16 \| 64x64 \| 2 \| 4 \| device steps \|' "$work/result/gpu-table.md" \
+    && ok "run.sh benches device-side steps" || not_ok "run.sh device-steps row missing"
+  grep -qE '^\| cpu vs cuda-device \(K_EULER_ANCESTRAL\) \| max_level_diff [01],' "$work/result/gpu-table.md" \
+    && ok "run.sh compares device-side steps with the host loop (an ancestral sampler)" || not_ok "run.sh device-steps comparison row missing"
   grep -q '| cpu vs cuda-fp32 | max_level_diff 0,' "$work/result/gpu-table.md" \
     && ok "run.sh compares images (CPU against itself: 0 levels apart)" || not_ok "run.sh comparison row missing"
   grep -q '^| tiny-fp16 | 64x64 | 2 | 4 |' "$work/result/gpu-table.md" \
