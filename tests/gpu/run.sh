@@ -99,7 +99,7 @@ step gen-cuda-tf32 120 "$sd" generate "${common[@]}" --provider "$provider" --ou
 step gen-cuda-plain 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --io-binding off --out "$out/img-cuda-plain"
 step gen-cuda-graph 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --device-steps off --cuda-graph --out "$out/img-cuda-graph"
 step gen-cuda-device 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --io-binding on --device-steps on --out "$out/img-cuda-device"
-step gen-cuda-device-graph 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --device-steps on --cuda-graph --out "$out/img-cuda-device-graph"
+step gen-cuda-device-graph 120 "$sd" generate "${common[@]}" --provider "$provider" --no-tf32 --io-binding on --device-steps on --cuda-graph --out "$out/img-cuda-device-graph"
 for variant in cuda-fp32 cuda-tf32 cuda-plain cuda-graph cuda-device cuda-device-graph; do
   "$py" "$here/compare.py" "$out/img-cpu" "$out/img-$variant" "cpu vs $variant" >>"$out/checks.jsonl" 2>>"$log" || true
 done
