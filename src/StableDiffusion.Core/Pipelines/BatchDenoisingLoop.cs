@@ -142,12 +142,13 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
     /// <paramref name="startIndex"/> 0; a rebuilt batch gets its state from the previous one.</summary>
     private DeviceSteps? DeviceRun(UNetRun run, List<BatchSlot> active, int startIndex, int total)
     {
-        if (run.StepGraphs is not { } graphs || !active.TrueForAll(slot => DeviceSteps.Supports(slot.Scheduler)))
+        int images = active.Sum(slot => slot.Images);
+        if (run.StepGraphs is not { } graphs || !active.TrueForAll(slot => DeviceSteps.Supports(slot.Scheduler))
+            || !DeviceSteps.Fits(images, _latentSize, total))
         {
             return null;
         }
 
-        int images = active.Sum(slot => slot.Images);
         var device = new DeviceSteps(graphs, run.BoundBuffers!, images, _latentSize, guided, total);
         var jobs = Jobs(active);
         for (int j = 0; j < jobs.Length; j++)

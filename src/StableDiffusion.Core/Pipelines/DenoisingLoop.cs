@@ -86,7 +86,7 @@ public sealed class DenoisingLoop
         // Device-resident runs (bound I/O with step graphs): guidance and the scheduler step run on the device; the
         // hooks that read latents or write extra channels per step keep a run on the host.
         using var device = _run.StepGraphs is { } graphs && extraPerImage == 0 && AfterStep is null && BeforeUNet is null
-            && StepTrace is null && DeviceSteps.Supports(_scheduler) && total > 0
+            && StepTrace is null && DeviceSteps.Supports(_scheduler) && total > 0 && DeviceSteps.Fits(_images, _latentSize, total)
             ? new DeviceSteps(graphs, _run.BoundBuffers!, _images, _latentSize, _guided, total)
             : null;
         DeviceStepJob[] jobs = [new(_scheduler, noise, 0, _images)];

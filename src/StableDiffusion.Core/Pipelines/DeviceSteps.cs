@@ -83,8 +83,17 @@ internal sealed class DeviceSteps : IDisposable
         _scaledWeights = new float[_capacity];
     }
 
+    /// <summary>The most device memory one run's basis may take; a bigger run steps on the host instead.</summary>
+    public const long MaxBasisBytes = 1L << 30;
+
     /// <summary>Whether <paramref name="scheduler"/> steps linearly (clipping the predicted sample does not).</summary>
     public static bool Supports(IScheduler scheduler) => !scheduler.Config.ClipSample;
+
+    /// <summary>Whether a run of <paramref name="calls"/> model calls on <paramref name="images"/> latents of
+    /// <paramref name="latentSize"/> floats fits <see cref="MaxBasisBytes"/> (the server's limits, 1024² × 8 images ×
+    /// 150 steps, take 602 MiB).</summary>
+    public static bool Fits(int images, long latentSize, int calls) =>
+        (1 + 2L * calls) * images * latentSize * sizeof(float) <= MaxBasisBytes;
 
     /// <summary>Sets each image's guidance scale (images of one job share theirs).</summary>
     public void SetGuidance(int firstImage, int images, float scale) => _scale.AsSpan(firstImage, images).Fill(scale);

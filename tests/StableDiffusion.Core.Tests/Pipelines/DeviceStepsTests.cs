@@ -165,6 +165,15 @@ public sealed class DeviceStepsTests
     }
 
     [Fact]
+    public void Runs_too_big_for_the_basis_cap_stay_on_the_host()
+    {
+        // 1 + 2 × calls slots of images × latent floats: the server's largest run fits, an absurd one does not.
+        Assert.True(DeviceSteps.Fits(images: 8, latentSize: 4 * 128 * 128, calls: 150));
+        Assert.False(DeviceSteps.Fits(images: 8, latentSize: 4 * 128 * 128, calls: 300));
+        Assert.True(DeviceSteps.Fits(images: 1, latentSize: 4 * 64 * 64, calls: 51));
+    }
+
+    [Fact]
     public void Device_steps_default_off_on_the_cpu_and_need_bound_io()
     {
         using var plain = StableDiffusionPipeline.Load(SyntheticModelCache.Get("tiny"), new ModelLoadOptions { ExecutionProvider = "cpu", IoBinding = true });
