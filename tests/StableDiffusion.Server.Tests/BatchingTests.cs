@@ -82,6 +82,34 @@ public sealed class BatchingTests
     }
 
     [Fact]
+    public async Task Image_to_image_jobs_at_one_strength_batch_and_keep_their_solo_outputs()
+    {
+        await using var factory = Factory();
+        var client = await factory.ReadyClientAsync();
+        JsonObject Img2Img(long seed, byte[] png, double strength)
+        {
+            var input = Wire.Input(steps: 4, seed: seed);
+            input["image"] = TestImages.DataUri(png);
+            input["prompt_strength"] = strength;
+            return input;
+        }
+        JsonObject[] inputs = [Img2Img(1, TestImages.Png(64, 64, 40), 0.6), Img2Img(2, TestImages.NoisePng(64, 64), 0.6), Img2Img(3, TestImages.Png(64, 64, 200), 0.5)];
+
+        var done = await QueuedBehindBlockerAsync(client, inputs);
+
+        // The first two share a strength, the third starts at another call: it runs alone.
+        Assert.Contains("Batched with 1 other job(s): 2 images per UNet call", done[0]["logs"]!.GetValue<string>());
+        Assert.Contains("Batched with 1 other job(s): 2 images per UNet call", done[1]["logs"]!.GetValue<string>());
+        Assert.DoesNotContain("Batched with", done[2]["logs"]!.GetValue<string>());
+        for (int i = 0; i < 2; i++)
+        {
+            var solo = await Wire.CreatedAsync(client, inputs[i].DeepClone().AsObject(), prefer: "wait");
+            Assert.Equal(await client.GetByteArrayAsync(solo["output"]![0]!.GetValue<string>()),
+                await client.GetByteArrayAsync(done[i]["output"]![0]!.GetValue<string>()));
+        }
+    }
+
+    [Fact]
     public async Task Incompatible_queued_jobs_run_alone()
     {
         await using var factory = Factory();

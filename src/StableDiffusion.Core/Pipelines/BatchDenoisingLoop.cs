@@ -23,6 +23,8 @@ internal sealed class BatchSlot(int job, int images, float[] latents, float[] un
     public CancellationToken Cancellation => cancellation;
     public float[] Guided { get; } = new float[latents.Length];
     public int Reported { get; set; }
+    /// <summary>The first model call (image-to-image starts part-way, at its strength's call).</summary>
+    public int StartIndex { get; init; }
 }
 
 /// <summary>
@@ -41,20 +43,23 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
 
     public int StepsAsked { get; init; }
 
-    /// <summary>Runs the whole schedule; returns the slots that finished (canceled ones are in <paramref name="canceled"/>).</summary>
-    public List<BatchSlot> Run(List<BatchSlot> slots, IReadOnlyList<double> timesteps, List<BatchSlot> canceled)
+    /// <summary>Runs calls <paramref name="startIndex"/> … end of the schedule; returns the slots that finished
+    /// (canceled ones are in <paramref name="canceled"/>).</summary>
+    public List<BatchSlot> Run(List<BatchSlot> slots, IReadOnlyList<double> timesteps, int startIndex, List<BatchSlot> canceled)
     {
         var active = new List<BatchSlot>(slots);
         int total = timesteps.Count;
-        // Progress in the user's steps, as DenoisingLoop counts them (PNDM makes N+1 calls for N steps).
-        int reportedTotal = StepsAsked > 0 && total > 0 ? StepsAsked : total;
+        int calls = total - startIndex;
+        // Progress in the user's steps, as DenoisingLoop counts them (PNDM makes N+1 calls for N steps; image-to-image
+        // at strength 0.5 reports half of them).
+        int reportedTotal = StepsAsked > 0 && calls > 0 ? Math.Max(1, (int)Math.Round((double)calls * StepsAsked / total)) : calls;
         long start = Stopwatch.GetTimestamp();
         UNetRun? run = null;
         DeviceSteps? device = null;
         float[] scaled = [], prediction = [];
         try
         {
-            for (int i = 0; i < total; i++)
+            for (int i = startIndex; i < total; i++)
             {
                 var left = new List<(int FirstImage, int Images)>();
                 int image = 0, before = active.Count;
@@ -83,7 +88,7 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
                     var previous = device;
                     run?.Dispose();
                     run = CreateRun(active, out scaled, out prediction);
-                    device = DeviceRun(run, active, previous is null ? 0 : i, total);
+                    device = DeviceRun(run, active, i, calls, fresh: previous is null);
                     if (previous is not null && device is not null)
                     {
                         // A canceled job left a device-stepped batch: the others' state moves to the smaller buffers.
@@ -106,7 +111,7 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
                     Step(run, active, timesteps[i], i, scaled, prediction);
                 }
 
-                int step = (int)((long)(i + 1) * reportedTotal / total);
+                int step = (int)((long)(i - startIndex + 1) * reportedTotal / calls);
                 foreach (var slot in active)
                 {
                     if (step > slot.Reported)
@@ -138,25 +143,25 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
     }
 
     /// <summary>The device-stepped state of a batch, where the UNet's I/O is bound with step graphs and every job's
-    /// scheduler steps linearly (null: the batch steps on the host). Started from the jobs' latents at call
-    /// <paramref name="startIndex"/> 0; a rebuilt batch gets its state from the previous one.</summary>
-    private DeviceSteps? DeviceRun(UNetRun run, List<BatchSlot> active, int startIndex, int total)
+    /// scheduler steps linearly (null: the batch steps on the host). A <paramref name="fresh"/> one starts from the jobs'
+    /// latents at call <paramref name="index"/>; a rebuilt batch gets its state from the previous one.</summary>
+    private DeviceSteps? DeviceRun(UNetRun run, List<BatchSlot> active, int index, int calls, bool fresh)
     {
         int images = active.Sum(slot => slot.Images);
         if (run.StepGraphs is not { } graphs || !active.TrueForAll(slot => DeviceSteps.Supports(slot.Scheduler))
-            || !DeviceSteps.Fits(images, _latentSize, total))
+            || !DeviceSteps.Fits(images, _latentSize, calls))
         {
             return null;
         }
 
-        var device = new DeviceSteps(graphs, run.BoundBuffers!, images, _latentSize, guided, total);
+        var device = new DeviceSteps(graphs, run.BoundBuffers!, images, _latentSize, guided, calls);
         var jobs = Jobs(active);
         for (int j = 0; j < jobs.Length; j++)
         {
             device.SetGuidance(jobs[j].FirstImage, jobs[j].Images, active[j].Guidance);
         }
 
-        if (startIndex == 0)
+        if (fresh)
         {
             var latents = new float[images * _latentSize];
             foreach (var (slot, job) in active.Zip(jobs))
@@ -164,7 +169,7 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
                 slot.Latents.CopyTo(latents, job.FirstImage * _latentSize);
             }
 
-            device.Start(latents, jobs, 0);
+            device.Start(latents, jobs, index);
         }
 
         return device;

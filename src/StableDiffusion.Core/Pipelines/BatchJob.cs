@@ -23,20 +23,38 @@ public sealed record BatchOutcome(DecodedGeneration? Result, Exception? Error)
 /// <summary>Which jobs may share one UNet batch: those whose timesteps and UNet batch layout agree.</summary>
 public static class BatchCompatibility
 {
-    /// <summary>A key equal for jobs that can run as one batch on the same model (text-to-image, same output size,
-    /// steps, scheduler and sigma schedule, guidance on or off); null for a job that only runs alone (other tasks,
-    /// caller-supplied latents, hires fix). Prompts, guidance scale, seeds, noise source, η and the output format may differ.</summary>
+    /// <summary>A key equal for jobs that can run as one batch on the same model: text-to-image, or image-to-image at
+    /// the same strength (so the same first call), with the same output size (an image-to-image job without one takes
+    /// its input's: the same input size then), steps, scheduler and sigma schedule, guidance on or off; null for a job
+    /// that only runs alone (other tasks, caller-supplied latents, hires fix). Prompts, guidance scale, seeds, noise
+    /// source, η, input images and the output format may differ.</summary>
     public static string? KeyOf(GenerationSettings settings)
     {
-        if (settings.Task != GenerationTask.TextToImage || settings.Latents is not null || settings.HiresFix is not null)
+        if (settings.Latents is not null || settings.HiresFix is not null)
         {
             return null;
         }
 
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        string task, width, height;
+        switch (settings.Task)
+        {
+            case GenerationTask.TextToImage:
+                task = "txt2img";
+                width = settings.Width?.ToString(culture) ?? "native";
+                height = settings.Height?.ToString(culture) ?? "native";
+                break;
+            case GenerationTask.ImageToImage when settings.Image is { } image:
+                task = "img2img@" + settings.PromptStrength.ToString("R", culture);
+                width = settings.Width?.ToString(culture) ?? "image" + image.Width.ToString(culture);
+                height = settings.Height?.ToString(culture) ?? "image" + image.Height.ToString(culture);
+                break;
+            default:
+                return null;
+        }
+
         bool guided = settings.GuidanceScale > 1.0;
-        return string.Join('|', "txt2img", settings.Width?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "native",
-            settings.Height?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "native",
-            settings.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        return string.Join('|', task, width, height, settings.Steps.ToString(culture),
             settings.Scheduler ?? "default", settings.SigmaSchedule ?? "config", guided ? "cfg" : "nocfg");
     }
 }

@@ -117,7 +117,7 @@ internal sealed class DeviceSteps : IDisposable
 
     /// <summary>After the UNet ran call <paramref name="index"/>: guides its prediction into a new slot, steps every
     /// job's scheduler on the weights, uploads the noise they drew, and writes the new latents and the next UNet input.</summary>
-    public void Step(IReadOnlyList<DeviceStepJob> jobs, int index, int calls)
+    public void Step(IReadOnlyList<DeviceStepJob> jobs, int index, int scheduleCalls)
     {
         int slot = _slots;
         Reserve(slot + 1);
@@ -176,7 +176,7 @@ internal sealed class DeviceSteps : IDisposable
             _unet.Memory.Synchronize();
         }
 
-        Combine(jobs[0].Scheduler, index + 1 < calls ? index + 1 : -1);
+        Combine(jobs[0].Scheduler, index + 1 < scheduleCalls ? index + 1 : -1);
     }
 
     /// <summary>Downloads the latents [N, C, h, w] (once, at the end of the run).</summary>

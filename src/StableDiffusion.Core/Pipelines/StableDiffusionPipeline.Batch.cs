@@ -7,7 +7,7 @@ namespace StableDiffusion.Core.Pipelines;
 public sealed partial class StableDiffusionPipeline
 {
     /// <summary>
-    /// Runs several text-to-image jobs as one UNet batch: every image of every job in each UNet call, while each job
+    /// Runs several text-to-image (or image-to-image) jobs as one UNet batch: every image of every job in each UNet call, while each job
     /// keeps its own prompts, guidance scale, seeds and noise stream, scheduler state, progress callbacks and
     /// cancellation. Image k of each job equals the job's solo <see cref="Generate"/> up to the UNet's batched
     /// arithmetic. The jobs must share a <see cref="BatchCompatibility.KeyOf"/> (else <see cref="ArgumentException"/>).
@@ -23,7 +23,7 @@ public sealed partial class StableDiffusionPipeline
         {
             if (key is null || BatchCompatibility.KeyOf(job.Settings) != key)
             {
-                throw new ArgumentException("Only text-to-image jobs with the same size, steps, scheduler, sigma schedule and guidance on/off can share a batch.", nameof(jobs));
+                throw new ArgumentException("Only text-to-image jobs, or image-to-image jobs at one strength, with the same size, steps, scheduler, sigma schedule and guidance on/off can share a batch.", nameof(jobs));
             }
 
             if (!Info.Tasks.Contains(job.Settings.Task))
@@ -43,7 +43,9 @@ public sealed partial class StableDiffusionPipeline
             try
             {
                 jobs[j].Cancellation.ThrowIfCancellationRequested();
-                runs[j] = new GenerationRun(this, jobs[j].Settings, jobs[j].Observer);
+                runs[j] = jobs[j].Settings.Task == GenerationTask.ImageToImage
+                    ? new GenerationRun(this, jobs[j].Settings, jobs[j].Observer, DefaultSize(jobs[j].Settings.Image!).Width, DefaultSize(jobs[j].Settings.Image!).Height)
+                    : new GenerationRun(this, jobs[j].Settings, jobs[j].Observer);
                 slots.Add(PrepareSlot(j, jobs[j], runs[j]));
             }
             catch (Exception e)
@@ -60,31 +62,44 @@ public sealed partial class StableDiffusionPipeline
         return outcomes.Select(o => o!).ToArray();
     }
 
-    /// <summary>The job's prompts encoded, its scheduler set and its initial latents drawn as its solo run draws them.</summary>
+    /// <summary>The job's prompts encoded, its scheduler set and its initial latents drawn as its solo run draws them
+    /// (image-to-image: its image encoded and noised at the strength's first call, as <see cref="ImageToImage"/> does).</summary>
     private BatchSlot PrepareSlot(int j, BatchJob job, GenerationRun run)
     {
         var settings = job.Settings;
-        var scheduler = SchedulerFactory.Create(settings.Scheduler, _folder.Scheduler, settings.Eta, settings.SigmaSchedule);
-        scheduler.SetTimesteps(settings.Steps);
+        var scheduler = CreateScheduler(settings);
         int images = settings.NumOutputs;
         bool guided = settings.GuidanceScale > 1.0;
         float[] hidden = run.Stage("text_encoder", () => EncodePrompts(settings, images, guided, run.Log));
         int uncondLength = guided ? hidden.Length / 2 : 0;
 
-        var latents = new float[images * 4 * run.LatentHeight * run.LatentWidth];
+        float[] latents;
+        int start = 0;
         var noise = run.CreateNoise();
-        noise.Fill(latents);
-        TensorPrimitives.Multiply(latents, (float)scheduler.InitNoiseSigma, latents);
+        if (settings.Task == GenerationTask.ImageToImage)
+        {
+            float[] init = run.Stage("vae_encode", () => EncodeLatents(InputPlanes(settings.Image!, run), run, images, noise));
+            start = StrengthSchedule.StartIndex(settings.Steps, settings.PromptStrength, scheduler.Timesteps.Count, scheduler.Order);
+            latents = NoiseAt(scheduler, init, start, noise, out _);
+        }
+        else
+        {
+            latents = new float[images * 4 * run.LatentHeight * run.LatentWidth];
+            noise.Fill(latents);
+            TensorPrimitives.Multiply(latents, (float)scheduler.InitNoiseSigma, latents);
+        }
+
         return new BatchSlot(j, images, latents, hidden[..uncondLength], hidden[uncondLength..], scheduler, noise.Fill,
-            settings.GuidanceScale, job.Observer, job.Cancellation);
+            settings.GuidanceScale, job.Observer, job.Cancellation) { StartIndex = start };
     }
 
     private void DenoiseBatch(GenerationSettings first, List<BatchSlot> slots, GenerationRun[] runs, BatchOutcome?[] outcomes, Action<int>? onUNetCall)
     {
         var timesteps = slots[0].Scheduler.Timesteps;
+        int startIndex = slots[0].StartIndex;
         foreach (var slot in slots)
         {
-            if (!slot.Scheduler.Timesteps.SequenceEqual(timesteps))
+            if (!slot.Scheduler.Timesteps.SequenceEqual(timesteps) || slot.StartIndex != startIndex)
             {
                 throw new ArgumentException("The jobs' schedules differ; they cannot share a batch.");
             }
@@ -102,7 +117,7 @@ public sealed partial class StableDiffusionPipeline
         try
         {
             using var denoise = CoreTelemetry.ActivitySource.StartActivity("denoise");
-            finished = loop.Run(slots, timesteps, canceled);
+            finished = loop.Run(slots, timesteps, startIndex, canceled);
         }
         catch (Exception e)
         {
@@ -126,7 +141,7 @@ public sealed partial class StableDiffusionPipeline
             run.AddStage("denoise", seconds);
             try
             {
-                outcomes[slot.Job] = new BatchOutcome(run.Finish(slot.Latents, slot.Scheduler.Name, timesteps.Count, slot.Cancellation), null);
+                outcomes[slot.Job] = new BatchOutcome(run.Finish(slot.Latents, slot.Scheduler.Name, timesteps.Count - startIndex, slot.Cancellation), null);
             }
             catch (Exception e)
             {

@@ -142,6 +142,59 @@ public sealed class BatchGenerationTests
         Assert.Null(BatchCompatibility.KeyOf(Base with { Task = GenerationTask.ImageToImage }));
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("K_EULER_ANCESTRAL")]
+    public void Image_to_image_jobs_at_one_strength_share_a_batch_and_each_equals_its_solo_run(string? scheduler)
+    {
+        using var pipeline = TestImages.Load("tiny");
+        var img2img = Base with { Task = GenerationTask.ImageToImage, Image = TestImages.Gradient(64, 64), PromptStrength = 0.6, Scheduler = scheduler, Steps = 5 };
+        var settings = new[]
+        {
+            img2img,
+            img2img with { Image = TestImages.Solid(64, 64, 90), Prompt = "a red bicycle", GuidanceScale = 3.0, Seed = 1234, NumOutputs = 2 },
+            img2img with { Image = TestImages.Gradient(64, 64), Prompt = "an old map", GuidanceScale = 12.0, Seed = 99, Rng = "numpy" },
+        };
+        var progress = settings.Select(_ => new List<int>()).ToArray();
+        var calls = new List<int>();
+
+        var outcomes = pipeline.GenerateBatch(settings.Select((s, j) => new BatchJob(s, new GenerationObserver { OnStep = p => progress[j].Add(p.Step) })).ToArray(), calls.Add);
+
+        // Strength 0.6 of 5 steps: the last 3 calls (PNDM: 4 of its 6), every image of every job in each.
+        var solo = new List<int>();
+        var soloImage = pipeline.Generate(settings[0], new GenerationObserver { OnStep = p => solo.Add(p.Step) }).Images[0];
+        Assert.All(calls, images => Assert.Equal(4, images));
+        Assert.Equal(scheduler is null ? 4 : 3, calls.Count);
+        Assert.Equal(solo, progress[0]);
+        AssertSolo(soloImage, outcomes[0].GetResult().Finish().Images[0]);
+        for (int j = 1; j < settings.Length; j++)
+        {
+            var expected = pipeline.Generate(settings[j]).Images;
+            var actual = outcomes[j].GetResult().Finish().Images;
+            for (int k = 0; k < expected.Count; k++)
+            {
+                AssertSolo(expected[k], actual[k]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Image_to_image_jobs_share_a_key_only_at_one_strength_and_output_size()
+    {
+        var img2img = Base with { Task = GenerationTask.ImageToImage, Image = TestImages.Gradient(64, 64), Width = null, Height = null };
+        string? key = BatchCompatibility.KeyOf(img2img);
+
+        Assert.NotNull(key);
+        Assert.Equal(key, BatchCompatibility.KeyOf(img2img with { Image = TestImages.Solid(64, 64, 3), Prompt = "x", Seed = 5, GuidanceScale = 2 }));
+        Assert.NotEqual(key, BatchCompatibility.KeyOf(img2img with { PromptStrength = 0.5 }));
+        Assert.NotEqual(key, BatchCompatibility.KeyOf(img2img with { Image = TestImages.Gradient(72, 64) })); // its own size
+        Assert.NotEqual(key, BatchCompatibility.KeyOf(Base));
+        // An explicit output size: inputs of any size are stretched to it.
+        var sized = img2img with { Width = 64, Height = 64 };
+        Assert.Equal(BatchCompatibility.KeyOf(sized), BatchCompatibility.KeyOf(sized with { Image = TestImages.Gradient(72, 64) }));
+        Assert.Null(BatchCompatibility.KeyOf(img2img with { Image = null }));
+    }
+
     /// <summary>The bar: within 1 level on at least 99.9 % of the values (batched UNet arithmetic may round
     /// differently from batch 1; on CPU the tiny model is in fact bit-identical).</summary>
     private static void AssertSolo(GeneratedImage solo, GeneratedImage batched)

@@ -165,6 +165,22 @@ public sealed class DeviceStepsTests
     }
 
     [Fact]
+    public void Batched_image_to_image_jobs_start_part_way_on_the_device()
+    {
+        using var host = Load("tiny", deviceSteps: false);
+        using var device = Load("tiny", deviceSteps: true);
+        var img2img = Small with { Task = GenerationTask.ImageToImage, Image = TestImages.Gradient(64, 48), PromptStrength = 0.5, Scheduler = "DPMSolverMultistep" };
+        var settings = new[] { img2img with { NumOutputs = 1 }, img2img with { NumOutputs = 1, Seed = 9, GuidanceScale = 3, Image = TestImages.Solid(64, 48, 200) } };
+
+        var outcomes = device.GenerateBatch(settings.Select(s => new BatchJob(s)).ToArray());
+
+        for (int j = 0; j < settings.Length; j++)
+        {
+            AssertClose(host.Generate(settings[j]).Images[0], outcomes[j].GetResult().Finish().Images[0]);
+        }
+    }
+
+    [Fact]
     public void Runs_too_big_for_the_basis_cap_stay_on_the_host()
     {
         // 1 + 2 × calls slots of images × latent floats: the server's largest run fits, an absurd one does not.
