@@ -25,7 +25,7 @@ public sealed record ModelLoadOptions
 
     /// <summary>Device-resident UNet I/O through an ONNX Runtime I/O binding: the UNet's inputs and output live in
     /// buffers bound once per shape (on the GPU with CUDA), the prompt embeddings are copied once per job, and each
-    /// step moves only the latents in and the prediction out. Null = on when CUDA graphs are (they replay against the bound
+    /// step moves only the latents in and the prediction out (with <see cref="DeviceSteps"/>, not even those). Null = on when CUDA graphs are (they replay against the bound
     /// buffers), else off: on an H100 bound I/O alone was no faster than plain runs. True on the CPU binds host buffers
     /// (same results; what the tests compare).</summary>
     public bool? IoBinding { get; init; }
