@@ -56,6 +56,7 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
         long start = Stopwatch.GetTimestamp();
         UNetRun? run = null;
         DeviceSteps? device = null;
+        DeviceStepJob[] jobs = [];
         float[] scaled = [], prediction = [];
         try
         {
@@ -88,12 +89,12 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
                     var previous = device;
                     run?.Dispose();
                     run = CreateRun(active, out scaled, out prediction);
-                    device = DeviceRun(run, active, i, calls, fresh: previous is null);
+                    jobs = Jobs(active);
+                    device = DeviceRun(run, active, jobs, i, calls, fresh: previous is null);
                     if (previous is not null && device is not null)
                     {
                         // A canceled job left a device-stepped batch: the others' state moves to the smaller buffers.
-                        previous.MoveTo(device, left, Jobs(active));
-                        device.Combine(active[0].Scheduler, i);
+                        previous.MoveTo(device, left, jobs, i);
                     }
 
                     previous?.Dispose();
@@ -104,7 +105,7 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
                     run.SetTimestep(timesteps[i]);
                     run.RunResident();
                     OnUNetCall?.Invoke(scaled.Length / _latentSize);
-                    device.Step(Jobs(active), i, total);
+                    device.Step(jobs, i, total);
                 }
                 else
                 {
@@ -145,7 +146,7 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
     /// <summary>The device-stepped state of a batch, where the UNet's I/O is bound with step graphs and every job's
     /// scheduler steps linearly (null: the batch steps on the host). A <paramref name="fresh"/> one starts from the jobs'
     /// latents at call <paramref name="index"/>; a rebuilt batch gets its state from the previous one.</summary>
-    private DeviceSteps? DeviceRun(UNetRun run, List<BatchSlot> active, int index, int calls, bool fresh)
+    private DeviceSteps? DeviceRun(UNetRun run, List<BatchSlot> active, DeviceStepJob[] jobs, int index, int calls, bool fresh)
     {
         int images = active.Sum(slot => slot.Images);
         if (run.StepGraphs is not { } graphs || !active.TrueForAll(slot => DeviceSteps.Supports(slot.Scheduler))
@@ -155,7 +156,6 @@ internal sealed class BatchDenoisingLoop(UNetModel unet, int hiddenWidth, int la
         }
 
         var device = new DeviceSteps(graphs, run.BoundBuffers!, images, _latentSize, guided, calls);
-        var jobs = Jobs(active);
         for (int j = 0; j < jobs.Length; j++)
         {
             device.SetGuidance(jobs[j].FirstImage, jobs[j].Images, active[j].Guidance);

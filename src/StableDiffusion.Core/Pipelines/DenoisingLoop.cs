@@ -89,7 +89,7 @@ public sealed class DenoisingLoop
             && StepTrace is null && DeviceSteps.Supports(_scheduler) && total > 0 && DeviceSteps.Fits(_images, _latentSize, total)
             ? new DeviceSteps(graphs, _run.BoundBuffers!, _images, _latentSize, _guided, total)
             : null;
-        DeviceStepJob[] jobs = [new(_scheduler, noise, 0, _images)];
+        DeviceStepJob[] jobs = device is null ? [] : [new(_scheduler, noise, 0, _images)];
         if (device is not null)
         {
             device.SetGuidance(0, _images, _guidance);

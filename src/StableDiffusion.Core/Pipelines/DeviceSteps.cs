@@ -183,8 +183,9 @@ internal sealed class DeviceSteps : IDisposable
     public void ReadLatents(Span<float> destination) => _latents.Download(MemoryMarshal.AsBytes(destination));
 
     /// <summary>The run's state for the images in <paramref name="keep"/> (first image, count), for a batch that a
-    /// canceled job left: the basis comes back to the host once and goes to <paramref name="next"/> compacted.</summary>
-    public void MoveTo(DeviceSteps next, IReadOnlyList<(int FirstImage, int Images)> keep, IReadOnlyList<DeviceStepJob> jobs)
+    /// canceled job left: the basis comes back to the host once and goes to <paramref name="next"/> compacted, which
+    /// then writes the UNet input of call <paramref name="index"/> for the <paramref name="jobs"/> left.</summary>
+    public void MoveTo(DeviceSteps next, IReadOnlyList<(int FirstImage, int Images)> keep, IReadOnlyList<DeviceStepJob> jobs, int index)
     {
         var row = new float[_images * _latentSize];
         var kept = new float[next._images * next._latentSize];
@@ -209,10 +210,11 @@ internal sealed class DeviceSteps : IDisposable
         }
 
         next._unet.Memory.Synchronize();
+        next.Combine(jobs[0].Scheduler, index);
     }
 
     /// <summary>Writes the UNet's input for call <paramref name="nextIndex"/> (−1: none) and the latents.</summary>
-    public void Combine(IScheduler scheduler, int nextIndex)
+    private void Combine(IScheduler scheduler, int nextIndex)
     {
         var weights = _weights[0];
         int k = _slots;

@@ -43,9 +43,9 @@ public sealed partial class StableDiffusionPipeline
             try
             {
                 jobs[j].Cancellation.ThrowIfCancellationRequested();
-                runs[j] = jobs[j].Settings.Task == GenerationTask.ImageToImage
-                    ? new GenerationRun(this, jobs[j].Settings, jobs[j].Observer, DefaultSize(jobs[j].Settings.Image!).Width, DefaultSize(jobs[j].Settings.Image!).Height)
-                    : new GenerationRun(this, jobs[j].Settings, jobs[j].Observer);
+                // An image-to-image job without a size takes its input's, as alone.
+                (int Width, int Height)? size = jobs[j].Settings.Task == GenerationTask.ImageToImage ? DefaultSize(jobs[j].Settings.Image!) : null;
+                runs[j] = new GenerationRun(this, jobs[j].Settings, jobs[j].Observer, size?.Width, size?.Height);
                 slots.Add(PrepareSlot(j, jobs[j], runs[j]));
             }
             catch (Exception e)

@@ -47,8 +47,9 @@ public sealed partial class StableDiffusionPipeline : IDisposable
     public ModelFolder Folder => _folder;
 
     /// <summary>The loaded ONNX models (for metrics: time spent inside ONNX Runtime per component).</summary>
-    public IReadOnlyList<OnnxComponent> Components =>
-        _unet.Bindings?.Steps is { } steps ? [.. _components, steps.GuideOne, steps.GuideTwo, steps.Combine] : _components;
+    /// <remarks>Set once, at the end of <see cref="Load"/>: the model's components, then the device-side step graphs
+    /// (owned by the UNet's bindings).</remarks>
+    public IReadOnlyList<OnnxComponent> Components { get; private set; } = [];
 
     /// <summary>The text-encoder outputs this model keeps by token ids (hits and misses for metrics).</summary>
     public PromptEmbeddingCache PromptCache => _prompts.Cache;
@@ -121,6 +122,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
                 _unetSessionOptions = unetOptions,
             };
             pipeline.LoadTaskComponents(tasks);
+            pipeline.Components = unet.Bindings?.Steps is { } steps ? [.. components, steps.GuideOne, steps.GuideTwo, steps.Combine] : components;
             if (folder.IsSynthetic)
             {
                 logger.LogWarning("Model {Model} at {Directory} is SYNTHETIC: random weights, its images are noise", name, folder.Directory);

@@ -58,38 +58,33 @@ public static class TensorInterpolation
         var result = new float[planes * outHeight * outWidth];
         for (int p = 0; p < planes; p++)
         {
-            var plane = source.Slice(p * height * width, height * width);
-            for (int y = 0; y < height; y++)
-            {
-                for (int ox = 0; ox < outWidth; ox++)
-                {
-                    float sum = 0;
-                    foreach (var (index, weight) in columns[ox])
-                    {
-                        sum += plane[y * width + index] * weight;
-                    }
-
-                    wide[y * outWidth + ox] = sum;
-                }
-            }
-
-            var output = result.AsSpan(p * outHeight * outWidth, outHeight * outWidth);
-            for (int oy = 0; oy < outHeight; oy++)
-            {
-                for (int ox = 0; ox < outWidth; ox++)
-                {
-                    float sum = 0;
-                    foreach (var (index, weight) in rows[oy])
-                    {
-                        sum += wide[index * outWidth + ox] * weight;
-                    }
-
-                    output[oy * outWidth + ox] = sum;
-                }
-            }
+            // Along x: each of the `height` rows of the plane into a row of `wide`; then along y: each of the
+            // `outWidth` columns of `wide` into a column of the output.
+            Pass(source.Slice(p * height * width, height * width), wide, columns, height, width, 1, outWidth, 1);
+            Pass(wide, result.AsSpan(p * outHeight * outWidth, outHeight * outWidth), rows, outWidth, 1, outWidth, 1, outWidth);
         }
 
         return result;
+    }
+
+    /// <summary>One axis of a separable resize: for each of <paramref name="lines"/> lines and each output index o,
+    /// output[line·outLine + o·outStep] = Σ weight · input[line·inLine + index·inStep] over o's taps.</summary>
+    private static void Pass(ReadOnlySpan<float> input, Span<float> output, (int Index, float Weight)[][] taps, int lines,
+        int inLine, int inStep, int outLine, int outStep)
+    {
+        for (int line = 0; line < lines; line++)
+        {
+            for (int o = 0; o < taps.Length; o++)
+            {
+                float sum = 0;
+                foreach (var (index, weight) in taps[o])
+                {
+                    sum += input[line * inLine + index * inStep] * weight;
+                }
+
+                output[line * outLine + o * outStep] = sum;
+            }
+        }
     }
 
     /// <summary>The source indices and weights of each output index along one axis (scale = in / out, as PyTorch's
