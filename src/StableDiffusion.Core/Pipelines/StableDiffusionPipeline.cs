@@ -344,7 +344,7 @@ public sealed partial class StableDiffusionPipeline : IDisposable
     private double OnnxSeconds()
     {
         double total = 0;
-        foreach (var component in _components)
+        foreach (var component in Components)
         {
             total += component.RunSeconds;
         }

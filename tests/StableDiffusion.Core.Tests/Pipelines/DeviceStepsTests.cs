@@ -49,6 +49,12 @@ public sealed class DeviceStepsTests
 
         // The latents came back once, at the end: 2 images × 4 × 6 × 8 floats.
         Assert.Equal(2 * 4 * 6 * 8 * sizeof(float), memory.BytesOut - outBefore);
+        // The step graphs are ONNX Runtime time too: listed with the components and counted in the run's total.
+        var steps = device.Components.Where(c => c.Name.StartsWith("latent_", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["latent_guide", "latent_guide_cfg", "latent_combine"], steps.Select(c => c.Name));
+        Assert.True(steps[1].RunSeconds > 0 && steps[2].RunSeconds > 0);
+        // This pipeline's first run: its ONNX Runtime time is every component's, step graphs included.
+        Assert.Equal(device.Components.Sum(c => c.RunSeconds), actual.OnnxRuntimeSeconds, 9);
     }
 
     [Theory]
