@@ -100,7 +100,9 @@ test("replicate.run with version reference uses POST /predictions", async () => 
 
 test("predictions.create then replicate.wait reaches succeeded with logs and metrics", async () => {
   const created = await replicate.predictions.create({ version: "demo-random-weights", input: input() });
-  assert.equal(created.status, "starting");
+  // The answer shows the job as it stands when the response is written: on a loaded machine the worker may already
+  // have taken (or even finished) this 4-step job, as on Replicate a fast model can be past "starting".
+  assert.ok(["starting", "processing", "succeeded"].includes(created.status), created.status);
   assert.ok(created.urls.get.endsWith(`/v1/predictions/${created.id}`));
 
   const done = await replicate.wait(created, { interval: 50 });
